@@ -1,0 +1,29 @@
+# Noctis — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: run test tools fmt lint unit bench
+
+## run: start Noctis on this machine (embedded backend, data in ./var/noctis)
+run:
+	$(CARGO) run --release -p noctis-receiver
+
+## test: install what the tests need, then format check, clippy and every test (both backends)
+test: tools
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	localstack/emulator run -- $(CARGO) test --workspace --locked
+
+## tools: the test venv (moto server, pydicom, pynetdicom) and DCMTK
+tools:
+	scripts/install-test-tools all
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+bench:
+	@echo "benchmarks arrive with the receiver (issue #3)"

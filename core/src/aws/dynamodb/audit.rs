@@ -1,0 +1,133 @@
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+
+use super::schema::{AUDIT_BY_ACTOR, AUDIT_BY_FACILITY, PK, SK};
+use super::{TableNames, read_record, read_string, record_item, s};
+use crate::domain::{AuditEvent, AuditQuery, KeyRange, Page, PageCollector, PageRequest, Timestamp, audit_sort_key};
+use crate::ports::{AuditLog, StoreError};
+
+/// Events are partitioned by UTC day (`pk` = `2026-11-27`) and sorted by time and
+/// id; a query names a facility or an actor through its index, or walks the days
+/// of its range from the newest.
+#[derive(Debug, Clone)]
+pub struct DynamoAuditLog {
+    client: Client,
+    table: String,
+}
+
+impl DynamoAuditLog {
+    pub fn new(client: Client, tables: TableNames) -> Self {
+        Self { client, table: tables.audit }
+    }
+}
+
+fn day_of(at: Timestamp) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// The partitions one query reads, newest first.
+enum Partitions {
+    Index { index: &'static str, attribute: &'static str, value: String },
+    Days(Vec<String>),
+}
+
+impl Partitions {
+    fn for_query(query: &AuditQuery, range: &KeyRange) -> Self {
+        if let Some(facility) = query.facility_id {
+            return Partitions::Index {
+                index: AUDIT_BY_FACILITY,
+                attribute: "gsi_facility",
+                value: facility.to_string(),
+            };
+        }
+        if let Some(actor) = &query.actor {
+            return Partitions::Index { index: AUDIT_BY_ACTOR, attribute: "gsi_actor", value: actor.clone() };
+        }
+        // The cursor may already have moved the upper bound back by days.
+        let newest = range
+            .upper
+            .as_deref()
+            .and_then(|key| key.get(..10))
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .unwrap_or(query.to.date_naive());
+        let oldest = query.from.date_naive();
+        let days =
+            newest.iter_days().rev().take_while(|d| *d >= oldest).map(|d| d.format("%Y-%m-%d").to_string()).collect();
+        Partitions::Days(days)
+    }
+
+    fn each(&self) -> Vec<(Option<&'static str>, &'static str, String)> {
+        match self {
+            Partitions::Index { index, attribute, value } => vec![(Some(*index), *attribute, value.clone())],
+            Partitions::Days(days) => days.iter().map(|d| (None, PK, d.clone())).collect(),
+        }
+    }
+}
+
+#[async_trait]
+impl AuditLog for DynamoAuditLog {
+    async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let mut extra = vec![("gsi_actor", s(event.actor.key()))];
+        if let Some(facility) = event.facility_id {
+            extra.push(("gsi_facility", s(facility.to_string())));
+        }
+        let item = record_item(&[(PK, s(day_of(event.at))), (SK, s(audit_sort_key(event)))], event, &extra)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    async fn query(&self, query: &AuditQuery, page: &PageRequest) -> Result<Page<AuditEvent>, StoreError> {
+        let range = KeyRange::new(Some(query.from), Some(query.to), page.after.as_ref());
+        let mut collector = PageCollector::new(page.limit);
+        if range.is_empty() {
+            return Ok(collector.finish());
+        }
+        let (lo, hi) = (range.lower.clone().unwrap_or_default(), range.upper.clone().unwrap_or_default());
+        for (index, attribute, value) in Partitions::for_query(query, &range).each() {
+            let mut start_key = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .set_index_name(index.map(str::to_owned))
+                    .key_condition_expression("#p = :p AND #k BETWEEN :lo AND :hi")
+                    .expression_attribute_names("#p", attribute)
+                    .expression_attribute_names("#k", SK)
+                    .expression_attribute_values(":p", s(&value))
+                    .expression_attribute_values(":lo", s(&lo))
+                    .expression_attribute_values(":hi", s(&hi))
+                    .scan_index_forward(false)
+                    .limit(collector.wanted().clamp(64, 500) as i32)
+                    .set_exclusive_start_key(start_key.take())
+                    .send()
+                    .await
+                    .map_err(StoreError::backend)?;
+                for item in out.items.unwrap_or_default() {
+                    if read_string(&item, SK)? >= hi.as_str() {
+                        continue;
+                    }
+                    let event: AuditEvent = read_record(&item)?;
+                    if query.matches(&event) {
+                        collector.push(audit_sort_key(&event), event);
+                    }
+                }
+                if collector.is_full() {
+                    return Ok(collector.finish());
+                }
+                match out.last_evaluated_key {
+                    Some(k) if !k.is_empty() => start_key = Some(k),
+                    _ => break,
+                }
+            }
+        }
+        Ok(collector.finish())
+    }
+}

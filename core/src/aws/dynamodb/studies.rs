@@ -1,0 +1,284 @@
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{Get, KeysAndAttributes, Put, TransactGetItem, TransactWriteItem};
+
+use super::schema::{PK, SK, STUDIES_BY_FACILITY, STUDIES_BY_RECEIVED};
+use super::{Item, TableNames, backoff, n, read_number, read_record, record_item, s, transact};
+use crate::domain::{
+    IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector, PageRequest, Recorded, SeriesSummary,
+    StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
+};
+use crate::ports::{StoreError, StudyIndex};
+
+/// One partition per study: `study#<id>` holds the summary (sort key `study`),
+/// its series (`series#<uid>`) and instances (`instance#<series>#<sop>`). Only
+/// the summary carries the listing attributes, so the keys-only indexes see one
+/// write per new study rather than one per instance.
+#[derive(Debug, Clone)]
+pub struct DynamoStudyIndex {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStudyIndex {
+    pub fn new(client: Client, tables: TableNames) -> Self {
+        Self { client, table: tables.studies }
+    }
+}
+
+const MAX_ATTEMPTS: u32 = 30;
+const STUDY_SK: &str = "study";
+const GSI_ALL: &str = "study";
+
+fn study_pk(id: StudyId) -> String {
+    format!("study#{id}")
+}
+
+fn key(pk: &str, sk: &str) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+/// A stored row with the revision it was read at.
+struct Versioned<T> {
+    row: T,
+    rev: u64,
+}
+
+fn versioned<T: serde::de::DeserializeOwned>(item: Option<&Item>) -> Result<Option<Versioned<T>>, StoreError> {
+    match item {
+        Some(item) if !item.is_empty() => {
+            Ok(Some(Versioned { row: read_record(item)?, rev: read_number(item, "rev")? }))
+        }
+        _ => Ok(None),
+    }
+}
+
+impl DynamoStudyIndex {
+    fn conditional_put(&self, item: Item, previous: Option<u64>) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder().table_name(&self.table).set_item(Some(item));
+        let put = match previous {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(rev) => put.condition_expression("rev = :rev").expression_attribute_values(":rev", n(rev)),
+        };
+        Ok(TransactWriteItem::builder().put(put.build().map_err(StoreError::backend)?).build())
+    }
+
+    /// One optimistic attempt: read the three rows, apply, write them back on
+    /// the condition that none changed meanwhile.
+    async fn try_record(&self, record: &InstanceRecord) -> Result<Option<Recorded>, StoreError> {
+        let pk = study_pk(record.study_id());
+        let series_sk = format!("series#{}", record.series_instance_uid);
+        let instance_sk = format!("instance#{}#{}", record.series_instance_uid, record.sop_instance_uid);
+        let gets = [STUDY_SK, series_sk.as_str(), instance_sk.as_str()]
+            .into_iter()
+            .map(|sk| {
+                Get::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&pk, sk)))
+                    .build()
+                    .map(|get| TransactGetItem::builder().get(get).build())
+                    .map_err(StoreError::backend)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let read = self
+            .client
+            .transact_get_items()
+            .set_transact_items(Some(gets))
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        let responses = read.responses.unwrap_or_default();
+        let item_at = |i: usize| responses.get(i).and_then(|r| r.item.as_ref());
+        let study = versioned::<StudySummary>(item_at(0))?;
+        let series = versioned::<SeriesSummary>(item_at(1))?;
+        let instance = versioned::<InstanceSummary>(item_at(2))?;
+        let revs = (study.as_ref().map(|v| v.rev), series.as_ref().map(|v| v.rev), instance.as_ref().map(|v| v.rev));
+        let indexed = apply_instance(
+            IndexRows { study: study.map(|v| v.row), series: series.map(|v| v.row), instance: instance.map(|v| v.row) },
+            record,
+        );
+
+        let next_rev = |rev: Option<u64>| n(rev.unwrap_or(0) + 1);
+        let summary = &indexed.study;
+        let study_item = record_item(
+            &[(PK, s(&pk)), (SK, s(STUDY_SK))],
+            summary,
+            &[
+                ("rev", next_rev(revs.0)),
+                ("gsi_all", s(GSI_ALL)),
+                ("gsi_facility", s(summary.facility_id.to_string())),
+                ("listing_key", s(listing_key(summary.first_received_at, summary.id))),
+            ],
+        )?;
+        let series_item =
+            record_item(&[(PK, s(&pk)), (SK, s(&series_sk))], &indexed.series, &[("rev", next_rev(revs.1))])?;
+        let instance_item =
+            record_item(&[(PK, s(&pk)), (SK, s(&instance_sk))], &indexed.instance, &[("rev", next_rev(revs.2))])?;
+        let writes = vec![
+            self.conditional_put(study_item, revs.0)?,
+            self.conditional_put(series_item, revs.1)?,
+            self.conditional_put(instance_item, revs.2)?,
+        ];
+        match transact(&self.client, writes).await? {
+            Ok(()) => Ok(Some(indexed.recorded)),
+            // Another receiver changed one of the rows first: read again.
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Fetches study summaries by key, in the order given.
+    async fn fetch_summaries(&self, pks: &[String]) -> Result<Vec<StudySummary>, StoreError> {
+        let mut found: HashMap<String, StudySummary> = HashMap::new();
+        for chunk in pks.chunks(100) {
+            let keys: Vec<Item> = chunk.iter().map(|pk| key(pk, STUDY_SK)).collect();
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(StoreError::backend)?,
+            );
+            let mut attempt = 0;
+            while let Some(request) = pending.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(StoreError::backend)?;
+                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    let pk = super::read_string(&item, PK)?.to_owned();
+                    found.insert(pk, read_record(&item)?);
+                }
+                // BatchGetItem may return part of the keys under load; ask again for the rest.
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+                if pending.is_some() {
+                    backoff(attempt).await;
+                    attempt += 1;
+                }
+            }
+        }
+        Ok(pks.iter().filter_map(|pk| found.remove(pk)).collect())
+    }
+}
+
+#[async_trait]
+impl StudyIndex for DynamoStudyIndex {
+    async fn record_instance(&self, instance: &InstanceRecord) -> Result<Recorded, StoreError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            if let Some(recorded) = self.try_record(instance).await? {
+                return Ok(recorded);
+            }
+            backoff(attempt).await;
+        }
+        Err(StoreError::Backend("the study stayed contended; the instance was not recorded".into()))
+    }
+
+    async fn list_studies(&self, filter: &StudyFilter, page: &PageRequest) -> Result<Page<StudySummary>, StoreError> {
+        let range = KeyRange::new(filter.received_from, filter.received_to, page.after.as_ref());
+        if range.is_empty() {
+            return Ok(Page { items: Vec::new(), next_cursor: None });
+        }
+        let (index, partition_attr, partition) = match filter.facility_id {
+            Some(f) => (STUDIES_BY_FACILITY, "gsi_facility", f.to_string()),
+            None => (STUDIES_BY_RECEIVED, "gsi_all", GSI_ALL.to_owned()),
+        };
+        let mut condition = "#p = :p".to_owned();
+        match (&range.lower, &range.upper) {
+            (Some(_), Some(_)) => condition.push_str(" AND #k BETWEEN :lo AND :hi"),
+            (Some(_), None) => condition.push_str(" AND #k >= :lo"),
+            (None, Some(_)) => condition.push_str(" AND #k < :hi"),
+            (None, None) => {}
+        }
+        let mut collector = PageCollector::new(page.limit);
+        let mut start_key = None;
+        loop {
+            let batch = collector.wanted().clamp(32, 100) as i32;
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(&condition)
+                .expression_attribute_names("#p", partition_attr)
+                .expression_attribute_values(":p", s(&partition))
+                .scan_index_forward(false)
+                .limit(batch)
+                .set_exclusive_start_key(start_key.take());
+            if range.lower.is_some() || range.upper.is_some() {
+                query = query.expression_attribute_names("#k", "listing_key");
+            }
+            if let Some(lo) = &range.lower {
+                query = query.expression_attribute_values(":lo", s(lo));
+            }
+            if let Some(hi) = &range.upper {
+                query = query.expression_attribute_values(":hi", s(hi));
+            }
+            let out = query.send().await.map_err(StoreError::backend)?;
+            let mut keys = Vec::new();
+            for item in out.items.unwrap_or_default() {
+                let listing = super::read_string(&item, "listing_key")?.to_owned();
+                // BETWEEN includes its upper end; the range is half-open.
+                if range.upper.as_ref().is_some_and(|hi| listing >= *hi) {
+                    continue;
+                }
+                keys.push((listing, super::read_string(&item, PK)?.to_owned()));
+            }
+            let pks: Vec<String> = keys.iter().map(|(_, pk)| pk.clone()).collect();
+            let summaries = self.fetch_summaries(&pks).await?;
+            for study in summaries {
+                if filter.matches_row(&study) {
+                    collector.push(listing_key(study.first_received_at, study.id), study);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() && !collector.is_full() => start_key = Some(k),
+                _ => return Ok(collector.finish()),
+            }
+        }
+    }
+
+    async fn get_study(&self, id: StudyId) -> Result<Option<StudyDetail>, StoreError> {
+        let pk = study_pk(id);
+        let mut study = None;
+        let mut series = Vec::new();
+        let mut instances = Vec::new();
+        let mut start_key = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#p = :p")
+                .expression_attribute_names("#p", PK)
+                .expression_attribute_values(":p", s(&pk))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+            for item in out.items.unwrap_or_default() {
+                let sk = super::read_string(&item, SK)?;
+                if sk == STUDY_SK {
+                    study = Some(read_record::<StudySummary>(&item)?);
+                } else if sk.starts_with("series#") {
+                    series.push(read_record::<SeriesSummary>(&item)?);
+                } else if sk.starts_with("instance#") {
+                    instances.push(read_record::<InstanceSummary>(&item)?);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start_key = Some(k),
+                _ => break,
+            }
+        }
+        series.sort_by(|a, b| a.series_instance_uid.cmp(&b.series_instance_uid));
+        instances.sort_by(|a, b| {
+            (&a.series_instance_uid, &a.sop_instance_uid).cmp(&(&b.series_instance_uid, &b.sop_instance_uid))
+        });
+        Ok(study.map(|study| StudyDetail { study, series, instances }))
+    }
+}

@@ -1,0 +1,238 @@
+//! S3: one object per instance. Small objects go up in one PUT; anything past one
+//! part becomes a multipart upload, sent part by part as the data arrives, and is
+//! aborted on any failure so no partial object or orphaned parts remain.
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketLocationConstraint, CompletedMultipartUpload, CompletedPart, CreateBucketConfiguration};
+use bytes::{Bytes, BytesMut};
+
+use crate::domain::ObjectKey;
+use crate::ports::{ObjectReader, ObjectStore, ObjectWriter, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct S3ObjectStore {
+    client: Client,
+    bucket: String,
+    part_size: usize,
+}
+
+impl S3ObjectStore {
+    pub fn new(client: Client, bucket: String, part_size: usize) -> Self {
+        Self { client, bucket, part_size }
+    }
+}
+
+const CONTENT_TYPE: &str = "application/dicom";
+
+#[async_trait]
+impl ObjectStore for S3ObjectStore {
+    async fn begin_write(&self, key: &ObjectKey) -> Result<Box<dyn ObjectWriter>, StoreError> {
+        Ok(Box::new(S3Writer {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key: key.as_str().to_owned(),
+            part_size: self.part_size,
+            buffer: BytesMut::new(),
+            upload: None,
+            size: 0,
+        }))
+    }
+
+    async fn read(&self, key: &ObjectKey) -> Result<Option<ObjectReader>, StoreError> {
+        match self.client.get_object().bucket(&self.bucket).key(key.as_str()).send().await {
+            Ok(out) => Ok(Some(Box::new(out.body.into_async_read()))),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(StoreError::backend(e)),
+        }
+    }
+
+    async fn size(&self, key: &ObjectKey) -> Result<Option<u64>, StoreError> {
+        match self.client.head_object().bucket(&self.bucket).key(key.as_str()).send().await {
+            Ok(out) => Ok(Some(out.content_length.unwrap_or(0).max(0) as u64)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(StoreError::backend(e)),
+        }
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        self.client.delete_object().bucket(&self.bucket).key(key.as_str()).send().await.map_err(StoreError::backend)?;
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct MultipartUpload {
+    id: String,
+    parts: Vec<CompletedPart>,
+}
+
+#[derive(Debug)]
+struct S3Writer {
+    client: Client,
+    bucket: String,
+    key: String,
+    part_size: usize,
+    buffer: BytesMut,
+    upload: Option<MultipartUpload>,
+    size: u64,
+}
+
+impl S3Writer {
+    async fn upload_part(&mut self, body: Bytes) -> Result<(), StoreError> {
+        if self.upload.is_none() {
+            let created = self
+                .client
+                .create_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .content_type(CONTENT_TYPE)
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+            let id = created.upload_id.ok_or_else(|| StoreError::Corrupt("S3 returned no upload id".into()))?;
+            self.upload = Some(MultipartUpload { id, parts: Vec::new() });
+        }
+        let Some(upload) = self.upload.as_mut() else {
+            return Err(StoreError::Corrupt("multipart upload missing".into()));
+        };
+        let number = upload.parts.len() as i32 + 1;
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&upload.id)
+            .part_number(number)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        upload.parts.push(CompletedPart::builder().part_number(number).set_e_tag(out.e_tag).build());
+        Ok(())
+    }
+
+    async fn complete(&mut self) -> Result<(), StoreError> {
+        let rest = self.buffer.split().freeze();
+        if self.upload.is_none() {
+            self.client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .content_type(CONTENT_TYPE)
+                .body(ByteStream::from(rest))
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+            return Ok(());
+        }
+        if !rest.is_empty() {
+            self.upload_part(rest).await?;
+        }
+        let Some(upload) = self.upload.as_ref() else {
+            return Err(StoreError::Corrupt("multipart upload missing".into()));
+        };
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&upload.id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(upload.parts.clone())).build())
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        self.upload = None;
+        Ok(())
+    }
+
+    async fn abort_upload(&mut self) -> Result<(), StoreError> {
+        if let Some(upload) = self.upload.take() {
+            self.client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .upload_id(upload.id)
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+        }
+        Ok(())
+    }
+
+    /// On a failed write the upload is aborted before the error is returned.
+    async fn or_abort<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if result.is_err()
+            && let Err(abort_error) = self.abort_upload().await
+        {
+            tracing::warn!(key = %self.key, error = %abort_error, "could not abort a failed multipart upload");
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl ObjectWriter for S3Writer {
+    async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
+        self.size += chunk.len() as u64;
+        self.buffer.extend_from_slice(&chunk);
+        while self.buffer.len() >= self.part_size {
+            let part = self.buffer.split_to(self.part_size).freeze();
+            let sent = self.upload_part(part).await;
+            self.or_abort(sent).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self: Box<Self>) -> Result<u64, StoreError> {
+        let completed = self.complete().await;
+        self.or_abort(completed).await?;
+        Ok(self.size)
+    }
+
+    async fn abort(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.buffer.clear();
+        self.abort_upload().await
+    }
+}
+
+impl Drop for S3Writer {
+    fn drop(&mut self) {
+        // A writer dropped mid-upload (its association aborted) must not leave
+        // parts behind; abort in the background if a runtime is still there.
+        if let Some(upload) = self.upload.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let request = self.client.abort_multipart_upload().bucket(&self.bucket).key(&self.key).upload_id(upload.id);
+            runtime.spawn(async move {
+                if let Err(e) = request.send().await {
+                    tracing::warn!(error = %e, "could not abort an abandoned multipart upload");
+                }
+            });
+        }
+    }
+}
+
+/// Creates the bucket unless it exists (emulators and tests; Terraform in production).
+pub async fn ensure_bucket(client: &Client, bucket: &str) -> Result<(), StoreError> {
+    let region = client.config().region().map(|r| r.as_ref().to_owned()).unwrap_or_default();
+    let mut create = client.create_bucket().bucket(bucket);
+    // us-east-1 is the default location and must not be named.
+    if !region.is_empty() && region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                .build(),
+        );
+    }
+    match create.send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(StoreError::backend(e)),
+    }
+}

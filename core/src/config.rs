@@ -1,0 +1,204 @@
+//! Configuration: built-in defaults → `noctis.toml` (optional) → `NOCTIS_*`
+//! environment variables, `__` separating levels (`NOCTIS_DICOM__AE_TITLE`).
+//! Loaded once at start-up and passed down; nothing else reads the environment.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::domain::AeTitle;
+
+pub const DEFAULT_CONFIG_FILE: &str = "noctis.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub storage: StorageConfig,
+    pub aws: AwsConfig,
+    pub dicom: DicomConfig,
+    pub api: ApiConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    pub backend: BackendKind,
+    /// Where the embedded backend keeps its database and objects.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    Embedded,
+    Aws,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsConfig {
+    pub region: String,
+    /// An emulator or private endpoint (`http://127.0.0.1:4566`); unset for AWS itself.
+    pub endpoint_url: Option<String>,
+    pub bucket: String,
+    /// Prepended to every DynamoDB table name (`noctis-` gives `noctis-facilities`, …).
+    pub table_prefix: String,
+    /// Instances larger than one part go to S3 as a multipart upload of parts this big.
+    pub multipart_part_size_mib: PartSizeMib,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DicomConfig {
+    /// The called AE title modalities must address.
+    pub ae_title: AeTitle,
+    pub bind: IpAddr,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    pub bind: IpAddr,
+    pub port: u16,
+}
+
+/// S3 parts are at least 5 MiB (all but the last); capped so memory per
+/// association stays small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct PartSizeMib(u32);
+
+impl PartSizeMib {
+    pub fn bytes(&self) -> usize {
+        self.0 as usize * 1024 * 1024
+    }
+}
+
+impl<'de> Deserialize<'de> for PartSizeMib {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mib = u32::deserialize(d)?;
+        if !(5..=64).contains(&mib) {
+            return Err(serde::de::Error::custom(format!("{mib} MiB is outside 5..=64 MiB")));
+        }
+        Ok(Self(mib))
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            storage: StorageConfig { backend: BackendKind::Embedded, data_dir: PathBuf::from("./var/noctis") },
+            aws: AwsConfig {
+                region: "us-east-1".to_owned(),
+                endpoint_url: None,
+                bucket: "noctis-instances".to_owned(),
+                table_prefix: "noctis-".to_owned(),
+                multipart_part_size_mib: PartSizeMib(8),
+            },
+            dicom: DicomConfig {
+                ae_title: AeTitle::parse("NOCTIS_SCP").unwrap_or_else(|_| unreachable!("a valid literal")),
+                bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                port: 11112,
+            },
+            api: ApiConfig { bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 8080 },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+}
+
+impl Config {
+    /// Loads the configuration. `explicit_file` comes from `--config` or
+    /// `NOCTIS_CONFIG` and must exist; otherwise `noctis.toml` is read if present.
+    pub fn load(explicit_file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::figment(explicit_file)?.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    pub fn figment(explicit_file: Option<&Path>) -> Result<Figment, ConfigError> {
+        let file = match explicit_file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.to_owned())),
+            Some(path) => path.to_owned(),
+            None => PathBuf::from(DEFAULT_CONFIG_FILE),
+        };
+        Ok(Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            // Variables that configure the binaries rather than Noctis itself are not keys.
+            .merge(Env::prefixed("NOCTIS_").split("__").ignore(&["config", "admin_password", "test_aws_endpoint"])))
+    }
+}
+
+#[cfg(test)]
+// figment's Jail fixes the closure's error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_then_file_then_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "noctis.toml",
+                "[dicom]\nae_title = \"from_file\"\nport = 104\n[storage]\nbackend = \"aws\"",
+            )?;
+            jail.set_env("NOCTIS_DICOM__PORT", "11113");
+            jail.set_env("NOCTIS_AWS__ENDPOINT_URL", "http://127.0.0.1:4566");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.dicom.ae_title.as_str(), "FROM_FILE");
+            assert_eq!(config.dicom.port, 11113);
+            assert_eq!(config.storage.backend, BackendKind::Aws);
+            assert_eq!(config.aws.endpoint_url.as_deref(), Some("http://127.0.0.1:4566"));
+            assert_eq!(config.api.port, 8080);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_invalid_value_names_its_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("NOCTIS_DICOM__AE_TITLE", "WAY_TOO_LONG_FOR_DICOM");
+            let message =
+                Config::load(None).map(|_| ()).err().map(|e| e.to_string().to_lowercase()).unwrap_or_default();
+            assert!(message.contains("dicom.ae_title"), "{message}");
+            assert!(message.contains("at most 16"), "{message}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("NOCTIS_STORAGE__BACKEND", "postgres");
+            let message =
+                Config::load(None).map(|_| ()).err().map(|e| e.to_string().to_lowercase()).unwrap_or_default();
+            assert!(message.contains("storage.backend"), "{message}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("NOCTIS_AWS__MULTIPART_PART_SIZE_MIB", "2");
+            let message =
+                Config::load(None).map(|_| ()).err().map(|e| e.to_string().to_lowercase()).unwrap_or_default();
+            assert!(message.contains("aws.multipart_part_size_mib"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_explicit_file_must_exist() {
+        let missing = Path::new("/nonexistent/noctis.toml");
+        assert!(matches!(Config::load(Some(missing)), Err(ConfigError::MissingFile(_))));
+    }
+
+    #[test]
+    fn unknown_keys_in_a_section_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("NOCTIS_DICOM__AE_TITEL", "X");
+            assert!(Config::load(None).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,100 @@
+use serde::{Deserialize, Serialize};
+
+use super::{AeTitle, AllowedNetworks, EmailAddress, FacilityId, Timestamp};
+
+/// A facility that may send images, admitted by its AE title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facility {
+    pub id: FacilityId,
+    pub name: FacilityName,
+    pub address: String,
+    pub phone: String,
+    pub email: EmailAddress,
+    pub license_number: LicenseNumber,
+    pub ae_title: AeTitle,
+    pub allowed_networks: AllowedNetworks,
+    pub active: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Bumped by every update; an update naming a stale revision is refused, so two
+    /// administrators editing at once cannot silently overwrite each other.
+    pub revision: u64,
+}
+
+/// What an administrator supplies to register a facility.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacilityDraft {
+    pub name: FacilityName,
+    pub address: String,
+    pub phone: String,
+    pub email: EmailAddress,
+    pub license_number: LicenseNumber,
+    pub allowed_networks: AllowedNetworks,
+}
+
+impl Facility {
+    pub fn register(draft: FacilityDraft, ae_title: AeTitle, now: Timestamp) -> Self {
+        Self {
+            id: FacilityId::new_random(),
+            name: draft.name,
+            address: draft.address,
+            phone: draft.phone,
+            email: draft.email,
+            license_number: draft.license_number,
+            ae_title,
+            allowed_networks: draft.allowed_networks,
+            active: true,
+            created_at: now,
+            updated_at: now,
+            revision: 1,
+        }
+    }
+}
+
+macro_rules! non_empty_text {
+    ($(#[$doc:meta])* $name:ident, $error:ident, $what:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        #[error("a {} must have 1 to {} characters", $what, $max)]
+        pub struct $error;
+
+        impl $name {
+            pub fn parse(raw: &str) -> Result<Self, $error> {
+                let trimmed = raw.trim();
+                let len = trimmed.chars().count();
+                if len == 0 || len > $max || trimmed.chars().any(char::is_control) {
+                    return Err($error);
+                }
+                Ok(Self(trimmed.to_owned()))
+            }
+        }
+
+                super::text::string_value!($name, $error);
+    };
+}
+
+non_empty_text!(
+    /// A facility's display name, from which its AE title is generated.
+    FacilityName, FacilityNameError, "facility name", 200
+);
+non_empty_text!(
+    /// The facility's operating licence number, unique across Noctis.
+    LicenseNumber, LicenseNumberError, "licence number", 64
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_licence_numbers_are_trimmed_and_bounded() {
+        assert_eq!(FacilityName::parse("  Mercy  ").map(|n| n.to_string()), Ok("Mercy".into()));
+        assert_eq!(FacilityName::parse("   "), Err(FacilityNameError));
+        assert_eq!(FacilityName::parse(&"x".repeat(201)), Err(FacilityNameError));
+        assert_eq!(LicenseNumber::parse("LIC\n1"), Err(LicenseNumberError));
+        assert!(LicenseNumber::parse("MOH-2024-0042").is_ok());
+    }
+}

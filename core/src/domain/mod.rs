@@ -1,0 +1,49 @@
+//! The domain: values that cannot be invalid, and the rules between them. No I/O.
+
+mod ae_title;
+mod audit;
+mod ban;
+mod email;
+mod facility;
+mod ids;
+mod indexing;
+mod network;
+mod object_key;
+mod page;
+mod report;
+mod study;
+mod text;
+mod uid;
+mod user;
+
+pub use ae_title::{AeTitle, AeTitleError};
+pub use audit::{Actor, AuditEvent, AuditKind, AuditQuery, audit_sort_key};
+pub use ban::{Ban, BanPolicy, FailureCount};
+pub use email::{EmailAddress, EmailAddressError};
+pub use facility::{Facility, FacilityDraft, FacilityName, FacilityNameError, LicenseNumber, LicenseNumberError};
+pub use ids::{AuditEventId, FacilityId, ReportId, StudyId, UserId};
+pub use indexing::{IndexRows, IndexedRows, apply_instance};
+pub use network::{AllowedNetworks, NetworkError, canonical};
+pub use object_key::ObjectKey;
+pub use page::{Cursor, CursorError, KeyRange, Page, PageCollector, PageLimit, PageRequest};
+pub use report::{Intent, Report, ReportError, ReportStatus, ReportVersion};
+pub use study::{
+    InstanceRecord, InstanceSummary, Priority, Recorded, SeriesAttributes, SeriesSummary, StudyAttributes, StudyDetail,
+    StudyFilter, StudyStatus, StudySummary, listing_key,
+};
+pub use uid::{Uid, UidError};
+pub use user::{MIN_PASSWORD_LEN, PasswordError, PasswordHash, Role, User, Username, UsernameError};
+
+/// Every time Noctis records is UTC.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// Times are kept to the microsecond so both backends round-trip them exactly.
+pub fn now() -> Timestamp {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A fixed-width UTC rendering whose string order is time order, used in keys.
+pub fn sortable_time(at: Timestamp) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}

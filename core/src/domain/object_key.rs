@@ -1,0 +1,58 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{FacilityId, Uid};
+
+/// Where an instance lives in the object store: `facility/study/series/sop.dcm`.
+/// Derived from identity alone, so a re-sent instance overwrites itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ObjectKey(String);
+
+impl ObjectKey {
+    pub fn for_instance(facility: FacilityId, study: &Uid, series: &Uid, sop_instance: &Uid) -> Self {
+        Self(format!("{facility}/{study}/{series}/{sop_instance}.dcm"))
+    }
+
+    /// Re-reads a key that an index row holds. Keys are only ever built by
+    /// `for_instance`, so their characters are safe as path components.
+    pub fn from_stored(key: String) -> Self {
+        Self(key)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True when every component is a UUID or a UID (digits and dots, not `.`/`..`).
+    pub fn is_safe_path(&self) -> bool {
+        self.0.split('/').all(|part| {
+            !part.is_empty()
+                && part != "."
+                && part != ".."
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        })
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_nest_facility_study_series_and_instance() {
+        let facility = FacilityId::from_uuid(uuid::Uuid::nil());
+        let uid = |s: &str| Uid::parse(s).expect("valid uid");
+        let key = ObjectKey::for_instance(facility, &uid("1.2.3"), &uid("1.2.3.4"), &uid("1.2.3.4.5"));
+        assert_eq!(key.as_str(), "00000000-0000-0000-0000-000000000000/1.2.3/1.2.3.4/1.2.3.4.5.dcm");
+        assert!(key.is_safe_path());
+        assert!(!ObjectKey::from_stored("a/../b".into()).is_safe_path());
+    }
+}

@@ -1,0 +1,191 @@
+//! Studies as the worklist sees them, built up from the instances received.
+
+use serde::{Deserialize, Serialize};
+
+use super::{AeTitle, FacilityId, ObjectKey, StudyId, Timestamp, Uid};
+
+/// Everything the index needs to know about one stored instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceRecord {
+    pub facility_id: FacilityId,
+    pub study_instance_uid: Uid,
+    pub series_instance_uid: Uid,
+    pub sop_instance_uid: Uid,
+    pub sop_class_uid: Uid,
+    pub transfer_syntax_uid: Uid,
+    pub instance_number: Option<i32>,
+    pub object_key: ObjectKey,
+    pub size_bytes: u64,
+    pub received_at: Timestamp,
+    pub source_ae_title: AeTitle,
+    pub study: StudyAttributes,
+    pub series: SeriesAttributes,
+}
+
+impl InstanceRecord {
+    pub fn study_id(&self) -> StudyId {
+        StudyId::for_study(self.facility_id, &self.study_instance_uid)
+    }
+}
+
+/// Study-level attributes read from an instance's header. Values are kept as the
+/// modality sent them (trimmed), since a gateway must not reinterpret them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudyAttributes {
+    pub patient_name: Option<String>,
+    pub patient_id: Option<String>,
+    pub patient_birth_date: Option<String>,
+    pub patient_sex: Option<String>,
+    pub study_date: Option<String>,
+    pub study_time: Option<String>,
+    pub accession_number: Option<String>,
+    pub study_description: Option<String>,
+    pub referring_physician: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesAttributes {
+    pub modality: Option<String>,
+    pub series_number: Option<i32>,
+    pub series_description: Option<String>,
+}
+
+/// Received → in review → reported; the API moves it along.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudyStatus {
+    Received,
+    InReview,
+    Reported,
+}
+
+impl StudyStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StudyStatus::Received => "received",
+            StudyStatus::InReview => "in_review",
+            StudyStatus::Reported => "reported",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [StudyStatus::Received, StudyStatus::InReview, StudyStatus::Reported].into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Routine,
+    Urgent,
+    Stat,
+}
+
+impl Priority {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Priority::Routine => "routine",
+            Priority::Urgent => "urgent",
+            Priority::Stat => "stat",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Priority::Routine, Priority::Urgent, Priority::Stat].into_iter().find(|p| p.as_str() == raw)
+    }
+}
+
+/// One row of the worklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudySummary {
+    pub id: StudyId,
+    pub facility_id: FacilityId,
+    pub study_instance_uid: Uid,
+    #[serde(flatten)]
+    pub attributes: StudyAttributes,
+    /// Sorted, without duplicates.
+    pub modalities: Vec<String>,
+    pub series_count: u64,
+    pub instance_count: u64,
+    pub total_bytes: u64,
+    pub first_received_at: Timestamp,
+    pub last_received_at: Timestamp,
+    pub status: StudyStatus,
+    pub priority: Priority,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesSummary {
+    pub series_instance_uid: Uid,
+    #[serde(flatten)]
+    pub attributes: SeriesAttributes,
+    pub instance_count: u64,
+    pub total_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceSummary {
+    pub series_instance_uid: Uid,
+    pub sop_instance_uid: Uid,
+    pub sop_class_uid: Uid,
+    pub transfer_syntax_uid: Uid,
+    pub instance_number: Option<i32>,
+    pub object_key: ObjectKey,
+    pub size_bytes: u64,
+    pub received_at: Timestamp,
+}
+
+/// A study with everything in it, series and instances sorted by UID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudyDetail {
+    pub study: StudySummary,
+    pub series: Vec<SeriesSummary>,
+    pub instances: Vec<InstanceSummary>,
+}
+
+/// Whether recording an instance added it or replaced an earlier copy of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    New,
+    Replaced,
+}
+
+/// Worklist filters; every one that is set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StudyFilter {
+    pub facility_id: Option<FacilityId>,
+    /// Received on or after.
+    pub received_from: Option<Timestamp>,
+    /// Received before.
+    pub received_to: Option<Timestamp>,
+    /// One of the study's modalities, compared case-insensitively.
+    pub modality: Option<String>,
+    /// Case-insensitive substring of the patient's name or ID.
+    pub patient: Option<String>,
+    pub status: Option<StudyStatus>,
+}
+
+impl StudyFilter {
+    /// The filters that are not part of the listing order (facility and received
+    /// range are), applied to each candidate row by both adapters alike.
+    pub fn matches_row(&self, study: &StudySummary) -> bool {
+        let modality_ok =
+            self.modality.as_ref().is_none_or(|m| study.modalities.iter().any(|have| have.eq_ignore_ascii_case(m)));
+        let patient_ok = self.patient.as_ref().is_none_or(|needle| {
+            let needle = needle.to_lowercase();
+            [&study.attributes.patient_name, &study.attributes.patient_id]
+                .into_iter()
+                .flatten()
+                .any(|v| v.to_lowercase().contains(&needle))
+        });
+        let status_ok = self.status.is_none_or(|s| s == study.status);
+        modality_ok && patient_ok && status_ok
+    }
+}
+
+/// The order studies are listed in, newest first: the first-received time and the
+/// id, so the key is unique and stable while later instances arrive. Cursors are
+/// these keys.
+pub fn listing_key(first_received_at: Timestamp, id: StudyId) -> String {
+    format!("{}#{}", super::sortable_time(first_received_at), id)
+}

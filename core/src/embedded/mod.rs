@@ -1,0 +1,32 @@
+//! The single-node adapter set: objects as files under the data directory, the
+//! registry and index in SQLite (WAL), so a receiver and an API process can share
+//! one data directory.
+
+mod files;
+mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use files::FileObjectStore;
+pub use sqlite::{
+    Database, SqliteAuditLog, SqliteBanList, SqliteFacilityRegistry, SqliteStudyIndex, SqliteUserDirectory,
+};
+
+use crate::backend::Backend;
+use crate::ports::StoreError;
+
+/// Opens (creating if needed) the embedded backend in `data_dir`.
+pub async fn open(data_dir: &Path) -> Result<Backend, StoreError> {
+    tokio::fs::create_dir_all(data_dir).await.map_err(StoreError::backend)?;
+    let db = Database::open(&data_dir.join("noctis.sqlite3")).await?;
+    let objects = FileObjectStore::open(data_dir.join("objects")).await?;
+    Ok(Backend {
+        facilities: Arc::new(SqliteFacilityRegistry::new(db.clone())),
+        users: Arc::new(SqliteUserDirectory::new(db.clone())),
+        studies: Arc::new(SqliteStudyIndex::new(db.clone())),
+        audit: Arc::new(SqliteAuditLog::new(db.clone())),
+        bans: Arc::new(SqliteBanList::new(db)),
+        objects: Arc::new(objects),
+    })
+}

@@ -1,0 +1,108 @@
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+
+use super::{Database, db_err, from_json, to_json};
+use crate::domain::{Ban, BanPolicy, FailureCount, Timestamp, canonical, sortable_time};
+use crate::ports::{BanList, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct SqliteBanList {
+    db: Database,
+}
+
+impl SqliteBanList {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+fn active(conn: &rusqlite::Connection, address: &str, at: Timestamp) -> Result<Option<Ban>, StoreError> {
+    conn.query_row(
+        "SELECT record FROM bans WHERE address = ?1 AND expires_at > ?2",
+        params![address, sortable_time(at)],
+        |row| row.get::<_, String>(0),
+    )
+    .optional()
+    .map_err(db_err)?
+    .map(|json| from_json(&json))
+    .transpose()
+}
+
+#[async_trait]
+impl BanList for SqliteBanList {
+    async fn record_failure(
+        &self,
+        address: IpAddr,
+        reason: &str,
+        policy: &BanPolicy,
+        at: Timestamp,
+    ) -> Result<FailureCount, StoreError> {
+        let address = canonical(address);
+        let reason = reason.to_owned();
+        let policy = *policy;
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
+                let key = address.to_string();
+                let window = policy.window_index(at);
+                // A failure in a new window starts the count again.
+                let failures: u32 = tx
+                    .query_row(
+                        "INSERT INTO ban_failures (address, window_index, failures) VALUES (?1, ?2, 1)
+                         ON CONFLICT (address) DO UPDATE SET
+                            failures = CASE WHEN window_index = excluded.window_index THEN failures + 1 ELSE 1 END,
+                            window_index = excluded.window_index
+                         RETURNING failures",
+                        params![key, window],
+                        |row| row.get(0),
+                    )
+                    .map_err(db_err)?;
+                let mut banned = None;
+                if failures >= policy.threshold && active(&tx, &key, at)?.is_none() {
+                    let ban = Ban { address, reason, failures, banned_at: at, expires_at: policy.expiry(at) };
+                    tx.execute(
+                        "INSERT INTO bans (address, expires_at, record) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (address) DO UPDATE SET expires_at = excluded.expires_at, record = excluded.record",
+                        params![key, sortable_time(ban.expires_at), to_json(&ban)?],
+                    )
+                    .map_err(db_err)?;
+                    banned = Some(ban);
+                }
+                tx.commit().map_err(db_err)?;
+                Ok(FailureCount { failures_in_window: failures, banned })
+            })
+            .await
+    }
+
+    async fn active_ban(&self, address: IpAddr, at: Timestamp) -> Result<Option<Ban>, StoreError> {
+        let key = canonical(address).to_string();
+        self.db.call(move |conn| active(conn, &key, at)).await
+    }
+
+    async fn list_active(&self, at: Timestamp) -> Result<Vec<Ban>, StoreError> {
+        self.db
+            .call(move |conn| {
+                let mut stmt = conn
+                    .prepare("SELECT record FROM bans WHERE expires_at > ?1 ORDER BY expires_at, address")
+                    .map_err(db_err)?;
+                let rows = stmt.query_map([sortable_time(at)], |row| row.get::<_, String>(0)).map_err(db_err)?;
+                rows.map(|json| from_json(&json.map_err(db_err)?)).collect()
+            })
+            .await
+    }
+
+    async fn lift(&self, address: IpAddr) -> Result<bool, StoreError> {
+        let key = canonical(address).to_string();
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
+                let lifted = tx.execute("DELETE FROM bans WHERE address = ?1", [&key]).map_err(db_err)? > 0;
+                tx.execute("DELETE FROM ban_failures WHERE address = ?1", [&key]).map_err(db_err)?;
+                tx.commit().map_err(db_err)?;
+                Ok(lifted)
+            })
+            .await
+    }
+}

@@ -1,0 +1,74 @@
+//! The embedded schema, the one place it is written down. Migrations are
+//! numbered by `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+use crate::ports::StoreError;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE facilities (
+    id          TEXT PRIMARY KEY,
+    ae_title    TEXT NOT NULL UNIQUE,
+    license_key TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    revision    INTEGER NOT NULL,
+    record      TEXT NOT NULL
+);
+CREATE TABLE users (
+    id       TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    revision INTEGER NOT NULL,
+    record   TEXT NOT NULL
+);
+CREATE TABLE studies (
+    id          TEXT PRIMARY KEY,
+    facility_id TEXT NOT NULL,
+    listing_key TEXT NOT NULL,
+    record      TEXT NOT NULL
+);
+CREATE INDEX studies_by_listing ON studies (listing_key);
+CREATE INDEX studies_by_facility ON studies (facility_id, listing_key);
+CREATE TABLE series (
+    study_id   TEXT NOT NULL REFERENCES studies (id),
+    series_uid TEXT NOT NULL,
+    record     TEXT NOT NULL,
+    PRIMARY KEY (study_id, series_uid)
+);
+CREATE TABLE instances (
+    study_id   TEXT NOT NULL REFERENCES studies (id),
+    series_uid TEXT NOT NULL,
+    sop_uid    TEXT NOT NULL,
+    record     TEXT NOT NULL,
+    PRIMARY KEY (study_id, series_uid, sop_uid)
+);
+CREATE TABLE audit_events (
+    id          TEXT PRIMARY KEY,
+    sort_key    TEXT NOT NULL,
+    facility_id TEXT,
+    actor_key   TEXT NOT NULL,
+    record      TEXT NOT NULL
+);
+CREATE INDEX audit_by_time ON audit_events (sort_key);
+CREATE INDEX audit_by_facility ON audit_events (facility_id, sort_key);
+CREATE INDEX audit_by_actor ON audit_events (actor_key, sort_key);
+CREATE TABLE ban_failures (
+    address      TEXT PRIMARY KEY,
+    window_index INTEGER NOT NULL,
+    failures     INTEGER NOT NULL
+);
+CREATE TABLE bans (
+    address    TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL,
+    record     TEXT NOT NULL
+);
+"#];
+
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::backend)?;
+    let applied: usize = tx.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(StoreError::backend)?;
+    for (number, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tx.execute_batch(sql).map_err(StoreError::backend)?;
+        tx.pragma_update(None, "user_version", number + 1).map_err(StoreError::backend)?;
+    }
+    tx.commit().map_err(StoreError::backend)
+}

@@ -1,0 +1,85 @@
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+
+use super::{Database, db_err, from_json, to_json, unique_violation};
+use crate::domain::{Timestamp, User, UserId, Username};
+use crate::ports::{StoreError, Taken, UserDirectory};
+
+#[derive(Debug, Clone)]
+pub struct SqliteUserDirectory {
+    db: Database,
+}
+
+impl SqliteUserDirectory {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+fn read_one(conn: &rusqlite::Connection, column: &str, value: String) -> Result<Option<User>, StoreError> {
+    conn.query_row(&format!("SELECT record FROM users WHERE {column} = ?1"), [value], |row| row.get::<_, String>(0))
+        .optional()
+        .map_err(db_err)?
+        .map(|json| from_json(&json))
+        .transpose()
+}
+
+#[async_trait]
+impl UserDirectory for SqliteUserDirectory {
+    async fn insert(&self, user: &User) -> Result<(), StoreError> {
+        let user = user.clone();
+        self.db
+            .call(move |conn| {
+                conn.execute(
+                    "INSERT INTO users (id, username, revision, record) VALUES (?1, ?2, ?3, ?4)",
+                    params![user.id.to_string(), user.username.as_str(), user.revision, to_json(&user)?],
+                )
+                .map_err(|e| unique_violation(e, &[("users.username", Taken::Username)]))?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.db.call(move |conn| read_one(conn, "id", id.to_string())).await
+    }
+
+    async fn find_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        let username = username.as_str().to_owned();
+        self.db.call(move |conn| read_one(conn, "username", username)).await
+    }
+
+    async fn list(&self) -> Result<Vec<User>, StoreError> {
+        self.db
+            .call(|conn| {
+                let mut stmt = conn.prepare("SELECT record FROM users ORDER BY username").map_err(db_err)?;
+                let rows = stmt.query_map([], |row| row.get::<_, String>(0)).map_err(db_err)?;
+                rows.map(|json| from_json(&json.map_err(db_err)?)).collect()
+            })
+            .await
+    }
+
+    async fn update(&self, user: &User, now: Timestamp) -> Result<User, StoreError> {
+        let mut next = user.clone();
+        next.revision += 1;
+        next.updated_at = now;
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
+                let stored = read_one(&tx, "id", next.id.to_string())?.ok_or(StoreError::NotFound)?;
+                if stored.revision != next.revision - 1 {
+                    return Err(StoreError::StaleRevision { expected: next.revision - 1 });
+                }
+                // The username is the sign-in identity and its uniqueness key; it does not change.
+                next.username = stored.username;
+                tx.execute(
+                    "UPDATE users SET revision = ?2, record = ?3 WHERE id = ?1",
+                    params![next.id.to_string(), next.revision, to_json(&next)?],
+                )
+                .map_err(db_err)?;
+                tx.commit().map_err(db_err)?;
+                Ok(next)
+            })
+            .await
+    }
+}

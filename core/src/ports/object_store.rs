@@ -1,0 +1,36 @@
+use async_trait::async_trait;
+use bytes::Bytes;
+use tokio::io::AsyncRead;
+
+use super::StoreError;
+use crate::domain::ObjectKey;
+
+/// Durable storage of Part-10 files, written as a stream so an instance of any
+/// size passes through bounded memory.
+#[async_trait]
+pub trait ObjectStore: Send + Sync {
+    /// Starts writing `key`. Nothing is visible under `key` until `finish`
+    /// returns; `abort` (or dropping the writer) leaves the previous object, if
+    /// any, untouched.
+    async fn begin_write(&self, key: &ObjectKey) -> Result<Box<dyn ObjectWriter>, StoreError>;
+
+    /// The object's bytes, or `None` when there is no object under `key`.
+    async fn read(&self, key: &ObjectKey) -> Result<Option<ObjectReader>, StoreError>;
+
+    async fn size(&self, key: &ObjectKey) -> Result<Option<u64>, StoreError>;
+
+    /// Removes `key`; removing a missing object is not an error.
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError>;
+}
+
+pub type ObjectReader = Box<dyn AsyncRead + Send + Unpin>;
+
+#[async_trait]
+pub trait ObjectWriter: Send {
+    async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError>;
+
+    /// Makes the object durable and visible; returns its size in bytes.
+    async fn finish(self: Box<Self>) -> Result<u64, StoreError>;
+
+    async fn abort(self: Box<Self>) -> Result<(), StoreError>;
+}

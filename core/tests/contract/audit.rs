@@ -1,0 +1,111 @@
+use chrono::Duration;
+use noctis_core::domain::{
+    Actor, AuditEvent, AuditKind, AuditQuery, FacilityId, PageLimit, PageRequest, Timestamp, UserId, Username, now,
+};
+
+use crate::support::Fixture;
+
+crate::contract_tests!(
+    events_come_back_newest_first_within_the_time_range,
+    events_filter_by_facility_actor_and_kind,
+    pages_cover_the_trail_once_across_days,
+);
+
+fn query(from: Timestamp, to: Timestamp) -> AuditQuery {
+    AuditQuery { from, to, facility_id: None, actor: None, kind: None }
+}
+
+fn all(limit: u32) -> PageRequest {
+    PageRequest::first(PageLimit::new(limit).expect("limit"))
+}
+
+async fn events_come_back_newest_first_within_the_time_range(fx: &Fixture) {
+    let base = now() - Duration::hours(5);
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let event = AuditEvent::new(AuditKind::SignIn, Actor::System, base + Duration::hours(i))
+            .with_details(serde_json::json!({"n": i, "nested": {"ok": true}}))
+            .from_peer("198.51.100.7".parse().expect("ip"));
+        fx.backend.audit.append(&event).await.expect("appends");
+        ids.push(event);
+    }
+    let page = fx
+        .backend
+        .audit
+        .query(&query(base + Duration::hours(1), base + Duration::hours(4)), &all(50))
+        .await
+        .expect("queries");
+    let got: Vec<_> = page.items.iter().map(|e| e.id).collect();
+    assert_eq!(got, [ids[3].id, ids[2].id, ids[1].id]);
+    assert_eq!(page.items[0], ids[3], "events round-trip whole");
+}
+
+async fn events_filter_by_facility_actor_and_kind(fx: &Fixture) {
+    let base = now() - Duration::minutes(30);
+    let facility = FacilityId::new_random();
+    let admin = Actor::User { id: UserId::new_random(), username: Username::parse("admin").expect("name") };
+    let modality = Actor::Modality { ae_title: "CT_1".into() };
+    let events = [
+        AuditEvent::new(AuditKind::AssociationAccepted, modality.clone(), base).for_facility(facility),
+        AuditEvent::new(AuditKind::InstanceStored, modality.clone(), base + Duration::minutes(1))
+            .for_facility(facility),
+        AuditEvent::new(AuditKind::FacilityUpdated, admin.clone(), base + Duration::minutes(2)).for_facility(facility),
+        AuditEvent::new(AuditKind::UserCreated, admin.clone(), base + Duration::minutes(3)),
+        AuditEvent::new(
+            AuditKind::AssociationRejected,
+            Actor::Modality { ae_title: "UNKNOWN".into() },
+            base + Duration::minutes(4),
+        ),
+    ];
+    for event in &events {
+        fx.backend.audit.append(event).await.expect("appends");
+    }
+    let run = |q: AuditQuery| async move {
+        fx.backend.audit.query(&q, &all(50)).await.expect("queries").items.iter().map(|e| e.kind).collect::<Vec<_>>()
+    };
+    let window = query(base, now() + Duration::minutes(1));
+    assert_eq!(
+        run(AuditQuery { facility_id: Some(facility), ..window.clone() }).await,
+        [AuditKind::FacilityUpdated, AuditKind::InstanceStored, AuditKind::AssociationAccepted]
+    );
+    assert_eq!(
+        run(AuditQuery { actor: Some(admin.key()), ..window.clone() }).await,
+        [AuditKind::UserCreated, AuditKind::FacilityUpdated]
+    );
+    assert_eq!(
+        run(AuditQuery { kind: Some(AuditKind::AssociationRejected), ..window.clone() }).await,
+        [AuditKind::AssociationRejected]
+    );
+    assert_eq!(
+        run(AuditQuery {
+            facility_id: Some(facility),
+            actor: Some(modality.key()),
+            kind: Some(AuditKind::InstanceStored),
+            ..window
+        })
+        .await,
+        [AuditKind::InstanceStored]
+    );
+}
+
+async fn pages_cover_the_trail_once_across_days(fx: &Fixture) {
+    let base = now() - Duration::days(4);
+    let mut expected = Vec::new();
+    for i in 0..9 {
+        let event = AuditEvent::new(AuditKind::InstanceStored, Actor::System, base + Duration::hours(i * 10));
+        fx.backend.audit.append(&event).await.expect("appends");
+        expected.push(event.id);
+    }
+    expected.reverse();
+    let mut request = all(4);
+    let mut seen = Vec::new();
+    loop {
+        let page = fx.backend.audit.query(&query(base, now()), &request).await.expect("queries");
+        seen.extend(page.items.iter().map(|e| e.id));
+        match page.next_cursor {
+            Some(cursor) => request.after = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+}

@@ -1,0 +1,184 @@
+use noctis_core::domain::{
+    AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, now,
+};
+use noctis_core::facilities::register_facility;
+use noctis_core::ports::{StoreError, Taken};
+
+use crate::support::Fixture;
+
+crate::contract_tests!(
+    an_inserted_facility_reads_back_by_id_and_by_ae_title,
+    a_taken_ae_title_is_refused,
+    a_taken_licence_number_is_refused_whatever_its_case,
+    racing_inserts_of_one_ae_title_have_exactly_one_winner,
+    generated_titles_take_the_next_free_suffix,
+    racing_registrations_from_one_name_get_distinct_titles,
+    changing_the_ae_title_moves_its_uniqueness,
+    an_update_from_a_stale_revision_is_refused,
+    deactivation_is_stored_and_reversible,
+    facilities_are_listed_by_name,
+    unknown_facilities_are_absent,
+);
+
+pub fn draft(name: &str, license: &str) -> FacilityDraft {
+    FacilityDraft {
+        name: FacilityName::parse(name).expect("name"),
+        address: "1 Hospital Road".into(),
+        phone: "+1 555 0100".into(),
+        email: EmailAddress::parse("pacs@hospital.example").expect("email"),
+        license_number: LicenseNumber::parse(license).expect("licence"),
+        allowed_networks: AllowedNetworks::parse(&["203.0.113.0/24"]).expect("networks"),
+    }
+}
+
+fn ae(title: &str) -> AeTitle {
+    AeTitle::parse(title).expect("ae title")
+}
+
+async fn an_inserted_facility_reads_back_by_id_and_by_ae_title(fx: &Fixture) {
+    let facility = Facility::register(draft("Mercy Clinic", "LIC-1"), ae("MERCY"), now());
+    fx.backend.facilities.insert(&facility).await.expect("inserts");
+    assert_eq!(fx.backend.facilities.get(facility.id).await.expect("reads"), Some(facility.clone()));
+    let found = fx.backend.facilities.find_by_ae_title(&ae("mercy")).await.expect("finds");
+    assert_eq!(found, Some(facility));
+}
+
+async fn a_taken_ae_title_is_refused(fx: &Fixture) {
+    let first = Facility::register(draft("Mercy", "LIC-1"), ae("MERCY"), now());
+    fx.backend.facilities.insert(&first).await.expect("first inserts");
+    let second = Facility::register(draft("Mercy Two", "LIC-2"), ae("MERCY"), now());
+    let err = fx.backend.facilities.insert(&second).await.expect_err("second is refused");
+    assert!(matches!(err, StoreError::Conflict(Taken::AeTitle)), "{err:?}");
+    assert_eq!(fx.backend.facilities.get(second.id).await.expect("reads"), None, "nothing half-written");
+}
+
+async fn a_taken_licence_number_is_refused_whatever_its_case(fx: &Fixture) {
+    let first = Facility::register(draft("Mercy", "moh-42"), ae("MERCY"), now());
+    fx.backend.facilities.insert(&first).await.expect("first inserts");
+    let second = Facility::register(draft("Other", "MOH-42"), ae("OTHER"), now());
+    let err = fx.backend.facilities.insert(&second).await.expect_err("second is refused");
+    assert!(matches!(err, StoreError::Conflict(Taken::LicenseNumber)), "{err:?}");
+    // The refused insert did not keep its AE title either.
+    let third = Facility::register(draft("Other", "MOH-43"), ae("OTHER"), now());
+    fx.backend.facilities.insert(&third).await.expect("the title is still free");
+}
+
+async fn racing_inserts_of_one_ae_title_have_exactly_one_winner(fx: &Fixture) {
+    let other = fx.second_handle().await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let registry = if i % 2 == 0 { fx.backend.facilities.clone() } else { other.facilities.clone() };
+        tasks.push(tokio::spawn(async move {
+            let facility = Facility::register(draft("Racer", &format!("LIC-{i}")), ae("RACER"), now());
+            registry.insert(&facility).await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(()) => winners += 1,
+            Err(StoreError::Conflict(Taken::AeTitle)) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(fx.backend.facilities.list().await.expect("lists").len(), 1);
+}
+
+async fn generated_titles_take_the_next_free_suffix(fx: &Fixture) {
+    let registry = fx.backend.facilities.as_ref();
+    let a = register_facility(registry, draft("City General Hospital", "L1"), None, now()).await.expect("first");
+    let b = register_facility(registry, draft("City General Hospital", "L2"), None, now()).await.expect("second");
+    assert_eq!(a.ae_title.as_str(), "CITY_GENERAL");
+    assert_eq!(b.ae_title.as_str(), "CITY_GENERAL_2");
+    let chosen = register_facility(registry, draft("Elsewhere", "L3"), Some(ae("CITY_GENERAL_2")), now()).await;
+    assert!(chosen.is_err(), "a chosen title that is taken is refused, not renamed");
+}
+
+async fn racing_registrations_from_one_name_get_distinct_titles(fx: &Fixture) {
+    let other = fx.second_handle().await;
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let registry = if i % 2 == 0 { fx.backend.facilities.clone() } else { other.facilities.clone() };
+        tasks.push(tokio::spawn(async move {
+            register_facility(registry.as_ref(), draft("St Luke", &format!("SL-{i}")), None, now()).await
+        }));
+    }
+    let mut titles = Vec::new();
+    for task in tasks {
+        titles.push(task.await.expect("task").expect("registers").ae_title.to_string());
+    }
+    titles.sort();
+    assert_eq!(titles, ["ST_LUKE", "ST_LUKE_2", "ST_LUKE_3", "ST_LUKE_4", "ST_LUKE_5", "ST_LUKE_6"]);
+}
+
+async fn changing_the_ae_title_moves_its_uniqueness(fx: &Fixture) {
+    let registry = &fx.backend.facilities;
+    let mut facility = Facility::register(draft("Mercy", "L1"), ae("MERCY"), now());
+    registry.insert(&facility).await.expect("inserts");
+    let blocker = Facility::register(draft("Blocker", "L2"), ae("TAKEN"), now());
+    registry.insert(&blocker).await.expect("inserts");
+
+    facility.ae_title = ae("TAKEN");
+    let err = registry.update(&facility, now()).await.expect_err("taken title refused");
+    assert!(matches!(err, StoreError::Conflict(Taken::AeTitle)), "{err:?}");
+
+    facility.ae_title = ae("MERCY_NEW");
+    let updated = registry.update(&facility, now()).await.expect("updates");
+    assert_eq!(updated.revision, facility.revision + 1);
+    assert_eq!(registry.find_by_ae_title(&ae("MERCY")).await.expect("reads"), None);
+    assert_eq!(registry.find_by_ae_title(&ae("MERCY_NEW")).await.expect("reads").map(|f| f.id), Some(facility.id));
+    let reuse = Facility::register(draft("Newcomer", "L3"), ae("MERCY"), now());
+    registry.insert(&reuse).await.expect("the old title is free again");
+}
+
+async fn an_update_from_a_stale_revision_is_refused(fx: &Fixture) {
+    let registry = &fx.backend.facilities;
+    let facility = Facility::register(draft("Mercy", "L1"), ae("MERCY"), now());
+    registry.insert(&facility).await.expect("inserts");
+    let mut first = facility.clone();
+    first.phone = "+1 555 0199".into();
+    registry.update(&first, now()).await.expect("first edit");
+    let mut second = facility.clone();
+    second.address = "2 Other Road".into();
+    let err = registry.update(&second, now()).await.expect_err("stale edit refused");
+    assert!(matches!(err, StoreError::StaleRevision { .. }), "{err:?}");
+    let stored = registry.get(facility.id).await.expect("reads").expect("exists");
+    assert_eq!((stored.phone.as_str(), stored.address.as_str()), ("+1 555 0199", "1 Hospital Road"));
+}
+
+async fn deactivation_is_stored_and_reversible(fx: &Fixture) {
+    let registry = &fx.backend.facilities;
+    let facility = Facility::register(draft("Mercy", "L1"), ae("MERCY"), now());
+    registry.insert(&facility).await.expect("inserts");
+    let off = registry.set_active(facility.id, false, now()).await.expect("deactivates");
+    assert!(!off.active);
+    let found = registry.find_by_ae_title(&ae("MERCY")).await.expect("reads").expect("still registered");
+    assert!(!found.active);
+    let on = registry.set_active(facility.id, true, now()).await.expect("activates");
+    assert!(on.active);
+    assert_eq!(on.revision, facility.revision + 2);
+}
+
+async fn facilities_are_listed_by_name(fx: &Fixture) {
+    for (name, license, title) in [("Zeta", "L1", "ZETA"), ("Alpha", "L2", "ALPHA"), ("Mid", "L3", "MID")] {
+        fx.backend
+            .facilities
+            .insert(&Facility::register(draft(name, license), ae(title), now()))
+            .await
+            .expect("inserts");
+    }
+    let names: Vec<String> =
+        fx.backend.facilities.list().await.expect("lists").iter().map(|f| f.name.to_string()).collect();
+    assert_eq!(names, ["Alpha", "Mid", "Zeta"]);
+}
+
+async fn unknown_facilities_are_absent(fx: &Fixture) {
+    let ghost = Facility::register(draft("Ghost", "L0"), ae("GHOST"), now());
+    assert_eq!(fx.backend.facilities.get(ghost.id).await.expect("reads"), None);
+    assert_eq!(fx.backend.facilities.find_by_ae_title(&ae("GHOST")).await.expect("reads"), None);
+    let err = fx.backend.facilities.set_active(ghost.id, false, now()).await.expect_err("nothing to deactivate");
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    let err = fx.backend.facilities.update(&ghost, now()).await.expect_err("nothing to update");
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}

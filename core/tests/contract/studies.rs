@@ -1,0 +1,262 @@
+use std::collections::HashSet;
+
+use chrono::Duration;
+use noctis_core::domain::{
+    AeTitle, FacilityId, InstanceRecord, ObjectKey, PageLimit, PageRequest, Recorded, SeriesAttributes,
+    StudyAttributes, StudyFilter, StudyId, StudyStatus, Timestamp, Uid, now,
+};
+
+use crate::support::Fixture;
+
+crate::contract_tests!(
+    recording_builds_study_and_series_aggregates,
+    re_recording_an_instance_does_not_double_counts,
+    concurrent_recording_into_one_study_counts_every_instance,
+    one_study_uid_from_two_facilities_stays_two_studies,
+    listing_filters_by_facility_modality_patient_and_received_time,
+    pages_visit_every_study_once_newest_first,
+    a_study_reads_back_with_its_series_and_instances_in_uid_order,
+);
+
+fn uid(s: &str) -> Uid {
+    Uid::parse(s).expect("uid")
+}
+
+pub struct Instance {
+    pub facility: FacilityId,
+    pub study: String,
+    pub series: String,
+    pub sop: String,
+    pub size: u64,
+    pub modality: &'static str,
+    pub patient: &'static str,
+    pub at: Timestamp,
+}
+
+impl Instance {
+    pub fn new(facility: FacilityId, study: &str, series: &str, sop: &str) -> Self {
+        Self {
+            facility,
+            study: study.into(),
+            series: series.into(),
+            sop: sop.into(),
+            size: 1000,
+            modality: "CT",
+            patient: "DOE^JANE",
+            at: now(),
+        }
+    }
+
+    pub fn record(&self) -> InstanceRecord {
+        InstanceRecord {
+            facility_id: self.facility,
+            study_instance_uid: uid(&self.study),
+            series_instance_uid: uid(&self.series),
+            sop_instance_uid: uid(&self.sop),
+            sop_class_uid: uid("1.2.840.10008.5.1.4.1.1.2"),
+            transfer_syntax_uid: uid("1.2.840.10008.1.2.1"),
+            instance_number: Some(1),
+            object_key: ObjectKey::for_instance(self.facility, &uid(&self.study), &uid(&self.series), &uid(&self.sop)),
+            size_bytes: self.size,
+            received_at: self.at,
+            source_ae_title: AeTitle::parse("CT_1").expect("ae"),
+            study: StudyAttributes {
+                patient_name: Some(self.patient.into()),
+                patient_id: Some(format!("ID-{}", self.patient.len())),
+                study_date: Some("20261127".into()),
+                accession_number: Some("ACC1".into()),
+                ..Default::default()
+            },
+            series: SeriesAttributes {
+                modality: Some(self.modality.into()),
+                series_number: Some(1),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+fn all(limit: u32) -> PageRequest {
+    PageRequest::first(PageLimit::new(limit).expect("limit"))
+}
+
+async fn recording_builds_study_and_series_aggregates(fx: &Fixture) {
+    let facility = FacilityId::new_random();
+    let mut sr = Instance::new(facility, "1.2.3", "1.2.3.2", "1.2.3.2.1");
+    sr.modality = "SR";
+    sr.size = 10;
+    for instance in [
+        Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1"),
+        Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.2"),
+        sr,
+    ] {
+        let recorded = fx.backend.studies.record_instance(&instance.record()).await.expect("records");
+        assert_eq!(recorded, Recorded::New);
+    }
+    let id = StudyId::for_study(facility, &uid("1.2.3"));
+    let detail = fx.backend.studies.get_study(id).await.expect("reads").expect("exists");
+    let study = &detail.study;
+    assert_eq!((study.series_count, study.instance_count, study.total_bytes), (2, 3, 2010));
+    assert_eq!(study.modalities, ["CT", "SR"]);
+    assert_eq!(study.status, StudyStatus::Received);
+    assert_eq!(study.attributes.patient_name.as_deref(), Some("DOE^JANE"));
+    let counts: Vec<(String, u64, u64)> =
+        detail.series.iter().map(|s| (s.series_instance_uid.to_string(), s.instance_count, s.total_bytes)).collect();
+    assert_eq!(counts, [("1.2.3.1".to_string(), 2, 2000), ("1.2.3.2".to_string(), 1, 10)]);
+}
+
+async fn re_recording_an_instance_does_not_double_counts(fx: &Fixture) {
+    let facility = FacilityId::new_random();
+    let mut instance = Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1");
+    fx.backend.studies.record_instance(&instance.record()).await.expect("records");
+    instance.size = 1500;
+    let again = fx.backend.studies.record_instance(&instance.record()).await.expect("records again");
+    assert_eq!(again, Recorded::Replaced);
+    let detail = fx
+        .backend
+        .studies
+        .get_study(StudyId::for_study(facility, &uid("1.2.3")))
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!((detail.study.instance_count, detail.study.series_count, detail.study.total_bytes), (1, 1, 1500));
+    assert_eq!(detail.instances.len(), 1);
+    assert_eq!(detail.instances[0].size_bytes, 1500);
+}
+
+async fn concurrent_recording_into_one_study_counts_every_instance(fx: &Fixture) {
+    let facility = FacilityId::new_random();
+    let other = fx.second_handle().await;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let index = if i % 2 == 0 { fx.backend.studies.clone() } else { other.studies.clone() };
+        let series = format!("1.2.3.{}", i % 3);
+        let record = Instance::new(facility, "1.2.3", &series, &format!("{series}.{i}")).record();
+        tasks.push(tokio::spawn(async move { index.record_instance(&record).await }));
+    }
+    // The same instances again, racing each other: still counted once each.
+    for i in 0..4 {
+        let index = other.studies.clone();
+        let series = format!("1.2.3.{}", i % 3);
+        let record = Instance::new(facility, "1.2.3", &series, &format!("{series}.{i}")).record();
+        tasks.push(tokio::spawn(async move { index.record_instance(&record).await }));
+    }
+    for task in tasks {
+        task.await.expect("task").expect("records");
+    }
+    let detail = fx
+        .backend
+        .studies
+        .get_study(StudyId::for_study(facility, &uid("1.2.3")))
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!((detail.study.instance_count, detail.study.series_count, detail.study.total_bytes), (16, 3, 16_000));
+    assert_eq!(detail.series.iter().map(|s| s.instance_count).sum::<u64>(), 16);
+}
+
+async fn one_study_uid_from_two_facilities_stays_two_studies(fx: &Fixture) {
+    let (a, b) = (FacilityId::new_random(), FacilityId::new_random());
+    for facility in [a, b] {
+        fx.backend
+            .studies
+            .record_instance(&Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1").record())
+            .await
+            .expect("records");
+    }
+    for facility in [a, b] {
+        let filter = StudyFilter { facility_id: Some(facility), ..Default::default() };
+        let page = fx.backend.studies.list_studies(&filter, &all(10)).await.expect("lists");
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.items[0].facility_id, facility);
+        assert_eq!(page.items[0].instance_count, 1);
+    }
+}
+
+async fn listing_filters_by_facility_modality_patient_and_received_time(fx: &Fixture) {
+    let (a, b) = (FacilityId::new_random(), FacilityId::new_random());
+    let base = now() - Duration::hours(10);
+    let mut specs = Vec::new();
+    for (i, (facility, modality, patient)) in
+        [(a, "CT", "DOE^JANE"), (a, "MR", "ROE^RICHARD"), (b, "CT", "SMITH^ANNA"), (b, "US", "DOE^JOHN")]
+            .into_iter()
+            .enumerate()
+    {
+        let mut instance = Instance::new(facility, &format!("1.9.{i}"), &format!("1.9.{i}.1"), &format!("1.9.{i}.1.1"));
+        instance.modality = modality;
+        instance.patient = patient;
+        instance.at = base + Duration::hours(i as i64);
+        fx.backend.studies.record_instance(&instance.record()).await.expect("records");
+        specs.push(instance);
+    }
+    let uids = |filter: StudyFilter| async move {
+        let page = fx.backend.studies.list_studies(&filter, &all(50)).await.expect("lists");
+        page.items.iter().map(|s| s.study_instance_uid.to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(uids(StudyFilter::default()).await, ["1.9.3", "1.9.2", "1.9.1", "1.9.0"]);
+    assert_eq!(uids(StudyFilter { facility_id: Some(a), ..Default::default() }).await, ["1.9.1", "1.9.0"]);
+    assert_eq!(uids(StudyFilter { modality: Some("ct".into()), ..Default::default() }).await, ["1.9.2", "1.9.0"]);
+    assert_eq!(uids(StudyFilter { patient: Some("doe".into()), ..Default::default() }).await, ["1.9.3", "1.9.0"]);
+    assert_eq!(
+        uids(StudyFilter { facility_id: Some(b), patient: Some("doe".into()), ..Default::default() }).await,
+        ["1.9.3"]
+    );
+    let window = StudyFilter {
+        received_from: Some(base + Duration::hours(1)),
+        received_to: Some(base + Duration::hours(3)),
+        ..Default::default()
+    };
+    assert_eq!(uids(window).await, ["1.9.2", "1.9.1"], "from is inclusive, to exclusive");
+    assert!(uids(StudyFilter { status: Some(StudyStatus::Reported), ..Default::default() }).await.is_empty());
+    assert_eq!(uids(StudyFilter { status: Some(StudyStatus::Received), ..Default::default() }).await.len(), 4);
+}
+
+async fn pages_visit_every_study_once_newest_first(fx: &Fixture) {
+    let facility = FacilityId::new_random();
+    let base = now() - Duration::days(1);
+    for i in 0..7 {
+        let mut instance = Instance::new(facility, &format!("1.8.{i}"), &format!("1.8.{i}.1"), &format!("1.8.{i}.1.1"));
+        instance.modality = if i % 2 == 0 { "CT" } else { "MR" };
+        instance.at = base + Duration::minutes(i);
+        fx.backend.studies.record_instance(&instance.record()).await.expect("records");
+    }
+    for (filter, expected) in [
+        (StudyFilter::default(), vec!["1.8.6", "1.8.5", "1.8.4", "1.8.3", "1.8.2", "1.8.1", "1.8.0"]),
+        (StudyFilter { modality: Some("CT".into()), ..Default::default() }, vec!["1.8.6", "1.8.4", "1.8.2", "1.8.0"]),
+    ] {
+        let mut seen = Vec::new();
+        let mut request = all(3);
+        let mut pages = 0;
+        loop {
+            let page = fx.backend.studies.list_studies(&filter, &request).await.expect("lists");
+            assert!(page.items.len() <= 3);
+            pages += 1;
+            seen.extend(page.items.iter().map(|s| s.study_instance_uid.to_string()));
+            match page.next_cursor {
+                Some(cursor) => request.after = Some(cursor),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected);
+        assert_eq!(pages, expected.len().div_ceil(3), "no empty trailing page");
+        assert_eq!(seen.iter().collect::<HashSet<_>>().len(), seen.len());
+    }
+}
+
+async fn a_study_reads_back_with_its_series_and_instances_in_uid_order(fx: &Fixture) {
+    let facility = FacilityId::new_random();
+    for (series, sop) in [("1.5.2", "1.5.2.1"), ("1.5.10", "1.5.10.2"), ("1.5.10", "1.5.10.1"), ("1.5.2", "1.5.2.0")] {
+        fx.backend
+            .studies
+            .record_instance(&Instance::new(facility, "1.5", series, sop).record())
+            .await
+            .expect("records");
+    }
+    let detail =
+        fx.backend.studies.get_study(StudyId::for_study(facility, &uid("1.5"))).await.expect("reads").expect("exists");
+    let series: Vec<String> = detail.series.iter().map(|s| s.series_instance_uid.to_string()).collect();
+    assert_eq!(series, ["1.5.10", "1.5.2"]);
+    let sops: Vec<String> = detail.instances.iter().map(|i| i.sop_instance_uid.to_string()).collect();
+    assert_eq!(sops, ["1.5.10.1", "1.5.10.2", "1.5.2.0", "1.5.2.1"]);
+    assert_eq!(fx.backend.studies.get_study(StudyId::new_random()).await.expect("reads"), None);
+}
