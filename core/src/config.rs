@@ -19,6 +19,7 @@ pub struct Config {
     pub aws: AwsConfig,
     pub dicom: DicomConfig,
     pub api: ApiConfig,
+    pub log: LogConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +57,68 @@ pub struct DicomConfig {
     pub ae_title: AeTitle,
     pub bind: IpAddr,
     pub port: u16,
+    /// Largest P-DATA-TF PDU we accept (advertised in A-ASSOCIATE-AC).
+    pub max_pdu_length: u32,
+    /// PS3.8 9.1.5: how long a peer may take to send its A-ASSOCIATE-RQ, or to
+    /// close after a release, before the connection is dropped.
+    pub artim_timeout_secs: u64,
+    /// How long an established association may stay silent.
+    pub idle_timeout_secs: u64,
+    /// On SIGTERM, how long running associations get to finish.
+    pub shutdown_grace_secs: u64,
+    /// How long a registry answer (facility found, or not) is reused.
+    pub facility_cache_secs: u64,
+    /// How much of an instance's start is held to read its header.
+    pub header_buffer_kib: u32,
+    /// HTTP port for `/healthz` and `/metrics` (load balancer and scraping).
+    pub health_port: u16,
+    pub limits: AssociationLimits,
+    pub bans: BanConfig,
+}
+
+/// Associations above these are refused with A-ASSOCIATE-RJ 2/3/2 (transient,
+/// local limit exceeded), so a well-behaved modality retries later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssociationLimits {
+    /// Per receiver process.
+    pub max_associations: usize,
+    pub max_per_address: usize,
+    pub max_per_facility: usize,
+}
+
+/// `threshold` failed admissions within `window_secs` ban the address for `duration_secs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BanConfig {
+    pub threshold: u32,
+    pub window_secs: u64,
+    pub duration_secs: u64,
+}
+
+impl BanConfig {
+    pub fn policy(&self) -> crate::domain::BanPolicy {
+        crate::domain::BanPolicy {
+            threshold: self.threshold.max(1),
+            window: std::time::Duration::from_secs(self.window_secs.max(1)),
+            ban_for: std::time::Duration::from_secs(self.duration_secs),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info` or `noctis_receiver=debug,info`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,8 +165,18 @@ impl Default for Config {
                 ae_title: AeTitle::parse("NOCTIS_SCP").unwrap_or_else(|_| unreachable!("a valid literal")),
                 bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 port: 11112,
+                max_pdu_length: 262_144,
+                artim_timeout_secs: 30,
+                idle_timeout_secs: 300,
+                shutdown_grace_secs: 30,
+                facility_cache_secs: 5,
+                header_buffer_kib: 256,
+                health_port: 8081,
+                limits: AssociationLimits { max_associations: 200, max_per_address: 32, max_per_facility: 64 },
+                bans: BanConfig { threshold: 10, window_secs: 600, duration_secs: 3600 },
             },
             api: ApiConfig { bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 8080 },
+            log: LogConfig { format: LogFormat::Json, filter: "info".to_owned() },
         }
     }
 }

@@ -1,8 +1,10 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use noctis_receiver::{Application, telemetry};
 
-/// Noctis DICOM receiver.
+/// Noctis DICOM receiver: admits registered facilities by calling AE title and
+/// stores their instances.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
@@ -11,9 +13,36 @@ struct Cli {
     config: Option<PathBuf>,
 }
 
-fn main() -> anyhow::Result<()> {
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = noctis_core::Config::load(cli.config.as_deref())?;
-    println!("configuration loaded: backend {:?}, AE title {}", config.storage.backend, config.dicom.ae_title);
+    telemetry::init(&config.log);
+    let ae_title = config.dicom.ae_title.clone();
+    let app = Application::build(config).await?;
+    tracing::info!(ae_title = %ae_title, dicom_port = app.dicom_port(), health_port = app.health_port(), "receiver listening");
+    app.run_until_stopped(shutdown_signal()).await;
     Ok(())
+}
+
+/// SIGTERM (ECS, systemd) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
 }

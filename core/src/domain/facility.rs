@@ -72,7 +72,7 @@ macro_rules! non_empty_text {
             }
         }
 
-                super::text::string_value!($name, $error);
+        super::text::string_value!($name, $error);
     };
 }
 

@@ -26,7 +26,7 @@ pub trait ObjectStore: Send + Sync {
 pub type ObjectReader = Box<dyn AsyncRead + Send + Unpin>;
 
 #[async_trait]
-pub trait ObjectWriter: Send {
+pub trait ObjectWriter: Send + Sync {
     async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError>;
 
     /// Makes the object durable and visible; returns its size in bytes.

@@ -1,0 +1,135 @@
+//! The receiver as one value: built from configuration with its sockets bound
+//! (so callers and tests learn the ports), then run until a shutdown future fires.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use noctis_core::{Backend, Config};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::admission::Admission;
+use crate::association::Shared;
+use crate::facility_cache::FacilityCache;
+use crate::health::{self, HealthState};
+use crate::limits::Counter;
+use crate::listener::Listener;
+use crate::metrics::Metrics;
+use crate::store::InstanceStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("dicom.max_pdu_length must be between 4096 and 16777216, not {0}")]
+    MaxPduLength(u32),
+    #[error("dicom.limits.{0} must be at least 1")]
+    ZeroLimit(&'static str),
+    #[error("could not open the storage backend: {0}")]
+    Backend(#[from] noctis_core::ports::StoreError),
+    #[error("could not listen on {address}: {source}")]
+    Bind { address: SocketAddr, source: std::io::Error },
+}
+
+#[derive(Debug)]
+pub struct Application {
+    dicom: Listener,
+    health: TcpListener,
+    health_state: HealthState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, BuildError> {
+        let backend = Backend::open(&config).await?;
+        Self::build_with_backend(config, backend).await
+    }
+
+    pub async fn build_with_backend(config: Config, backend: Backend) -> Result<Self, BuildError> {
+        let dicom = &config.dicom;
+        if !(4096..=16 * 1024 * 1024).contains(&dicom.max_pdu_length) {
+            return Err(BuildError::MaxPduLength(dicom.max_pdu_length));
+        }
+        for (name, value) in [
+            ("max_associations", dicom.limits.max_associations),
+            ("max_per_address", dicom.limits.max_per_address),
+            ("max_per_facility", dicom.limits.max_per_facility),
+        ] {
+            if value == 0 {
+                return Err(BuildError::ZeroLimit(name));
+            }
+        }
+        let metrics = Metrics::new();
+        let admission = Admission {
+            scp_ae_title: dicom.ae_title.clone(),
+            facilities: FacilityCache::new(backend.facilities.clone(), Duration::from_secs(dicom.facility_cache_secs)),
+            backend: backend.clone(),
+            ban_policy: dicom.bans.policy(),
+            address_slots: Counter::new(dicom.limits.max_per_address),
+            facility_slots: Counter::new(dicom.limits.max_per_facility),
+        };
+        let store = Arc::new(InstanceStore {
+            backend,
+            metrics: metrics.clone(),
+            header_buffer: dicom.header_buffer_kib.max(4) as usize * 1024,
+        });
+        let shared = Arc::new(Shared {
+            admission,
+            store,
+            metrics: metrics.clone(),
+            max_pdu_length: dicom.max_pdu_length,
+            artim_timeout: Duration::from_secs(dicom.artim_timeout_secs),
+            idle_timeout: Duration::from_secs(dicom.idle_timeout_secs),
+        });
+        let listener = bind(SocketAddr::new(dicom.bind, dicom.port)).await?;
+        let health = bind(SocketAddr::new(dicom.bind, dicom.health_port)).await?;
+        let max = dicom.limits.max_associations;
+        Ok(Self {
+            dicom: Listener {
+                listener,
+                shared,
+                slots: Arc::new(Semaphore::new(max)),
+                connections: Arc::new(Semaphore::new(max.saturating_mul(2).saturating_add(16))),
+                shutdown_grace: Duration::from_secs(dicom.shutdown_grace_secs),
+            },
+            health,
+            health_state: HealthState { metrics, draining: Arc::new(AtomicBool::new(false)) },
+        })
+    }
+
+    pub fn dicom_port(&self) -> u16 {
+        self.dicom.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn health_port(&self) -> u16 {
+        self.health.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting and lets running
+    /// associations finish within the configured grace.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let draining = self.health_state.draining.clone();
+        let (stop_health, health_stopped) = tokio::sync::oneshot::channel::<()>();
+        let health = axum::serve(self.health, health::router(self.health_state))
+            .with_graceful_shutdown(async move {
+                let _ = health_stopped.await;
+            })
+            .into_future();
+        let health_task = tokio::spawn(health);
+        self.dicom
+            .run(async move {
+                shutdown.await;
+                draining.store(true, Ordering::Relaxed);
+                tracing::info!("shutting down: no new associations");
+            })
+            .await;
+        let _ = stop_health.send(());
+        if let Ok(Err(e)) = health_task.await {
+            tracing::warn!(error = %e, "health endpoint ended with an error");
+        }
+    }
+}
+
+async fn bind(address: SocketAddr) -> Result<TcpListener, BuildError> {
+    TcpListener::bind(address).await.map_err(|source| BuildError::Bind { address, source })
+}

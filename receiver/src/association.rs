@@ -1,0 +1,338 @@
+//! One association from A-ASSOCIATE-RQ to release or abort (PS3.8 9.1, PS3.7 9).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use dicom_ul::pdu::{AbortRQServiceProviderReason, AbortRQSource, AssociationAC, AssociationRQ, Pdu, UserVariableItem};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::admission::{Admission, Admitted};
+use crate::dimse::{Command, Response, field, status};
+use crate::metrics::Metrics;
+use crate::negotiation::{AcceptedContext, negotiate};
+use crate::pdu_io::{Incoming, PduError, PduReader, PduWriter, Pdv};
+use crate::store::{IncomingInstance, InstanceStore, Origin, StoreOutcome};
+
+/// What every association of a receiver shares.
+#[derive(Debug)]
+pub struct Shared {
+    pub admission: Admission,
+    pub store: Arc<InstanceStore>,
+    pub metrics: Arc<Metrics>,
+    pub max_pdu_length: u32,
+    pub artim_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+/// Command sets are a few hundred bytes; this bounds a peer that never ends one.
+const MAX_COMMAND_LEN: usize = 64 * 1024;
+const APPLICATION_CONTEXT: &str = "1.2.840.10008.3.1.1.1";
+
+/// Serves one connection. `permit` is the process-wide slot, absent when the
+/// receiver is at its cap (the association is then refused, not dropped).
+pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, permit: Option<OwnedSemaphorePermit>) {
+    let (read, write) = stream.into_split();
+    let mut association = Association {
+        reader: PduReader::new(read, shared.max_pdu_length),
+        writer: PduWriter::new(write),
+        peer,
+        shared,
+    };
+    association.run(permit.is_some()).await;
+    association.writer.shutdown().await;
+}
+
+struct Association {
+    reader: PduReader<OwnedReadHalf>,
+    writer: PduWriter<OwnedWriteHalf>,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+/// The DIMSE message being received on an association.
+enum Message {
+    Idle,
+    /// Command fragments so far.
+    Command {
+        context_id: u8,
+        bytes: BytesMut,
+    },
+    /// A C-STORE whose data set is arriving.
+    Storing {
+        context_id: u8,
+        command: Command,
+        instance: Box<IncomingInstance>,
+    },
+    /// A request Noctis does not serve; its data set is read and dropped.
+    Discarding {
+        context_id: u8,
+        command: Command,
+    },
+}
+
+/// Why an established association ended.
+enum End {
+    Released,
+    AbortedByPeer,
+    Closed,
+    /// We abort: protocol error, timeout, or a broken connection.
+    Abort(String),
+}
+
+impl Association {
+    async fn run(&mut self, process_slot: bool) {
+        let peer = self.peer;
+        // ARTIM (PS3.8 9.1.5): the request must come promptly.
+        let first = match tokio::time::timeout(self.shared.artim_timeout, self.reader.next()).await {
+            Ok(Ok(Some(Incoming::Other(Pdu::AssociationRQ(rq))))) => rq,
+            Ok(Ok(None)) => return,
+            Ok(Ok(Some(_))) => {
+                tracing::info!(%peer, "first PDU is not an A-ASSOCIATE-RQ");
+                self.abort(AbortRQServiceProviderReason::UnexpectedPdu).await;
+                return;
+            }
+            Ok(Err(e)) => {
+                tracing::info!(%peer, error = %e, "unreadable association request");
+                self.abort(AbortRQServiceProviderReason::UnrecognizedPdu).await;
+                return;
+            }
+            Err(_) => {
+                tracing::info!(%peer, "no association request within the ARTIM timeout");
+                return;
+            }
+        };
+        let admitted = match self.shared.admission.admit(&first, peer.ip(), process_slot).await {
+            Ok(admitted) => admitted,
+            Err(rejection) => {
+                tracing::info!(%peer, calling_ae = first.calling_ae_title.trim(), reason = rejection.label(), "association rejected");
+                self.shared.metrics.association(rejection.label());
+                let _ = self.writer.send(&Pdu::AssociationRJ(rejection.pdu())).await;
+                return;
+            }
+        };
+        let contexts = match self.accept(&first, &admitted).await {
+            Ok(contexts) => contexts,
+            Err(e) => {
+                tracing::info!(%peer, error = %e, "could not send A-ASSOCIATE-AC");
+                return;
+            }
+        };
+        self.shared.metrics.association("accepted");
+        self.shared.metrics.associations_active.inc();
+        let origin =
+            Origin { facility: admitted.facility.clone(), calling_ae: admitted.calling_ae.clone(), peer: peer.ip() };
+        tracing::info!(%peer, calling_ae = %admitted.calling_ae, facility = %admitted.facility.id, "association accepted");
+        let end = self.exchange(&contexts, &origin).await;
+        self.shared.metrics.associations_active.dec();
+        match end {
+            End::Released => tracing::info!(%peer, "association released"),
+            End::AbortedByPeer => tracing::info!(%peer, "association aborted by the peer"),
+            End::Closed => tracing::info!(%peer, "connection closed without release"),
+            End::Abort(reason) => {
+                tracing::warn!(%peer, reason, "aborting the association");
+                self.abort(AbortRQServiceProviderReason::ReasonNotSpecified).await;
+            }
+        }
+        drop(admitted);
+    }
+
+    async fn accept(
+        &mut self,
+        rq: &AssociationRQ,
+        _admitted: &Admitted,
+    ) -> Result<HashMap<u8, AcceptedContext>, PduError> {
+        let (results, accepted) = negotiate(&rq.presentation_contexts);
+        let peer_max = rq
+            .user_variables
+            .iter()
+            .find_map(|v| match v {
+                UserVariableItem::MaxLength(len) => Some(*len),
+                _ => None,
+            })
+            .unwrap_or(0);
+        self.writer.set_peer_max_pdu_length(peer_max);
+        let ac = AssociationAC {
+            protocol_version: 1,
+            calling_ae_title: rq.calling_ae_title.clone(),
+            called_ae_title: rq.called_ae_title.clone(),
+            application_context_name: APPLICATION_CONTEXT.to_owned(),
+            presentation_contexts: results,
+            user_variables: vec![
+                UserVariableItem::MaxLength(self.shared.max_pdu_length),
+                UserVariableItem::ImplementationClassUID(crate::store::IMPLEMENTATION_CLASS_UID.to_owned()),
+                UserVariableItem::ImplementationVersionName(crate::store::IMPLEMENTATION_VERSION_NAME.to_owned()),
+            ],
+        };
+        self.writer.send(&Pdu::AssociationAC(ac)).await?;
+        Ok(accepted.into_iter().map(|c| (c.id, c)).collect())
+    }
+
+    /// The established association: PDUs until release, abort or silence.
+    async fn exchange(&mut self, contexts: &HashMap<u8, AcceptedContext>, origin: &Origin) -> End {
+        let mut message = Message::Idle;
+        let end = loop {
+            let next = match tokio::time::timeout(self.shared.idle_timeout, self.reader.next()).await {
+                Ok(next) => next,
+                Err(_) => break End::Abort("idle timeout".into()),
+            };
+            match next {
+                Ok(Some(Incoming::Data(pdvs))) => {
+                    if let Err(reason) = self.on_pdata(pdvs, &mut message, contexts, origin).await {
+                        break End::Abort(reason);
+                    }
+                }
+                Ok(Some(Incoming::Other(Pdu::ReleaseRQ))) => {
+                    let _ = self.writer.send(&Pdu::ReleaseRP).await;
+                    break End::Released;
+                }
+                Ok(Some(Incoming::Other(Pdu::AbortRQ { .. }))) => break End::AbortedByPeer,
+                Ok(Some(Incoming::Other(other))) => {
+                    break End::Abort(format!("unexpected {}", other.short_description()));
+                }
+                Ok(None) => break End::Closed,
+                Err(e) => break End::Abort(e.to_string()),
+            }
+        };
+        // Whatever was mid-way is dropped whole: no partial object remains.
+        if let Message::Storing { instance, .. } = message {
+            instance.abandon().await;
+        }
+        end
+    }
+}
+
+impl Association {
+    async fn on_pdata(
+        &mut self,
+        pdvs: Vec<Pdv>,
+        message: &mut Message,
+        contexts: &HashMap<u8, AcceptedContext>,
+        origin: &Origin,
+    ) -> Result<(), String> {
+        for pdv in pdvs {
+            let context = contexts
+                .get(&pdv.context_id)
+                .ok_or_else(|| format!("PDV on presentation context {} that was not accepted", pdv.context_id))?;
+            *message = self.on_pdv(pdv, std::mem::replace(message, Message::Idle), context, origin).await?;
+        }
+        Ok(())
+    }
+
+    /// Advances the message being received by one PDV (PS3.7 9.3.1: a command set,
+    /// then its data set if it has one, each possibly in several fragments).
+    async fn on_pdv(
+        &mut self,
+        pdv: Pdv,
+        message: Message,
+        context: &AcceptedContext,
+        origin: &Origin,
+    ) -> Result<Message, String> {
+        match (message, pdv.is_command) {
+            (Message::Idle, true) => {
+                let bytes = BytesMut::from(pdv.data.as_ref());
+                if pdv.is_last {
+                    self.on_command(&bytes, context, origin).await
+                } else {
+                    Ok(Message::Command { context_id: pdv.context_id, bytes })
+                }
+            }
+            (Message::Command { context_id, mut bytes }, true) if context_id == pdv.context_id => {
+                if bytes.len() + pdv.data.len() > MAX_COMMAND_LEN {
+                    return Err("command set too long".into());
+                }
+                bytes.extend_from_slice(&pdv.data);
+                if pdv.is_last {
+                    self.on_command(&bytes, context, origin).await
+                } else {
+                    Ok(Message::Command { context_id, bytes })
+                }
+            }
+            (Message::Storing { context_id, command, mut instance }, false) if context_id == pdv.context_id => {
+                instance.push(pdv.data).await;
+                if !pdv.is_last {
+                    return Ok(Message::Storing { context_id, command, instance });
+                }
+                let outcome = instance.finish().await;
+                self.respond(context_id, &command, outcome).await?;
+                Ok(Message::Idle)
+            }
+            (Message::Discarding { context_id, command }, false) if context_id == pdv.context_id => {
+                if !pdv.is_last {
+                    return Ok(Message::Discarding { context_id, command });
+                }
+                let outcome = unsupported(&command, context);
+                self.respond(context_id, &command, outcome).await?;
+                Ok(Message::Idle)
+            }
+            (_, is_command) => Err(format!(
+                "unexpected {} fragment on presentation context {}",
+                if is_command { "command" } else { "data" },
+                pdv.context_id
+            )),
+        }
+    }
+
+    async fn on_command(
+        &mut self,
+        bytes: &[u8],
+        context: &AcceptedContext,
+        origin: &Origin,
+    ) -> Result<Message, String> {
+        // Without a decodable command there is no message ID to answer to.
+        let command = Command::decode(bytes).map_err(|e| e.to_string())?;
+        let context_id = context.id;
+        match command.field {
+            field::C_STORE_RQ if command.has_dataset => {
+                let instance = self.shared.store.begin(command.clone(), context, origin.clone());
+                Ok(Message::Storing { context_id, command, instance: Box::new(instance) })
+            }
+            field::C_STORE_RQ => {
+                let outcome = StoreOutcome {
+                    status: status::CANNOT_UNDERSTAND,
+                    comment: Some("C-STORE without a data set".into()),
+                };
+                self.respond(context_id, &command, outcome).await?;
+                Ok(Message::Idle)
+            }
+            // C-STORE cannot be cancelled once sent, and nothing else runs long here.
+            field::C_CANCEL_RQ => Ok(Message::Idle),
+            _ if command.has_dataset => Ok(Message::Discarding { context_id, command }),
+            _ => {
+                let outcome = unsupported(&command, context);
+                self.respond(context_id, &command, outcome).await?;
+                Ok(Message::Idle)
+            }
+        }
+    }
+
+    async fn respond(&mut self, context_id: u8, command: &Command, outcome: StoreOutcome) -> Result<(), String> {
+        let mut response = Response::to(command, outcome.status);
+        if let Some(comment) = outcome.comment {
+            response = response.with_comment(comment);
+        }
+        self.writer.send_command(context_id, &response.encode()).await.map_err(|e| e.to_string())
+    }
+
+    async fn abort(&mut self, reason: AbortRQServiceProviderReason) {
+        let _ = self.writer.send(&Pdu::AbortRQ { source: AbortRQSource::ServiceProvider(reason) }).await;
+    }
+}
+
+/// The answer to anything but C-STORE: C-ECHO succeeds on the Verification
+/// context; other operations are not served here.
+fn unsupported(command: &Command, context: &AcceptedContext) -> StoreOutcome {
+    let status = match command.field {
+        field::C_ECHO_RQ if context.abstract_syntax == crate::negotiation::VERIFICATION && !command.has_dataset => {
+            status::SUCCESS
+        }
+        field::C_ECHO_RQ => status::SOP_CLASS_NOT_SUPPORTED,
+        field::C_FIND_RQ | field::C_GET_RQ | field::C_MOVE_RQ => status::SOP_CLASS_NOT_SUPPORTED,
+        _ => status::UNRECOGNIZED_OPERATION,
+    };
+    StoreOutcome { status, comment: None }
+}

@@ -1,0 +1,197 @@
+//! DIMSE command sets in and out (PS3.7 9.3, E.1). Command sets are always
+//! Implicit VR Little Endian, whatever the presentation context says.
+
+use dicom_core::{DataElement, PrimitiveValue, VR};
+use dicom_dictionary_std::tags;
+use dicom_object::InMemDicomObject;
+use dicom_transfer_syntax_registry::entries::IMPLICIT_VR_LITTLE_ENDIAN;
+
+/// PS3.7 E.1: Command Field values.
+pub mod field {
+    pub const C_STORE_RQ: u16 = 0x0001;
+    pub const C_GET_RQ: u16 = 0x0010;
+    pub const C_FIND_RQ: u16 = 0x0020;
+    pub const C_MOVE_RQ: u16 = 0x0021;
+    pub const C_ECHO_RQ: u16 = 0x0030;
+    pub const C_CANCEL_RQ: u16 = 0x0FFF;
+    /// A response's field is its request's with this bit set.
+    pub const RESPONSE_BIT: u16 = 0x8000;
+}
+
+/// PS3.7 C.4 and Annex B status codes Noctis answers with.
+pub mod status {
+    pub const SUCCESS: u16 = 0x0000;
+    /// Refused: SOP Class not supported.
+    pub const SOP_CLASS_NOT_SUPPORTED: u16 = 0x0122;
+    /// Refused: Not authorized.
+    pub const NOT_AUTHORIZED: u16 = 0x0124;
+    /// Unrecognized operation.
+    pub const UNRECOGNIZED_OPERATION: u16 = 0x0211;
+    /// Refused: Out of resources (storage failed).
+    pub const OUT_OF_RESOURCES: u16 = 0xA700;
+    /// Error: Data Set does not match SOP Class.
+    pub const DATASET_MISMATCH: u16 = 0xA900;
+    /// Error: Cannot understand.
+    pub const CANNOT_UNDERSTAND: u16 = 0xC000;
+}
+
+/// PS3.7 E.1: (0000,0800) value meaning "no data set follows".
+const NO_DATASET: u16 = 0x0101;
+
+/// The parts of a request command set Noctis acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub field: u16,
+    pub message_id: u16,
+    pub affected_sop_class_uid: Option<String>,
+    pub affected_sop_instance_uid: Option<String>,
+    pub has_dataset: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("the command set cannot be decoded: {0}")]
+    Decode(String),
+    #[error("the command set lacks {0}")]
+    Missing(&'static str),
+}
+
+impl Command {
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommandError> {
+        let ts = IMPLICIT_VR_LITTLE_ENDIAN.erased();
+        let set =
+            InMemDicomObject::read_dataset_with_ts(bytes, &ts).map_err(|e| CommandError::Decode(e.to_string()))?;
+        let int = |tag, name| -> Result<u16, CommandError> {
+            set.get(tag).and_then(|e| e.to_int::<u16>().ok()).ok_or(CommandError::Missing(name))
+        };
+        let text = |tag| set.get(tag).and_then(|e| e.to_str().ok()).map(|s| s.trim_end_matches(['\0', ' ']).to_owned());
+        Ok(Self {
+            field: int(tags::COMMAND_FIELD, "Command Field (0000,0100)")?,
+            message_id: int(tags::MESSAGE_ID, "Message ID (0000,0110)")?,
+            affected_sop_class_uid: text(tags::AFFECTED_SOP_CLASS_UID),
+            affected_sop_instance_uid: text(tags::AFFECTED_SOP_INSTANCE_UID),
+            has_dataset: int(tags::COMMAND_DATA_SET_TYPE, "Command Data Set Type (0000,0800)")? != NO_DATASET,
+        })
+    }
+}
+
+/// A response command set, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub field: u16,
+    pub message_id_responded: u16,
+    pub affected_sop_class_uid: Option<String>,
+    pub affected_sop_instance_uid: Option<String>,
+    pub status: u16,
+    pub error_comment: Option<String>,
+}
+
+impl Response {
+    /// The response to `request` with `status`.
+    pub fn to(request: &Command, status: u16) -> Self {
+        Self {
+            field: request.field | field::RESPONSE_BIT,
+            message_id_responded: request.message_id,
+            affected_sop_class_uid: request.affected_sop_class_uid.clone(),
+            affected_sop_instance_uid: request.affected_sop_instance_uid.clone(),
+            status,
+            error_comment: None,
+        }
+    }
+
+    pub fn with_comment(mut self, comment: impl Into<String>) -> Self {
+        // PS3.7 C.4: Error Comment is LO, at most 64 characters.
+        let mut comment: String = comment.into();
+        comment.truncate(64);
+        self.error_comment = Some(comment);
+        self
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut elements = Vec::with_capacity(7);
+        if let Some(uid) = &self.affected_sop_class_uid {
+            elements.push(DataElement::new(tags::AFFECTED_SOP_CLASS_UID, VR::UI, PrimitiveValue::from(uid.as_str())));
+        }
+        elements.push(DataElement::new(tags::COMMAND_FIELD, VR::US, PrimitiveValue::from(self.field)));
+        elements.push(DataElement::new(
+            tags::MESSAGE_ID_BEING_RESPONDED_TO,
+            VR::US,
+            PrimitiveValue::from(self.message_id_responded),
+        ));
+        elements.push(DataElement::new(tags::COMMAND_DATA_SET_TYPE, VR::US, PrimitiveValue::from(NO_DATASET)));
+        elements.push(DataElement::new(tags::STATUS, VR::US, PrimitiveValue::from(self.status)));
+        if let Some(uid) = &self.affected_sop_instance_uid {
+            elements.push(DataElement::new(
+                tags::AFFECTED_SOP_INSTANCE_UID,
+                VR::UI,
+                PrimitiveValue::from(uid.as_str()),
+            ));
+        }
+        if let Some(comment) = &self.error_comment {
+            elements.push(DataElement::new(tags::ERROR_COMMENT, VR::LO, PrimitiveValue::from(comment.as_str())));
+        }
+        let set = InMemDicomObject::command_from_element_iter(elements);
+        let mut out = Vec::with_capacity(160);
+        // Writing to a Vec cannot fail; an encoder error here is a bug in the elements above.
+        if let Err(e) = set.write_dataset_with_ts(&mut out, &IMPLICIT_VR_LITTLE_ENDIAN.erased()) {
+            tracing::error!(error = %e, "could not encode a response command set");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(field: u16, message_id: u16, with_data: bool) -> Vec<u8> {
+        let elements = vec![
+            DataElement::new(tags::AFFECTED_SOP_CLASS_UID, VR::UI, PrimitiveValue::from("1.2.840.10008.5.1.4.1.1.2\0")),
+            DataElement::new(tags::COMMAND_FIELD, VR::US, PrimitiveValue::from(field)),
+            DataElement::new(tags::MESSAGE_ID, VR::US, PrimitiveValue::from(message_id)),
+            DataElement::new(tags::PRIORITY, VR::US, PrimitiveValue::from(0u16)),
+            DataElement::new(
+                tags::COMMAND_DATA_SET_TYPE,
+                VR::US,
+                PrimitiveValue::from(if with_data { 0u16 } else { NO_DATASET }),
+            ),
+            DataElement::new(tags::AFFECTED_SOP_INSTANCE_UID, VR::UI, PrimitiveValue::from("1.2.3.4")),
+        ];
+        let mut out = Vec::new();
+        InMemDicomObject::command_from_element_iter(elements)
+            .write_dataset_with_ts(&mut out, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+            .expect("encodes");
+        out
+    }
+
+    #[test]
+    fn a_store_request_decodes_with_its_uids_and_message_id() {
+        let command = Command::decode(&request(field::C_STORE_RQ, 7, true)).expect("decodes");
+        assert_eq!(command.field, field::C_STORE_RQ);
+        assert_eq!(command.message_id, 7);
+        assert_eq!(command.affected_sop_class_uid.as_deref(), Some("1.2.840.10008.5.1.4.1.1.2"));
+        assert_eq!(command.affected_sop_instance_uid.as_deref(), Some("1.2.3.4"));
+        assert!(command.has_dataset);
+    }
+
+    #[test]
+    fn a_response_echoes_the_message_id_and_round_trips() {
+        let command = Command::decode(&request(field::C_ECHO_RQ, 42, false)).expect("decodes");
+        assert!(!command.has_dataset);
+        let bytes = Response::to(&command, status::SUCCESS).encode();
+        let set = InMemDicomObject::read_dataset_with_ts(bytes.as_slice(), &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+            .expect("reads");
+        let int = |tag| set.get(tag).and_then(|e| e.to_int::<u32>().ok());
+        assert_eq!(int(tags::COMMAND_FIELD), Some(0x8030));
+        assert_eq!(int(tags::MESSAGE_ID_BEING_RESPONDED_TO), Some(42));
+        assert_eq!(int(tags::STATUS), Some(0));
+        // (0000,0000) counts every byte after itself.
+        assert_eq!(int(tags::COMMAND_GROUP_LENGTH), Some(bytes.len() as u32 - 12));
+    }
+
+    #[test]
+    fn garbage_is_a_decode_error_not_a_panic() {
+        assert!(Command::decode(&[0xff; 7]).is_err());
+        assert!(Command::decode(&[]).is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! noctis-receiver: the DICOM Storage and Verification SCP. Stateless: every
+//! instance goes to the object store and the index before success is answered.
+
+pub mod admission;
+pub mod application;
+pub mod association;
+pub mod dimse;
+pub mod facility_cache;
+pub mod header;
+pub mod health;
+pub mod limits;
+pub mod listener;
+pub mod metrics;
+pub mod negotiation;
+pub mod pdu_io;
+pub mod store;
+pub mod telemetry;
+
+pub use application::Application;

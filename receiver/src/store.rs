@@ -1,0 +1,315 @@
+//! One C-STORE's data set on its way into storage (DESIGN "Receiving", steps 4–6):
+//! the first bytes are held to read the header, then everything streams into the
+//! object store behind a Part-10 header; success only once stored and indexed.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use dicom_object::meta::FileMetaTableBuilder;
+use noctis_core::Backend;
+use noctis_core::domain::{Actor, AeTitle, AuditEvent, AuditKind, Facility, InstanceRecord, ObjectKey, Uid, now};
+use noctis_core::ports::ObjectWriter;
+
+use crate::dimse::{Command, status};
+use crate::header::{InstanceHeader, scan_header};
+use crate::metrics::Metrics;
+use crate::negotiation::AcceptedContext;
+
+/// PS3.10 7.1: the File Meta names the implementation that wrote the file. A
+/// `2.25` UID (derived from a UUID, PS3.5 B.2) needs no registered root.
+pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.146297035425983530214958722446571011217";
+pub const IMPLEMENTATION_VERSION_NAME: &str = concat!("NOCTIS_", env!("CARGO_PKG_VERSION"));
+
+/// Shared by every association of a receiver.
+#[derive(Debug)]
+pub struct InstanceStore {
+    pub backend: Backend,
+    pub metrics: Arc<Metrics>,
+    /// Bytes held before the header is read.
+    pub header_buffer: usize,
+}
+
+/// Who sent an instance.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub facility: Facility,
+    pub calling_ae: AeTitle,
+    pub peer: IpAddr,
+}
+
+/// How a C-STORE ended: the status to answer with and an optional comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOutcome {
+    pub status: u16,
+    pub comment: Option<String>,
+}
+
+impl StoreOutcome {
+    fn failure(status: u16, comment: impl Into<String>) -> Self {
+        Self { status, comment: Some(comment.into()) }
+    }
+}
+
+/// The UIDs every instance needs before its bytes can be placed.
+#[derive(Debug, Clone)]
+struct Identity {
+    sop_class: Uid,
+    sop_instance: Uid,
+    study: Uid,
+    series: Uid,
+    header: InstanceHeader,
+}
+
+enum Stage {
+    /// Holding the start of the data set until the header can be read.
+    Buffering(BytesMut),
+    Streaming {
+        writer: Box<dyn ObjectWriter>,
+        key: ObjectKey,
+        identity: Box<Identity>,
+    },
+    /// Refused: the rest of the data set is read and dropped, then answered.
+    Refused(StoreOutcome),
+}
+
+/// A C-STORE in progress.
+pub struct IncomingInstance {
+    store: Arc<InstanceStore>,
+    origin: Origin,
+    command: Command,
+    transfer_syntax: Uid,
+    stage: Stage,
+    /// Where buffering gives up and streams anyway: the configured size, doubled
+    /// while the header is still incomplete, up to `MAX_HEADER_BUFFER`.
+    buffer_target: usize,
+}
+
+/// A header that has not ended by this point is treated as unreadable.
+const MAX_HEADER_BUFFER: usize = 16 * 1024 * 1024;
+
+impl std::fmt::Debug for IncomingInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncomingInstance").field("command", &self.command).finish_non_exhaustive()
+    }
+}
+
+impl InstanceStore {
+    pub fn begin(self: &Arc<Self>, command: Command, context: &AcceptedContext, origin: Origin) -> IncomingInstance {
+        // PS3.7 9.1.1.1: the command names the SOP class of the negotiated context.
+        let stage = match &command.affected_sop_class_uid {
+            Some(class) if *class == context.abstract_syntax => Stage::Buffering(BytesMut::new()),
+            Some(_) => Stage::Refused(StoreOutcome::failure(
+                status::DATASET_MISMATCH,
+                "Affected SOP Class differs from the presentation context",
+            )),
+            None => Stage::Refused(StoreOutcome::failure(status::CANNOT_UNDERSTAND, "no Affected SOP Class UID")),
+        };
+        IncomingInstance {
+            store: self.clone(),
+            origin,
+            command,
+            transfer_syntax: context.transfer_syntax.clone(),
+            stage,
+            buffer_target: self.header_buffer,
+        }
+    }
+}
+
+impl IncomingInstance {
+    /// Takes the next fragment of the data set.
+    pub async fn push(&mut self, chunk: Bytes) {
+        match &mut self.stage {
+            Stage::Buffering(buffer) => {
+                buffer.extend_from_slice(&chunk);
+                if buffer.len() >= self.buffer_target {
+                    self.start_streaming(false).await;
+                }
+            }
+            Stage::Streaming { writer, .. } => {
+                if let Err(e) = writer.write(chunk).await {
+                    tracing::error!(error = %e, "object store write failed");
+                    self.fail_streaming(StoreOutcome::failure(status::OUT_OF_RESOURCES, "storage failed")).await;
+                }
+            }
+            Stage::Refused(_) => {}
+        }
+    }
+
+    /// The data set is complete: store, index, and say how it went.
+    pub async fn finish(mut self) -> StoreOutcome {
+        if matches!(self.stage, Stage::Buffering(_)) {
+            self.start_streaming(true).await;
+        }
+        let started = Instant::now();
+        let outcome = match std::mem::replace(&mut self.stage, Stage::Refused(StoreOutcome::failure(0, ""))) {
+            Stage::Streaming { writer, key, identity } => self.commit(writer, key, *identity).await,
+            Stage::Refused(outcome) => outcome,
+            Stage::Buffering(_) => StoreOutcome::failure(status::CANNOT_UNDERSTAND, "the header could not be read"),
+        };
+        if outcome.status == status::SUCCESS {
+            self.store.metrics.store_seconds.observe(started.elapsed().as_secs_f64());
+        }
+        self.store.metrics.instance(outcome.status);
+        outcome
+    }
+
+    /// The association ended mid-instance: nothing of it may remain.
+    pub async fn abandon(mut self) {
+        if let Stage::Streaming { writer, .. } = std::mem::replace(&mut self.stage, Stage::Buffering(BytesMut::new()))
+            && let Err(e) = writer.abort().await
+        {
+            tracing::warn!(error = %e, "could not abort an abandoned instance");
+        }
+    }
+
+    /// Reads the header from the buffered bytes and, if the instance is
+    /// acceptable, opens the object and writes what is held so far.
+    async fn start_streaming(&mut self, whole: bool) {
+        let Stage::Buffering(buffer) = &mut self.stage else {
+            return;
+        };
+        let scan = scan_header(buffer, self.transfer_syntax.as_str(), whole);
+        if !scan.complete && !whole && self.buffer_target < MAX_HEADER_BUFFER {
+            self.buffer_target = (self.buffer_target * 2).min(MAX_HEADER_BUFFER);
+            return;
+        }
+        let held = std::mem::take(buffer).freeze();
+        let identity = match self.identify(scan.header) {
+            Ok(identity) => identity,
+            Err(outcome) => {
+                self.stage = Stage::Refused(outcome);
+                return;
+            }
+        };
+        let key =
+            ObjectKey::for_instance(self.origin.facility.id, &identity.study, &identity.series, &identity.sop_instance);
+        let opened = async {
+            let mut writer = self.store.backend.objects.begin_write(&key).await?;
+            writer.write(self.part10_preamble(&identity)).await?;
+            writer.write(held).await?;
+            Ok::<_, noctis_core::ports::StoreError>(writer)
+        }
+        .await;
+        self.stage = match opened {
+            Ok(writer) => Stage::Streaming { writer, key, identity: Box::new(identity) },
+            Err(e) => {
+                tracing::error!(error = %e, "could not start writing an instance");
+                Stage::Refused(StoreOutcome::failure(status::OUT_OF_RESOURCES, "storage failed"))
+            }
+        };
+    }
+
+    /// Checks the header against the command (PS3.4 B.2.3: A900 when they disagree)
+    /// and finds the study and series the instance belongs to.
+    fn identify(&self, header: InstanceHeader) -> Result<Identity, StoreOutcome> {
+        let cannot_understand = |what: &str| StoreOutcome::failure(status::CANNOT_UNDERSTAND, what);
+        let from_command = |uid: &Option<String>, what: &str| {
+            uid.as_deref().and_then(|u| Uid::parse(u).ok()).ok_or_else(|| cannot_understand(what))
+        };
+        let sop_class = from_command(&self.command.affected_sop_class_uid, "invalid Affected SOP Class UID")?;
+        let sop_instance = from_command(&self.command.affected_sop_instance_uid, "invalid Affected SOP Instance UID")?;
+        // Where the header could not be read, the command's UIDs stand.
+        if header.sop_instance_uid.as_deref().is_some_and(|uid| uid != sop_instance.as_str()) {
+            return Err(StoreOutcome::failure(status::DATASET_MISMATCH, "SOP Instance UID differs from the command"));
+        }
+        if header.sop_class_uid.as_deref().is_some_and(|uid| uid != sop_class.as_str()) {
+            return Err(StoreOutcome::failure(status::DATASET_MISMATCH, "SOP Class UID differs from the command"));
+        }
+        let study = header.study_instance_uid.as_deref().and_then(|u| Uid::parse(u).ok());
+        let series = header.series_instance_uid.as_deref().and_then(|u| Uid::parse(u).ok());
+        match (study, series) {
+            (Some(study), Some(series)) => Ok(Identity { sop_class, sop_instance, study, series, header }),
+            _ => Err(cannot_understand("no valid Study or Series Instance UID")),
+        }
+    }
+
+    /// PS3.10 7.1: 128-byte preamble, "DICM", and the File Meta Information.
+    fn part10_preamble(&self, identity: &Identity) -> Bytes {
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(&[0u8; 128]);
+        out.extend_from_slice(b"DICM");
+        let meta = FileMetaTableBuilder::new()
+            .media_storage_sop_class_uid(identity.sop_class.as_str())
+            .media_storage_sop_instance_uid(identity.sop_instance.as_str())
+            .transfer_syntax(self.transfer_syntax.as_str())
+            .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
+            .implementation_version_name(IMPLEMENTATION_VERSION_NAME)
+            .source_application_entity_title(self.origin.calling_ae.as_str())
+            .build();
+        match meta.map(|m| m.write(&mut out)) {
+            Ok(Ok(())) => {}
+            // Every value above is already validated; a failure here is a bug worth seeing.
+            Ok(Err(e)) => tracing::error!(error = %e, "could not encode the file meta information"),
+            Err(e) => tracing::error!(error = %e, "could not build the file meta information"),
+        }
+        Bytes::from(out)
+    }
+
+    async fn fail_streaming(&mut self, outcome: StoreOutcome) {
+        if let Stage::Streaming { writer, .. } = std::mem::replace(&mut self.stage, Stage::Refused(outcome))
+            && let Err(e) = writer.abort().await
+        {
+            tracing::warn!(error = %e, "could not abort a failed instance");
+        }
+    }
+
+    /// Makes the object durable, then indexes it; only both together are success.
+    async fn commit(&self, writer: Box<dyn ObjectWriter>, key: ObjectKey, identity: Identity) -> StoreOutcome {
+        let size = match writer.finish().await {
+            Ok(size) => size,
+            Err(e) => {
+                tracing::error!(error = %e, "could not finish an instance");
+                return StoreOutcome::failure(status::OUT_OF_RESOURCES, "storage failed");
+            }
+        };
+        let received_at = now();
+        let record = InstanceRecord {
+            facility_id: self.origin.facility.id,
+            study_instance_uid: identity.study.clone(),
+            series_instance_uid: identity.series.clone(),
+            sop_instance_uid: identity.sop_instance.clone(),
+            sop_class_uid: identity.sop_class.clone(),
+            transfer_syntax_uid: self.transfer_syntax.clone(),
+            instance_number: identity.header.instance_number,
+            object_key: key,
+            size_bytes: size,
+            received_at,
+            source_ae_title: self.origin.calling_ae.clone(),
+            study: identity.header.study.clone(),
+            series: identity.header.series.clone(),
+        };
+        // A failure here leaves a whole object that no index row points to; the
+        // modality, told of the failure, sends again and the same key is overwritten.
+        let recorded = match self.store.backend.studies.record_instance(&record).await {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                tracing::error!(error = %e, "could not index an instance");
+                return StoreOutcome::failure(status::OUT_OF_RESOURCES, "indexing failed");
+            }
+        };
+        self.store.metrics.bytes_stored.inc_by(size);
+        let event = AuditEvent::new(AuditKind::InstanceStored, Actor::modality(&self.origin.calling_ae), received_at)
+            .for_facility(self.origin.facility.id)
+            .from_peer(self.origin.peer)
+            .with_details(serde_json::json!({
+                "study_instance_uid": identity.study,
+                "series_instance_uid": identity.series,
+                "sop_instance_uid": identity.sop_instance,
+                "bytes": size,
+                "transfer_syntax": self.transfer_syntax,
+                "replaced": recorded == noctis_core::domain::Recorded::Replaced,
+            }));
+        if let Err(e) = self.store.backend.audit.append(&event).await {
+            tracing::error!(error = %e, "could not write the instance audit event");
+        }
+        tracing::info!(
+            facility = %self.origin.facility.id,
+            sop_instance_uid = %identity.sop_instance,
+            bytes = size,
+            "instance stored"
+        );
+        StoreOutcome { status: status::SUCCESS, comment: None }
+    }
+}
