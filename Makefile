@@ -12,6 +12,7 @@ run:
 test: tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) build --workspace --bins --locked
 	localstack/emulator run -- $(CARGO) test --workspace --locked
 
 ## tools: the test venv (moto server, pydicom, pynetdicom) and DCMTK

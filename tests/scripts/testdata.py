@@ -1,0 +1,139 @@
+"""Test images for the end-to-end suites, from pydicom's bundled test files.
+
+usage: testdata.py OUT_DIR          one file per transfer syntax family, written to OUT_DIR
+       testdata.py OUT_DIR --large MB NAME
+                                    a generated single instance of about MB megabytes
+
+Each file gets a fresh SOP Instance UID (several of pydicom's files share one),
+keeping its study, series and encoding, and is rewritten by DCMTK's dcmconv the
+way storescu encodes data sets on the wire. A manifest.json beside them lists what
+pydicom reads back: name, transfer syntax, UIDs, patient ID, modality, and the
+byte offset where the data set starts, so the tests compare against an
+independent reader rather than hard-coded values.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pydicom
+from pydicom.data import get_testdata_file
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+# One or two files per transfer syntax pydicom ships (by name: get_testdata_files('*') goes online).
+FILES = [
+    "MR_small_implicit.dcm",  # Implicit VR Little Endian
+    "CT_small.dcm",  # Explicit VR Little Endian
+    "MR_small.dcm",
+    "image_dfl.dcm",  # Deflated Explicit VR Little Endian
+    "MR_small_bigendian.dcm",  # Explicit VR Big Endian
+    "SC_rgb_jpeg_dcmtk.dcm",  # JPEG Baseline
+    "JPEG-lossy.dcm",  # JPEG Extended
+    "SC_rgb_jpeg_gdcm.dcm",  # JPEG Lossless SV1
+    "MR_small_jpeg_ls_lossless.dcm",  # JPEG-LS Lossless
+    "MR_small_jp2klossless.dcm",  # JPEG 2000 Lossless
+    "JPEG2000.dcm",  # JPEG 2000
+    "MR_small_RLE.dcm",  # RLE Lossless
+    "SC_rgb_rle.dcm",
+]
+
+
+def dataset_offset(path):
+    """Where the data set starts: after the preamble, DICM and the File Meta group."""
+    with open(path, "rb") as f:
+        pydicom.filereader.read_preamble(f, False)
+        pydicom.filereader._read_file_meta_info(f)
+        return f.tell()
+
+
+def describe(path, name):
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    return {
+        "name": name,
+        "path": path,
+        "transfer_syntax": str(ds.file_meta.TransferSyntaxUID),
+        "sop_class_uid": str(ds.SOPClassUID),
+        "sop_instance_uid": str(ds.SOPInstanceUID),
+        "study_instance_uid": str(ds.StudyInstanceUID),
+        "series_instance_uid": str(ds.SeriesInstanceUID),
+        "patient_id": str(ds.get("PatientID", "")),
+        "modality": str(ds.get("Modality", "")),
+        "dataset_offset": dataset_offset(path),
+        "size": os.path.getsize(path),
+    }
+
+
+def sample_files(out_dir):
+    manifest = []
+    for name in FILES:
+        ds = pydicom.dcmread(get_testdata_file(name))
+        uid = generate_uid()
+        ds.SOPInstanceUID = uid
+        ds.file_meta.MediaStorageSOPInstanceUID = uid
+        # DCMTK drops Data Set Trailing Padding when it sends (PS3.10 7.2 lets it);
+        # without it, the file holds exactly the data set a SCU puts on the wire.
+        if (0xFFFC, 0xFFFC) in ds:
+            del ds[0xFFFC, 0xFFFC]
+        path = os.path.join(out_dir, name)
+        ds.save_as(path + ".pydicom", enforce_file_format=True)
+        dcmtk_canonical(path + ".pydicom", path)
+        manifest.append(describe(path, name))
+    return manifest
+
+
+def dcmtk_canonical(source, target):
+    """Rewrites a file the way DCMTK encodes a data set for the network (explicit
+    item and sequence lengths), so storescu sends the file's bytes unchanged and
+    "stored as sent" can be checked byte for byte."""
+    subprocess.run(["dcmconv", "--quiet", "+e", source, target], check=True)
+    os.remove(source)
+
+
+def large_file(out_dir, megabytes, name):
+    """A secondary-capture-like instance with an uncompressed pixel payload."""
+    side = 4096
+    frames = max(1, (megabytes * 1024 * 1024) // (side * side * 2))
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7.3"  # Multi-frame Grayscale Word SC
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.PatientID = "LARGE-1"
+    ds.PatientName = "TEST^LARGE"
+    ds.Modality = "OT"
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.NumberOfFrames = frames
+    ds.Rows = side
+    ds.Columns = side
+    ds.BitsAllocated = 16
+    ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.PixelRepresentation = 0
+    frame = bytes(range(256)) * (side * side * 2 // 256)
+    ds.PixelData = frame * frames
+    path = os.path.join(out_dir, name)
+    ds.save_as(path, enforce_file_format=True)
+    return [describe(path, name)]
+
+
+def main():
+    out_dir = sys.argv[1]
+    os.makedirs(out_dir, exist_ok=True)
+    if len(sys.argv) > 2 and sys.argv[2] == "--large":
+        manifest = large_file(out_dir, int(sys.argv[3]), sys.argv[4])
+    else:
+        manifest = sample_files(out_dir)
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

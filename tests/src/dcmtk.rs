@@ -1,0 +1,82 @@
+//! DCMTK's `echoscu` and `storescu` (Debian's dcmtk) as the sending modality.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+#[derive(Debug)]
+pub struct Run {
+    pub success: bool,
+    pub text: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        Self { success: output.status.success(), text }
+    }
+
+    /// Store responses DCMTK reported, in order ("Success", "Refused: OutOfResources", …).
+    pub fn store_statuses(&self) -> Vec<String> {
+        self.text
+            .lines()
+            .filter_map(|l| {
+                l.split_once("Received Store Response (").map(|(_, rest)| rest.trim_end_matches(')').to_owned())
+            })
+            .collect()
+    }
+}
+
+fn dcmtk(tool: &str) -> Command {
+    let mut command = Command::new(tool);
+    // Without TCP_NODELAY DCMTK's small PDUs wait on Nagle's algorithm.
+    command.env("TCP_NODELAY", "1");
+    command
+}
+
+pub fn echoscu(port: u16, calling: &str, called: &str) -> Run {
+    let output = dcmtk("echoscu")
+        .args(["-v", "-to", "10", "-ta", "10", "-td", "30", "-aet", calling, "-aec", called, "127.0.0.1"])
+        .arg(port.to_string())
+        .output()
+        .expect("echoscu runs (make test installs dcmtk)");
+    Run::from(output)
+}
+
+/// Sends `files` in one association; `options` picks the proposed transfer
+/// syntaxes (`-xs`, `-xw`, …).
+pub fn storescu(port: u16, calling: &str, called: &str, options: &[&str], files: &[&Path]) -> Run {
+    let output = dcmtk("storescu")
+        .args(["-v", "-to", "30", "-ta", "30", "-td", "120", "-aet", calling, "-aec", called])
+        .args(options)
+        .arg("127.0.0.1")
+        .arg(port.to_string())
+        .args(files)
+        .output()
+        .expect("storescu runs (make test installs dcmtk)");
+    Run::from(output)
+}
+
+/// `dcmdump` of a file: proves an independent reader can parse what was stored.
+pub fn dcmdump(path: &Path) -> Run {
+    Run::from(Command::new("dcmdump").arg("-q").arg(path).output().expect("dcmdump runs"))
+}
+
+/// The storescu option that proposes exactly this transfer syntax.
+pub fn proposal_for(transfer_syntax: &str) -> &'static str {
+    match transfer_syntax {
+        "1.2.840.10008.1.2" => "-xi",
+        "1.2.840.10008.1.2.1" => "-xe",
+        "1.2.840.10008.1.2.1.99" => "-xd",
+        "1.2.840.10008.1.2.2" => "-xb",
+        "1.2.840.10008.1.2.4.50" => "-xy",
+        "1.2.840.10008.1.2.4.51" => "-xx",
+        "1.2.840.10008.1.2.4.70" => "-xs",
+        "1.2.840.10008.1.2.4.80" => "-xt",
+        "1.2.840.10008.1.2.4.81" => "-xu",
+        "1.2.840.10008.1.2.4.90" => "-xv",
+        "1.2.840.10008.1.2.4.91" => "-xw",
+        "1.2.840.10008.1.2.5" => "-xr",
+        other => panic!("no storescu proposal for {other}"),
+    }
+}

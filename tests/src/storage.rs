@@ -1,0 +1,149 @@
+//! The storage a test's Noctis runs on: a fresh embedded data directory, or fresh
+//! tables and bucket on the emulator `make test` started. The test keeps its own
+//! handle on the same storage to arrange facilities and inspect results.
+
+use noctis_core::Backend;
+use noctis_core::aws::{self, AwsClients};
+use noctis_core::config::{AwsConfig, Config};
+use noctis_core::domain::{AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, now};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Embedded,
+    Aws,
+}
+
+pub struct Storage {
+    pub kind: Kind,
+    pub backend: Backend,
+    /// `NOCTIS_*` variables that point a Noctis process at this storage.
+    pub env: Vec<(String, String)>,
+    pub aws: Option<AwsConfig>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage").field("kind", &self.kind).field("env", &self.env).finish_non_exhaustive()
+    }
+}
+
+impl Storage {
+    pub async fn new(kind: Kind) -> Self {
+        match kind {
+            Kind::Embedded => Self::embedded().await,
+            Kind::Aws => Self::aws(None).await,
+        }
+    }
+
+    pub async fn embedded() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let backend = noctis_core::embedded::open(dir.path()).await.expect("the embedded backend opens");
+        let env = vec![
+            ("NOCTIS_STORAGE__BACKEND".into(), "embedded".into()),
+            ("NOCTIS_STORAGE__DATA_DIR".into(), dir.path().display().to_string()),
+        ];
+        Self { kind: Kind::Embedded, backend, env, aws: None, _dir: Some(dir) }
+    }
+
+    /// Fresh resources on `endpoint`, or on the emulator `make test` exports.
+    pub async fn aws(endpoint: Option<String>) -> Self {
+        let endpoint = endpoint.unwrap_or_else(|| {
+            std::env::var("NOCTIS_TEST_AWS_ENDPOINT").expect(
+                "NOCTIS_TEST_AWS_ENDPOINT is not set: run the suites with `make test` (or localstack/emulator run)",
+            )
+        });
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        let mut config = Config::default().aws;
+        config.endpoint_url = Some(endpoint.clone());
+        config.table_prefix = format!("e{}-", &run[..12]);
+        config.bucket = format!("noctis-e2e-{}", &run[..20]);
+        let clients = AwsClients::with_credentials(&config, "testing", "testing").await;
+        aws::provision(&clients, &config).await.expect("the emulator takes the bucket and tables");
+        let env = vec![
+            ("NOCTIS_STORAGE__BACKEND".into(), "aws".into()),
+            ("NOCTIS_AWS__ENDPOINT_URL".into(), endpoint),
+            ("NOCTIS_AWS__BUCKET".into(), config.bucket.clone()),
+            ("NOCTIS_AWS__TABLE_PREFIX".into(), config.table_prefix.clone()),
+            ("NOCTIS_AWS__REGION".into(), config.region.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+        ];
+        Self { kind: Kind::Aws, backend: aws::backend(&clients, &config), env, aws: Some(config), _dir: None }
+    }
+
+    /// Registers an active facility called `name`; its AE title is generated.
+    pub async fn facility(&self, name: &str) -> Facility {
+        self.facility_with_networks(name, &[]).await
+    }
+
+    pub async fn facility_with_networks(&self, name: &str, networks: &[&str]) -> Facility {
+        let draft = FacilityDraft {
+            name: FacilityName::parse(name).expect("name"),
+            address: "1 Test Street".into(),
+            phone: "+1 555 0100".into(),
+            email: EmailAddress::parse("pacs@test.example").expect("email"),
+            license_number: LicenseNumber::parse(&format!("LIC-{}", uuid::Uuid::new_v4())).expect("licence"),
+            allowed_networks: AllowedNetworks::parse(networks).expect("networks"),
+        };
+        noctis_core::facilities::register_facility(self.backend.facilities.as_ref(), draft, None, now())
+            .await
+            .expect("the facility registers")
+    }
+}
+
+impl Storage {
+    /// The stored Part-10 object of a test file sent by `facility`, if any.
+    pub async fn stored_object(&self, facility: &Facility, file: &crate::testdata::TestFile) -> Option<Vec<u8>> {
+        use noctis_core::domain::{ObjectKey, Uid};
+        use tokio::io::AsyncReadExt;
+        let uid = |s: &str| Uid::parse(s).expect("a valid UID");
+        let key = ObjectKey::for_instance(
+            facility.id,
+            &uid(&file.study_instance_uid),
+            &uid(&file.series_instance_uid),
+            &uid(&file.sop_instance_uid),
+        );
+        let mut reader = self.backend.objects.read(&key).await.expect("the object store answers")?;
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).await.expect("the object reads");
+        Some(bytes)
+    }
+
+    pub async fn study(&self, facility: &Facility, study_uid: &str) -> Option<noctis_core::domain::StudyDetail> {
+        use noctis_core::domain::{StudyId, Uid};
+        let id = StudyId::for_study(facility.id, &Uid::parse(study_uid).expect("a valid UID"));
+        self.backend.studies.get_study(id).await.expect("the index answers")
+    }
+}
+
+/// Splits a Part-10 file into its File Meta transfer syntax and its data set.
+pub fn split_part10(bytes: &[u8]) -> (String, &[u8]) {
+    assert!(bytes.len() > 144 && bytes[..128].iter().all(|b| *b == 0), "a 128-byte zero preamble");
+    assert_eq!(&bytes[128..132], b"DICM");
+    // (0002,0000) UL: 4 tag + 2 VR + 2 length + 4 value, then the rest of group 2.
+    let group_length = u32::from_le_bytes([bytes[140], bytes[141], bytes[142], bytes[143]]) as usize;
+    let meta_end = 144 + group_length;
+    let meta = &bytes[144..meta_end];
+    let ts = find_meta_string(meta, 0x0010).unwrap_or_default();
+    (ts, &bytes[meta_end..])
+}
+
+/// An explicit-VR-LE string element of group 0002 by element number.
+fn find_meta_string(mut meta: &[u8], element: u16) -> Option<String> {
+    while meta.len() >= 8 {
+        let elem = u16::from_le_bytes([meta[2], meta[3]]);
+        let vr = &meta[4..6];
+        let (len, header) = if matches!(vr, b"OB" | b"OW" | b"UN" | b"SQ" | b"UT" | b"UC" | b"UR") {
+            (u32::from_le_bytes([meta[8], meta[9], meta[10], meta[11]]) as usize, 12)
+        } else {
+            (u16::from_le_bytes([meta[6], meta[7]]) as usize, 8)
+        };
+        let value = meta.get(header..header + len)?;
+        if elem == element {
+            return Some(String::from_utf8_lossy(value).trim_end_matches(['\0', ' ']).to_owned());
+        }
+        meta = &meta[header + len..];
+    }
+    None
+}
