@@ -311,6 +311,15 @@ impl Association {
     }
 
     async fn respond(&mut self, context_id: u8, command: &Command, outcome: StoreOutcome) -> Result<(), String> {
+        if outcome.status != status::SUCCESS {
+            tracing::warn!(
+                peer = %self.peer,
+                command = format!("{:#06x}", command.field),
+                status = format!("{:04X}", outcome.status),
+                comment = outcome.comment.as_deref().unwrap_or(""),
+                "request refused"
+            );
+        }
         let mut response = Response::to(command, outcome.status);
         if let Some(comment) = outcome.comment {
             response = response.with_comment(comment);

@@ -93,7 +93,7 @@ def dcmtk_canonical(source, target):
 
 def large_file(out_dir, megabytes, name):
     """A secondary-capture-like instance with an uncompressed pixel payload."""
-    side = 4096
+    side = 1024
     frames = max(1, (megabytes * 1024 * 1024) // (side * side * 2))
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7.3"  # Multi-frame Grayscale Word SC

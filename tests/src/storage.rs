@@ -147,3 +147,20 @@ fn find_meta_string(mut meta: &[u8], element: u16) -> Option<String> {
     }
     None
 }
+
+impl Storage {
+    /// Uploads begun and neither completed nor aborted (AWS), or files still in
+    /// the staging area (embedded): what a dropped instance must not leave.
+    pub async fn unfinished_writes(&self) -> usize {
+        match (&self.aws, &self._dir) {
+            (Some(config), _) => {
+                let clients = AwsClients::with_credentials(config, "testing", "testing").await;
+                let listed =
+                    clients.s3.list_multipart_uploads().bucket(&config.bucket).send().await.expect("lists uploads");
+                listed.uploads().len()
+            }
+            (None, Some(dir)) => std::fs::read_dir(dir.path().join("objects/.staging")).map(|d| d.count()).unwrap_or(0),
+            (None, None) => 0,
+        }
+    }
+}
