@@ -5,6 +5,7 @@ usage: peer.py MODE PORT CALLING CALLED FILE... where MODE is
   split          one C-STORE whose command set and data set arrive in many small PDVs
   abort          send a C-STORE's command and half its data set, then A-ABORT
   mismatch       a C-STORE whose command names another SOP Instance UID than the data set
+  hold           associate (Verification only), print {"ready": true}, wait for stdin to close, release
 """
 
 import copy as copy_module
@@ -142,6 +143,18 @@ def mismatch(port, calling, called, files):
     return {"status": status, "follow_up": follow_up}
 
 
+def hold(port, calling, called):
+    ae = AE(ae_title=calling)
+    ae.add_requested_context("1.2.840.10008.1.1")
+    assoc = ae.associate("127.0.0.1", port, ae_title=called)
+    print(json.dumps({"ready": assoc.is_established}), flush=True)
+    sys.stdin.read()
+    if assoc.is_established:
+        assoc.release()
+    # The test stopped reading after "ready"; nothing more is printed.
+    return None
+
+
 def main():
     mode, port, calling, called = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     rest = sys.argv[5:]
@@ -151,11 +164,14 @@ def main():
         result = split(port, calling, called, rest)
     elif mode == "abort":
         result = abort(port, calling, called, rest)
+    elif mode == "hold":
+        result = hold(port, calling, called)
     elif mode == "mismatch":
         result = mismatch(port, calling, called, rest)
     else:
         raise SystemExit(f"unknown mode {mode}")
-    print(json.dumps(result))
+    if result is not None:
+        print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -27,3 +27,38 @@ impl Run {
             .unwrap_or_else(|e| panic!("script output is not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
     }
 }
+
+/// A pynetdicom association held open until dropped.
+#[derive(Debug)]
+pub struct HeldAssociation {
+    child: std::process::Child,
+    pub established: bool,
+}
+
+impl HeldAssociation {
+    pub fn open(port: u16, calling: &str, called: &str) -> Self {
+        use std::io::BufRead;
+        let python = crate::workspace_root().join(".tools/venv/bin/python");
+        let script = crate::workspace_root().join("tests/scripts/peer.py");
+        let mut child = Command::new(python)
+            .arg(script)
+            .args(["hold", &port.to_string(), calling, called])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python runs");
+        let stdout = child.stdout.take().expect("piped");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("the peer reports");
+        let established = serde_json::from_str::<serde_json::Value>(&line).map(|v| v["ready"] == true).unwrap_or(false);
+        Self { child, established }
+    }
+}
+
+impl Drop for HeldAssociation {
+    fn drop(&mut self) {
+        // Closing stdin lets the peer release; it is killed if it lingers.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}

@@ -164,3 +164,50 @@ impl Storage {
         }
     }
 }
+
+/// A moto server of a test's own, so the test can stop it mid-transfer.
+pub struct PrivateEmulator {
+    child: std::process::Child,
+    pub endpoint: String,
+    _dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for PrivateEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivateEmulator").field("endpoint", &self.endpoint).finish_non_exhaustive()
+    }
+}
+
+impl PrivateEmulator {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let port_file = dir.path().join("port");
+        let child = std::process::Command::new(crate::workspace_root().join(".tools/venv/bin/python"))
+            .arg(crate::workspace_root().join("localstack/moto_serve.py"))
+            .arg("127.0.0.1")
+            .arg(&port_file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto starts");
+        let port = crate::eventually(30, "moto to report its port", || async {
+            std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse::<u16>().ok())
+        })
+        .await;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let probe = format!("{endpoint}/moto-api/");
+        crate::eventually(30, "moto to answer", || async { reqwest::get(&probe).await.ok().map(|_| ()) }).await;
+        Self { child, endpoint, _dir: dir }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateEmulator {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
