@@ -26,5 +26,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-bench:
-	@echo "benchmarks arrive with the receiver (issue #3)"
+## bench: storescu → storescp vs storescu → noctis-receiver (embedded); prints figures, never fails on them
+bench: tools
+	$(CARGO) build --release --workspace --bins --locked
+	$(CARGO) bench -p noctis-e2e --bench receive

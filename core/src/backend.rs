@@ -3,13 +3,16 @@
 use std::sync::Arc;
 
 use crate::config::{BackendKind, Config};
-use crate::ports::{AuditLog, BanList, FacilityRegistry, ObjectStore, StoreError, StudyIndex, UserDirectory};
+use crate::ports::{
+    AuditLog, BanList, FacilityRegistry, ObjectStore, ReportStore, StoreError, StudyIndex, UserDirectory,
+};
 
 #[derive(Clone)]
 pub struct Backend {
     pub facilities: Arc<dyn FacilityRegistry>,
     pub users: Arc<dyn UserDirectory>,
     pub studies: Arc<dyn StudyIndex>,
+    pub reports: Arc<dyn ReportStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub audit: Arc<dyn AuditLog>,
     pub bans: Arc<dyn BanList>,

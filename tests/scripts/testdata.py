@@ -3,6 +3,10 @@
 usage: testdata.py OUT_DIR          one file per transfer syntax family, written to OUT_DIR
        testdata.py OUT_DIR --large MB NAME
                                     a generated single instance of about MB megabytes
+       testdata.py OUT_DIR --copies N
+                                    N copies of CT_small.dcm, each its own instance (benchmarks)
+       testdata.py OUT_DIR --large-set N MB
+                                    N generated instances of about MB megabytes (benchmarks)
 
 Each file gets a fresh SOP Instance UID (several of pydicom's files share one),
 keeping its study, series and encoding, and is rewritten by DCMTK's dcmconv the
@@ -93,7 +97,7 @@ def dcmtk_canonical(source, target):
 
 def large_file(out_dir, megabytes, name):
     """A secondary-capture-like instance with an uncompressed pixel payload."""
-    side = 1024
+    side = 512
     frames = max(1, (megabytes * 1024 * 1024) // (side * side * 2))
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7.3"  # Multi-frame Grayscale Word SC
@@ -124,10 +128,34 @@ def large_file(out_dir, megabytes, name):
     return [describe(path, name)]
 
 
+def copies(out_dir, n):
+    source = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    if (0xFFFC, 0xFFFC) in source:
+        del source[0xFFFC, 0xFFFC]
+    study = generate_uid()
+    manifest = []
+    for i in range(n):
+        uid = generate_uid()
+        source.StudyInstanceUID = study
+        source.SOPInstanceUID = uid
+        source.file_meta.MediaStorageSOPInstanceUID = uid
+        source.InstanceNumber = i + 1
+        path = os.path.join(out_dir, f"ct_{i:04d}.dcm")
+        source.save_as(path, enforce_file_format=True)
+        manifest.append({"name": os.path.basename(path), "path": path, "size": os.path.getsize(path)})
+    return manifest
+
+
 def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
-    if len(sys.argv) > 2 and sys.argv[2] == "--large":
+    if len(sys.argv) > 2 and sys.argv[2] == "--copies":
+        manifest = copies(out_dir, int(sys.argv[3]))
+    elif len(sys.argv) > 2 and sys.argv[2] == "--large-set":
+        manifest = []
+        for i in range(int(sys.argv[3])):
+            manifest += large_file(out_dir, int(sys.argv[4]), f"large_{i:04d}.dcm")
+    elif len(sys.argv) > 2 and sys.argv[2] == "--large":
         manifest = large_file(out_dir, int(sys.argv[3]), sys.argv[4])
     else:
         manifest = sample_files(out_dir)

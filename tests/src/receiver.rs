@@ -31,8 +31,12 @@ impl Receiver {
     /// Starts a receiver on free loopback ports with `storage`'s variables and
     /// `extra` (`("NOCTIS_DICOM__LIMITS__MAX_PER_ADDRESS", "1")`, …).
     pub fn start_with(storage: &Storage, extra: &[(&str, &str)]) -> Self {
+        Self::start_binary(&crate::workspace_binary("noctis-receiver"), storage, extra)
+    }
+
+    pub fn start_binary(binary: &std::path::Path, storage: &Storage, extra: &[(&str, &str)]) -> Self {
         let cwd = tempfile::tempdir().expect("a working directory");
-        let mut command = Command::new(crate::workspace_binary("noctis-receiver"));
+        let mut command = Command::new(binary);
         command.current_dir(cwd.path()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         // Only what this test sets reaches the receiver's configuration.
         for (key, _) in std::env::vars() {

@@ -11,7 +11,8 @@ use crate::config::AwsConfig;
 use crate::ports::StoreError;
 
 pub use dynamodb::{
-    DynamoAuditLog, DynamoBanList, DynamoFacilityRegistry, DynamoStudyIndex, DynamoUserDirectory, TableNames,
+    DynamoAuditLog, DynamoBanList, DynamoFacilityRegistry, DynamoReportStore, DynamoStudyIndex, DynamoUserDirectory,
+    TableNames,
 };
 pub use s3::S3ObjectStore;
 
@@ -66,6 +67,7 @@ pub fn backend(clients: &AwsClients, config: &AwsConfig) -> Backend {
         facilities: Arc::new(DynamoFacilityRegistry::new(db.clone(), tables.clone())),
         users: Arc::new(DynamoUserDirectory::new(db.clone(), tables.clone())),
         studies: Arc::new(DynamoStudyIndex::new(db.clone(), tables.clone())),
+        reports: Arc::new(DynamoReportStore::new(db.clone(), tables.clone())),
         audit: Arc::new(DynamoAuditLog::new(db.clone(), tables.clone())),
         bans: Arc::new(DynamoBanList::new(db, tables)),
         objects: Arc::new(S3ObjectStore::new(

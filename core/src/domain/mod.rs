@@ -28,8 +28,8 @@ pub use object_key::ObjectKey;
 pub use page::{Cursor, CursorError, KeyRange, Page, PageCollector, PageLimit, PageRequest};
 pub use report::{Intent, Report, ReportError, ReportStatus, ReportVersion};
 pub use study::{
-    InstanceRecord, InstanceSummary, Priority, Recorded, SeriesAttributes, SeriesSummary, StudyAttributes, StudyDetail,
-    StudyFilter, StudyStatus, StudySummary, listing_key,
+    InstanceRecord, InstanceSummary, Priority, Recorded, SeriesAttributes, SeriesSummary, StudyAttributes, StudyChange,
+    StudyDetail, StudyFilter, StudyStatus, StudySummary, listing_key,
 };
 pub use uid::{Uid, UidError};
 pub use user::{MIN_PASSWORD_LEN, PasswordError, PasswordHash, Role, User, Username, UsernameError};

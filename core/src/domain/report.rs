@@ -28,6 +28,8 @@ pub struct Report {
     pub study_id: StudyId,
     /// Oldest first; the last one is current.
     pub versions: Vec<ReportVersion>,
+    /// Bumped by every save; 0 for a report not yet stored.
+    pub revision: u64,
 }
 
 /// What an author asks for when saving: keep it a draft, or sign it off.
@@ -62,7 +64,7 @@ impl Report {
         if body.trim().is_empty() {
             return Err(ReportError::EmptyBody);
         }
-        let mut report = report.unwrap_or(Report { study_id, versions: Vec::new() });
+        let mut report = report.unwrap_or(Report { study_id, versions: Vec::new(), revision: 0 });
         let finalised_at = (intent == Intent::Final).then_some(now);
         match report.versions.last_mut() {
             // A draft is edited in place: drafts are working copies, not history.
@@ -98,6 +100,7 @@ impl Report {
                 finalised_at,
             }),
         }
+        report.revision += 1;
         Ok(report)
     }
 }

@@ -189,3 +189,21 @@ impl StudyFilter {
 pub fn listing_key(first_received_at: Timestamp, id: StudyId) -> String {
     format!("{}#{}", super::sortable_time(first_received_at), id)
 }
+
+/// What the API may change on a study; unset fields stay as they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StudyChange {
+    pub status: Option<StudyStatus>,
+    pub priority: Option<Priority>,
+}
+
+impl StudyChange {
+    pub fn apply(&self, study: &mut StudySummary) {
+        if let Some(status) = self.status {
+            study.status = status;
+        }
+        if let Some(priority) = self.priority {
+            study.priority = priority;
+        }
+    }
+}

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 pub use files::FileObjectStore;
 pub use sqlite::{
-    Database, SqliteAuditLog, SqliteBanList, SqliteFacilityRegistry, SqliteStudyIndex, SqliteUserDirectory,
+    Database, SqliteAuditLog, SqliteBanList, SqliteFacilityRegistry, SqliteReportStore, SqliteStudyIndex,
+    SqliteUserDirectory,
 };
 
 use crate::backend::Backend;
@@ -25,6 +26,7 @@ pub async fn open(data_dir: &Path) -> Result<Backend, StoreError> {
         facilities: Arc::new(SqliteFacilityRegistry::new(db.clone())),
         users: Arc::new(SqliteUserDirectory::new(db.clone())),
         studies: Arc::new(SqliteStudyIndex::new(db.clone())),
+        reports: Arc::new(SqliteReportStore::new(db.clone())),
         audit: Arc::new(SqliteAuditLog::new(db.clone())),
         bans: Arc::new(SqliteBanList::new(db)),
         objects: Arc::new(objects),

@@ -6,6 +6,7 @@ mod ban_list;
 mod error;
 mod facility_registry;
 mod object_store;
+mod report_store;
 mod study_index;
 mod user_directory;
 
@@ -14,5 +15,6 @@ pub use ban_list::BanList;
 pub use error::{StoreError, Taken};
 pub use facility_registry::FacilityRegistry;
 pub use object_store::{ObjectReader, ObjectStore, ObjectWriter};
+pub use report_store::ReportStore;
 pub use study_index::StudyIndex;
 pub use user_directory::UserDirectory;

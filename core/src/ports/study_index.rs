@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::domain::{InstanceRecord, Page, PageRequest, Recorded, StudyDetail, StudyFilter, StudyId, StudySummary};
+use crate::domain::{
+    InstanceRecord, Page, PageRequest, Recorded, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary,
+};
 
 /// The index of received studies, series and instances.
 #[async_trait]
@@ -15,4 +17,7 @@ pub trait StudyIndex: Send + Sync {
     async fn list_studies(&self, filter: &StudyFilter, page: &PageRequest) -> Result<Page<StudySummary>, StoreError>;
 
     async fn get_study(&self, id: StudyId) -> Result<Option<StudyDetail>, StoreError>;
+
+    /// Changes a study's workflow fields; `NotFound` for an unknown study.
+    async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError>;
 }

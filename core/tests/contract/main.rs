@@ -8,5 +8,6 @@ mod audit;
 mod bans;
 mod facilities;
 mod objects;
+mod reports;
 mod studies;
 mod users;

@@ -2,8 +2,8 @@ use std::collections::HashSet;
 
 use chrono::Duration;
 use noctis_core::domain::{
-    AeTitle, FacilityId, InstanceRecord, ObjectKey, PageLimit, PageRequest, Recorded, SeriesAttributes,
-    StudyAttributes, StudyFilter, StudyId, StudyStatus, Timestamp, Uid, now,
+    AeTitle, FacilityId, InstanceRecord, ObjectKey, PageLimit, PageRequest, Priority, Recorded, SeriesAttributes,
+    StudyAttributes, StudyChange, StudyFilter, StudyId, StudyStatus, Timestamp, Uid, now,
 };
 
 use crate::support::Fixture;
@@ -16,6 +16,7 @@ crate::contract_tests!(
     listing_filters_by_facility_modality_patient_and_received_time,
     pages_visit_every_study_once_newest_first,
     a_study_reads_back_with_its_series_and_instances_in_uid_order,
+    workflow_changes_are_kept_while_instances_keep_arriving,
 );
 
 fn uid(s: &str) -> Uid {
@@ -259,4 +260,31 @@ async fn a_study_reads_back_with_its_series_and_instances_in_uid_order(fx: &Fixt
     let sops: Vec<String> = detail.instances.iter().map(|i| i.sop_instance_uid.to_string()).collect();
     assert_eq!(sops, ["1.5.10.1", "1.5.10.2", "1.5.2.0", "1.5.2.1"]);
     assert_eq!(fx.backend.studies.get_study(StudyId::new_random()).await.expect("reads"), None);
+}
+
+async fn workflow_changes_are_kept_while_instances_keep_arriving(fx: &Fixture) {
+    let facility = FacilityId::new_random();
+    fx.backend
+        .studies
+        .record_instance(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.1").record())
+        .await
+        .expect("records");
+    let id = StudyId::for_study(facility, &uid("1.6"));
+    let change = StudyChange { status: Some(StudyStatus::InReview), priority: Some(Priority::Stat) };
+    let updated = fx.backend.studies.update_study(id, change).await.expect("updates");
+    assert_eq!((updated.status, updated.priority), (StudyStatus::InReview, Priority::Stat));
+    fx.backend
+        .studies
+        .record_instance(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.2").record())
+        .await
+        .expect("records");
+    let detail = fx.backend.studies.get_study(id).await.expect("reads").expect("exists");
+    assert_eq!(
+        (detail.study.status, detail.study.priority, detail.study.instance_count),
+        (StudyStatus::InReview, Priority::Stat, 2)
+    );
+    let filter = StudyFilter { status: Some(StudyStatus::InReview), ..Default::default() };
+    assert_eq!(fx.backend.studies.list_studies(&filter, &all(10)).await.expect("lists").items.len(), 1);
+    let err = fx.backend.studies.update_study(StudyId::new_random(), change).await.expect_err("unknown");
+    assert!(matches!(err, noctis_core::ports::StoreError::NotFound), "{err:?}");
 }

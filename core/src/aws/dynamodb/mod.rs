@@ -4,6 +4,7 @@
 mod audit;
 mod bans;
 mod facilities;
+mod reports;
 pub mod schema;
 mod studies;
 mod users;
@@ -18,6 +19,7 @@ use serde::de::DeserializeOwned;
 pub use audit::DynamoAuditLog;
 pub use bans::DynamoBanList;
 pub use facilities::DynamoFacilityRegistry;
+pub use reports::DynamoReportStore;
 pub use schema::TableNames;
 pub use studies::DynamoStudyIndex;
 pub use users::DynamoUserDirectory;

@@ -8,7 +8,7 @@ use super::schema::{PK, SK, STUDIES_BY_FACILITY, STUDIES_BY_RECEIVED};
 use super::{Item, TableNames, backoff, n, read_number, read_record, record_item, s, transact};
 use crate::domain::{
     IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector, PageRequest, Recorded, SeriesSummary,
-    StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
+    StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
 };
 use crate::ports::{StoreError, StudyIndex};
 
@@ -30,13 +30,14 @@ impl DynamoStudyIndex {
 
 const MAX_ATTEMPTS: u32 = 30;
 const STUDY_SK: &str = "study";
+pub(crate) const REPORT_SK: &str = "report";
 const GSI_ALL: &str = "study";
 
-fn study_pk(id: StudyId) -> String {
+pub(crate) fn study_pk(id: StudyId) -> String {
     format!("study#{id}")
 }
 
-fn key(pk: &str, sk: &str) -> Item {
+pub(crate) fn key(pk: &str, sk: &str) -> Item {
     HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
 }
 
@@ -53,6 +54,20 @@ fn versioned<T: serde::de::DeserializeOwned>(item: Option<&Item>) -> Result<Opti
         }
         _ => Ok(None),
     }
+}
+
+/// The summary item, with the attributes the listing indexes read.
+fn summary_item(summary: &StudySummary, rev: u64) -> Result<Item, StoreError> {
+    record_item(
+        &[(PK, s(study_pk(summary.id))), (SK, s(STUDY_SK))],
+        summary,
+        &[
+            ("rev", n(rev)),
+            ("gsi_all", s(GSI_ALL)),
+            ("gsi_facility", s(summary.facility_id.to_string())),
+            ("listing_key", s(listing_key(summary.first_received_at, summary.id))),
+        ],
+    )
 }
 
 impl DynamoStudyIndex {
@@ -101,17 +116,7 @@ impl DynamoStudyIndex {
         );
 
         let next_rev = |rev: Option<u64>| n(rev.unwrap_or(0) + 1);
-        let summary = &indexed.study;
-        let study_item = record_item(
-            &[(PK, s(&pk)), (SK, s(STUDY_SK))],
-            summary,
-            &[
-                ("rev", next_rev(revs.0)),
-                ("gsi_all", s(GSI_ALL)),
-                ("gsi_facility", s(summary.facility_id.to_string())),
-                ("listing_key", s(listing_key(summary.first_received_at, summary.id))),
-            ],
-        )?;
+        let study_item = summary_item(&indexed.study, revs.0.unwrap_or(0) + 1)?;
         let series_item =
             record_item(&[(PK, s(&pk)), (SK, s(&series_sk))], &indexed.series, &[("rev", next_rev(revs.1))])?;
         let instance_item =
@@ -280,5 +285,22 @@ impl StudyIndex for DynamoStudyIndex {
             (&a.series_instance_uid, &a.sop_instance_uid).cmp(&(&b.series_instance_uid, &b.sop_instance_uid))
         });
         Ok(study.map(|study| StudyDetail { study, series, instances }))
+    }
+
+    async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let item = super::get_item(&self.client, &self.table, key(&study_pk(id), STUDY_SK))
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let rev = read_number(&item, "rev")?;
+            let mut study: StudySummary = read_record(&item)?;
+            change.apply(&mut study);
+            match transact(&self.client, vec![self.conditional_put(summary_item(&study, rev + 1)?, Some(rev))?]).await?
+            {
+                Ok(()) => return Ok(study),
+                Err(_) => backoff(attempt).await,
+            }
+        }
+        Err(StoreError::StaleRevision { expected: 0 })
     }
 }

@@ -5,6 +5,7 @@
 mod audit;
 mod bans;
 mod facilities;
+mod reports;
 mod schema;
 mod studies;
 mod users;
@@ -18,6 +19,7 @@ use rusqlite::Connection;
 pub use audit::SqliteAuditLog;
 pub use bans::SqliteBanList;
 pub use facilities::SqliteFacilityRegistry;
+pub use reports::SqliteReportStore;
 pub use studies::SqliteStudyIndex;
 pub use users::SqliteUserDirectory;
 

@@ -5,7 +5,8 @@ use rusqlite::Connection;
 
 use crate::ports::StoreError;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE facilities (
     id          TEXT PRIMARY KEY,
     ae_title    TEXT NOT NULL UNIQUE,
@@ -61,7 +62,15 @@ CREATE TABLE bans (
     expires_at TEXT NOT NULL,
     record     TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE reports (
+    study_id TEXT PRIMARY KEY,
+    revision INTEGER NOT NULL,
+    record   TEXT NOT NULL
+);
+"#,
+];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::backend)?;

@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Database, db_err, from_json, to_json};
 use crate::domain::{
     IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector, PageRequest, Recorded, SeriesSummary,
-    StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
+    StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
 };
 use crate::ports::{StoreError, StudyIndex};
 
@@ -158,6 +158,22 @@ impl StudyIndex for SqliteStudyIndex {
                     [&id],
                 )?;
                 Ok(Some(StudyDetail { study, series, instances }))
+            })
+            .await
+    }
+
+    async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError> {
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
+                let id = id.to_string();
+                let mut study: StudySummary = optional_record(&tx, "SELECT record FROM studies WHERE id = ?1", [&id])?
+                    .ok_or(StoreError::NotFound)?;
+                change.apply(&mut study);
+                tx.execute("UPDATE studies SET record = ?2 WHERE id = ?1", params![id, to_json(&study)?])
+                    .map_err(db_err)?;
+                tx.commit().map_err(db_err)?;
+                Ok(study)
             })
             .await
     }

@@ -1,0 +1,53 @@
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+
+use super::schema::{PK, SK};
+use super::studies::{REPORT_SK, key, study_pk};
+use super::{TableNames, get_item, n, read_record, record_item, s};
+use crate::domain::{Report, StudyId};
+use crate::ports::{ReportStore, StoreError};
+
+/// A study's report lives in the study's partition of `studies` (sort key
+/// `report`), so a study and everything about it stay together.
+#[derive(Debug, Clone)]
+pub struct DynamoReportStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoReportStore {
+    pub fn new(client: Client, tables: TableNames) -> Self {
+        Self { client, table: tables.studies }
+    }
+}
+
+#[async_trait]
+impl ReportStore for DynamoReportStore {
+    async fn get(&self, study: StudyId) -> Result<Option<Report>, StoreError> {
+        get_item(&self.client, &self.table, key(&study_pk(study), REPORT_SK))
+            .await?
+            .map(|item| read_record(&item))
+            .transpose()
+    }
+
+    async fn put(&self, report: &Report) -> Result<(), StoreError> {
+        let item = record_item(
+            &[(PK, s(study_pk(report.study_id))), (SK, s(REPORT_SK))],
+            report,
+            &[("rev", n(report.revision))],
+        )?;
+        let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let put = if report.revision <= 1 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("rev = :rev").expression_attribute_values(":rev", n(report.revision - 1))
+        };
+        match put.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Err(StoreError::StaleRevision { expected: report.revision.saturating_sub(1) })
+            }
+            Err(e) => Err(StoreError::backend(e)),
+        }
+    }
+}

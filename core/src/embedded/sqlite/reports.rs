@@ -1,0 +1,59 @@
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+
+use super::{Database, db_err, from_json, to_json};
+use crate::domain::{Report, StudyId};
+use crate::ports::{ReportStore, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct SqliteReportStore {
+    db: Database,
+}
+
+impl SqliteReportStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl ReportStore for SqliteReportStore {
+    async fn get(&self, study: StudyId) -> Result<Option<Report>, StoreError> {
+        self.db
+            .call(move |conn| {
+                conn.query_row("SELECT record FROM reports WHERE study_id = ?1", [study.to_string()], |row| {
+                    row.get::<_, String>(0)
+                })
+                .optional()
+                .map_err(db_err)?
+                .map(|json| from_json(&json))
+                .transpose()
+            })
+            .await
+    }
+
+    async fn put(&self, report: &Report) -> Result<(), StoreError> {
+        let report = report.clone();
+        self.db
+            .call(move |conn| {
+                let stale = StoreError::StaleRevision { expected: report.revision.saturating_sub(1) };
+                let written = if report.revision <= 1 {
+                    conn.execute(
+                        "INSERT INTO reports (study_id, revision, record) VALUES (?1, ?2, ?3) ON CONFLICT (study_id) DO NOTHING",
+                        params![report.study_id.to_string(), report.revision, to_json(&report)?],
+                    )
+                } else {
+                    conn.execute(
+                        "UPDATE reports SET revision = ?2, record = ?3 WHERE study_id = ?1 AND revision = ?4",
+                        params![report.study_id.to_string(), report.revision, to_json(&report)?, report.revision - 1],
+                    )
+                }
+                .map_err(db_err)?;
+                if written == 0 {
+                    return Err(stale);
+                }
+                Ok(())
+            })
+            .await
+    }
+}

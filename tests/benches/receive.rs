@@ -1,0 +1,202 @@
+//! `make bench`: DCMTK's storescu sends the same file sets to DCMTK's storescp
+//! (storing to disk) and to noctis-receiver (embedded backend), in one run.
+//! Prints instances/s, MB/s and the ratio, and writes them to
+//! target/bench/receive.json. A measurement, never a pass/fail.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
+use noctis_e2e::storage::Storage;
+
+const SMALL_FILES: usize = 500;
+const LARGE_FILES: usize = 100;
+const LARGE_MB: usize = 5;
+const CONCURRENT_SENDERS: usize = 16;
+
+struct FileSet {
+    name: &'static str,
+    files: Vec<PathBuf>,
+    bytes: u64,
+    _dir: tempfile::TempDir,
+}
+
+fn file_set(name: &'static str, args: &[String]) -> FileSet {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let status = Command::new(noctis_e2e::workspace_root().join(".tools/venv/bin/python"))
+        .arg(noctis_e2e::workspace_root().join("tests/scripts/testdata.py"))
+        .arg(dir.path())
+        .args(args)
+        .status()
+        .expect("python runs");
+    assert!(status.success(), "testdata.py failed");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .expect("lists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "dcm"))
+        .collect();
+    files.sort();
+    let bytes = files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
+    FileSet { name, files, bytes, _dir: dir }
+}
+
+/// Sends `files` split over `senders` concurrent storescu processes; returns the wall time.
+fn send(port: u16, calling: &str, files: &[PathBuf], senders: usize) -> Duration {
+    let chunk = files.len().div_ceil(senders);
+    let started = Instant::now();
+    let children: Vec<Child> = files
+        .chunks(chunk)
+        .map(|part| {
+            Command::new("storescu")
+                .env("TCP_NODELAY", "1")
+                .args(["-xe", "-aet", calling, "-aec", SCP_AE_TITLE, "127.0.0.1"])
+                .arg(port.to_string())
+                .args(part)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("storescu runs")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("storescu finishes");
+        assert!(output.status.success(), "storescu failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    started.elapsed()
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kib| kib / 1024.0)
+        .unwrap_or(0.0)
+}
+
+struct Storescp {
+    child: Child,
+    port: u16,
+    _out: tempfile::TempDir,
+}
+
+impl Storescp {
+    fn start() -> Self {
+        let out = tempfile::tempdir().expect("an output directory");
+        let port = free_port();
+        let child = Command::new("storescp")
+            .env("TCP_NODELAY", "1")
+            .args(["--fork", "-aet", SCP_AE_TITLE, "-od"])
+            .arg(out.path())
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("storescp runs");
+        wait_for_port(port);
+        Self { child, port, _out: out }
+    }
+}
+
+impl Drop for Storescp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "port {port} never opened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Row {
+    set: String,
+    senders: usize,
+    instances: usize,
+    megabytes: f64,
+    storescp_instances_per_s: f64,
+    storescp_mb_per_s: f64,
+    noctis_instances_per_s: f64,
+    noctis_mb_per_s: f64,
+    ratio: f64,
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let storage = runtime.block_on(Storage::embedded());
+    let facility = runtime.block_on(storage.facility("Benchmark Imaging"));
+    let binary = noctis_e2e::workspace_binary_in("noctis-receiver", "release");
+    let receiver = Receiver::start_binary(&binary, &storage, &[("NOCTIS_LOG__FILTER", "warn")]);
+    let storescp = Storescp::start();
+
+    println!("generating file sets …");
+    let small = file_set("500 small CT", &["--copies".into(), SMALL_FILES.to_string()]);
+    let large = file_set("100 × ~5 MB", &["--large-set".into(), LARGE_FILES.to_string(), LARGE_MB.to_string()]);
+
+    let mut rows = Vec::new();
+    for (set, senders) in [(&small, 1), (&large, 1), (&small, CONCURRENT_SENDERS), (&large, CONCURRENT_SENDERS)] {
+        // storescp first, then Noctis, on the same files.
+        let reference = send(storescp.port, facility.ae_title.as_str(), &set.files, senders);
+        let noctis = send(receiver.dicom_port, facility.ae_title.as_str(), &set.files, senders);
+        let mb = set.bytes as f64 / 1e6;
+        let n = set.files.len() as f64;
+        rows.push(Row {
+            set: set.name.to_owned(),
+            senders,
+            instances: set.files.len(),
+            megabytes: mb,
+            storescp_instances_per_s: n / reference.as_secs_f64(),
+            storescp_mb_per_s: mb / reference.as_secs_f64(),
+            noctis_instances_per_s: n / noctis.as_secs_f64(),
+            noctis_mb_per_s: mb / noctis.as_secs_f64(),
+            ratio: reference.as_secs_f64() / noctis.as_secs_f64(),
+        });
+    }
+
+    println!();
+    println!(
+        "{:<14} {:>7} {:>9} {:>9} | {:>12} {:>9} | {:>12} {:>9} | {:>6}",
+        "file set", "senders", "instances", "MB", "storescp i/s", "MB/s", "noctis i/s", "MB/s", "ratio"
+    );
+    for r in &rows {
+        println!(
+            "{:<14} {:>7} {:>9} {:>9.1} | {:>12.1} {:>9.1} | {:>12.1} {:>9.1} | {:>6.2}",
+            r.set,
+            r.senders,
+            r.instances,
+            r.megabytes,
+            r.storescp_instances_per_s,
+            r.storescp_mb_per_s,
+            r.noctis_instances_per_s,
+            r.noctis_mb_per_s,
+            r.ratio
+        );
+    }
+    let noctis_rss = receiver.peak_rss_kib() as f64 / 1024.0;
+    let storescp_rss = peak_rss_mib(storescp.child.id());
+    println!();
+    println!(
+        "peak RSS: noctis-receiver {noctis_rss:.1} MiB; storescp parent {storescp_rss:.1} MiB (its forked children not counted)"
+    );
+    println!("noctis fsyncs every object and index commit before answering; storescp does not fsync.");
+
+    let out = noctis_e2e::workspace_root().join("target/bench");
+    let _ = std::fs::create_dir_all(&out);
+    let report =
+        serde_json::json!({"rows": rows, "noctis_peak_rss_mib": noctis_rss, "storescp_peak_rss_mib": storescp_rss});
+    let path: &Path = &out.join("receive.json");
+    if std::fs::write(path, serde_json::to_string_pretty(&report).unwrap_or_default()).is_ok() {
+        println!("written to {}", path.display());
+    }
+}
