@@ -16,9 +16,14 @@ pub fn workspace_root() -> PathBuf {
 
 /// A binary of this workspace, built by `make test` before the suites run.
 pub fn workspace_binary(name: &str) -> PathBuf {
+    workspace_binary_in(name, "debug")
+}
+
+/// A binary of this workspace from a profile's directory (`debug`, `release`).
+pub fn workspace_binary_in(name: &str, profile: &str) -> PathBuf {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
-    let path = target.join("debug").join(name);
+    let path = target.join(profile).join(name);
     assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` (make test does)", path.display());
     path
 }
