@@ -1,19 +1,86 @@
+use std::io::Read;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use noctis_api::{bootstrap, router};
 
-/// Noctis management API.
+/// Noctis management API: serves on Lambda when started by the Lambda runtime,
+/// as a local HTTP server otherwise.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
     /// Configuration file (default: ./noctis.toml when present).
-    #[arg(long, env = "NOCTIS_CONFIG")]
+    #[arg(long, env = "NOCTIS_CONFIG", global = true)]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn main() -> anyhow::Result<()> {
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Create an administrator; the password is read from NOCTIS_ADMIN_PASSWORD or stdin.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = noctis_core::Config::load(cli.config.as_deref())?;
-    println!("configuration loaded: backend {:?}, API port {}", config.storage.backend, config.api.port);
-    Ok(())
+    init_logging(&config.log);
+    let state = bootstrap::state(config.clone()).await?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::CreateAdmin { username } => {
+            let password = admin_password()?;
+            bootstrap::create_admin(&state, &username, password, false).await?;
+            println!("administrator {username} created");
+            Ok(())
+        }
+        Command::Serve if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
+            if let (Some(username), Ok(password)) =
+                (&config.api.bootstrap_admin, std::env::var("NOCTIS_ADMIN_PASSWORD"))
+            {
+                bootstrap::create_admin(&state, username, password, true).await?;
+            }
+            lambda_http::run(router(state)).await.map_err(|e| anyhow::anyhow!(e))
+        }
+        Command::Serve => {
+            let address = SocketAddr::new(config.api.bind, config.api.port);
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("could not listen on {address}"))?;
+            tracing::info!(address = %listener.local_addr()?, api_port = listener.local_addr()?.port(), "api listening");
+            axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+fn admin_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("NOCTIS_ADMIN_PASSWORD") {
+        return Ok(password);
+    }
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn init_logging(config: &noctis_core::config::LogConfig) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match config.format {
+        noctis_core::config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        noctis_core::config::LogFormat::Text => builder.try_init(),
+    };
 }

@@ -126,6 +126,20 @@ pub enum LogFormat {
 pub struct ApiConfig {
     pub bind: IpAddr,
     pub port: u16,
+    /// HMAC key for sign-in tokens. Required on the AWS backend (from a secret);
+    /// the embedded backend keeps a generated one in its data directory.
+    pub token_secret: Option<String>,
+    pub token_ttl_secs: u64,
+    /// Failed sign-ins allowed per address and per username in `login_window_secs`.
+    pub login_attempts: u32,
+    pub login_window_secs: u64,
+    /// What a facility's DICOM sheet tells its IT staff to connect to.
+    pub public_dicom_host: String,
+    pub public_dicom_port: u16,
+    pub public_dicom_tls_port: u16,
+    /// On Lambda: the administrator created on first start when none exists
+    /// (its password comes from the NOCTIS_ADMIN_PASSWORD secret).
+    pub bootstrap_admin: Option<String>,
 }
 
 /// S3 parts are at least 5 MiB (all but the last); capped so memory per
@@ -175,7 +189,18 @@ impl Default for Config {
                 limits: AssociationLimits { max_associations: 200, max_per_address: 32, max_per_facility: 64 },
                 bans: BanConfig { threshold: 10, window_secs: 600, duration_secs: 3600 },
             },
-            api: ApiConfig { bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 8080 },
+            api: ApiConfig {
+                bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+                port: 8080,
+                token_secret: None,
+                token_ttl_secs: 8 * 3600,
+                login_attempts: 10,
+                login_window_secs: 900,
+                public_dicom_host: "localhost".to_owned(),
+                public_dicom_port: 11112,
+                public_dicom_tls_port: 2762,
+                bootstrap_admin: None,
+            },
             log: LogConfig { format: LogFormat::Json, filter: "info".to_owned() },
         }
     }

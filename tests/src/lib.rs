@@ -1,6 +1,7 @@
 //! Support for the end-to-end suites: the storage a test runs on, the Noctis
 //! processes under test, and the third-party peers that talk to them.
 
+pub mod api;
 pub mod dcmtk;
 pub mod python;
 pub mod receiver;

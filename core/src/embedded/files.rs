@@ -66,6 +66,15 @@ impl ObjectStore for FileObjectStore {
             Err(e) => Err(StoreError::backend(e)),
         }
     }
+
+    async fn download_url(
+        &self,
+        _key: &ObjectKey,
+        _valid_for: std::time::Duration,
+    ) -> Result<Option<String>, StoreError> {
+        // Files have no URL of their own; the API streams them.
+        Ok(None)
+    }
 }
 
 #[derive(Debug)]

@@ -21,6 +21,11 @@ pub trait ObjectStore: Send + Sync {
 
     /// Removes `key`; removing a missing object is not an error.
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError>;
+
+    /// A time-limited URL a client can fetch the object from directly, where the
+    /// store offers one (S3 presigning); `None` means serve the bytes via `read`.
+    async fn download_url(&self, key: &ObjectKey, valid_for: std::time::Duration)
+    -> Result<Option<String>, StoreError>;
 }
 
 pub type ObjectReader = Box<dyn AsyncRead + Send + Unpin>;

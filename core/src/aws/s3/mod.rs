@@ -60,6 +60,24 @@ impl ObjectStore for S3ObjectStore {
         self.client.delete_object().bucket(&self.bucket).key(key.as_str()).send().await.map_err(StoreError::backend)?;
         Ok(())
     }
+
+    async fn download_url(
+        &self,
+        key: &ObjectKey,
+        valid_for: std::time::Duration,
+    ) -> Result<Option<String>, StoreError> {
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(valid_for).map_err(StoreError::backend)?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .response_content_type(CONTENT_TYPE)
+            .presigned(config)
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(Some(request.uri().to_owned()))
+    }
 }
 
 #[derive(Debug)]

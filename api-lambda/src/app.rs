@@ -1,0 +1,43 @@
+//! The router: every route, the shared state, and the layers around them. The
+//! same `Router` serves on Lambda and as a local server.
+
+use axum::Router;
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::routes::{audit, auth, facilities, health, reports, security, studies, users};
+use crate::state::AppState;
+
+/// Request bodies are small JSON documents; reports are the largest.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/me", get(auth::me))
+        .route("/facilities", post(facilities::create).get(facilities::list))
+        .route("/facilities/export", get(facilities::export))
+        .route("/facilities/{id}", get(facilities::get).patch(facilities::update))
+        .route("/facilities/{id}/activate", post(facilities::activate))
+        .route("/facilities/{id}/deactivate", post(facilities::deactivate))
+        .route("/facilities/{id}/stats", get(facilities::stats))
+        .route("/facilities/{id}/dicom-config", get(facilities::dicom_config))
+        .route("/users", post(users::create).get(users::list))
+        .route("/users/{id}", get(users::get).patch(users::update))
+        .route("/studies", get(studies::list))
+        .route("/studies/{id}", get(studies::get).patch(studies::update))
+        .route("/studies/{id}/instances/{sop_instance_uid}/file", get(studies::file))
+        .route("/studies/{id}/report", get(reports::get).put(reports::put))
+        .route("/audit", get(audit::list))
+        .route("/security/bans", get(security::list))
+        .route("/security/bans/{address}", axum::routing::delete(security::lift))
+        .route("/openapi.json", get(crate::openapi::document));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .nest("/api/v1", api)
+        .fallback(|| async { crate::error::ApiError::NotFound })
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,105 @@
+//! Getting a deployment going: the token key and the first administrator.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use noctis_core::config::BackendKind;
+use noctis_core::domain::Role;
+use noctis_core::{Backend, Config};
+
+use crate::auth::{LoginLimiter, TokenKeys};
+use crate::routes::users::{CreateUser, create_user};
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error("api.token_secret must be set (at least 32 characters) when storage.backend is aws")]
+    MissingTokenSecret,
+    #[error("api.token_secret must have at least 32 characters")]
+    ShortTokenSecret,
+    #[error("could not keep the generated token key in {path}: {source}")]
+    TokenFile { path: String, source: std::io::Error },
+    #[error("could not open the storage backend: {0}")]
+    Backend(#[from] noctis_core::ports::StoreError),
+    #[error("could not create the administrator: {0}")]
+    Admin(String),
+}
+
+/// The state the router runs on, from configuration.
+pub async fn state(config: Config) -> Result<AppState, BootstrapError> {
+    let backend = Backend::open(&config).await?;
+    state_with_backend(config, backend).await
+}
+
+pub async fn state_with_backend(config: Config, backend: Backend) -> Result<AppState, BootstrapError> {
+    let secret = token_secret(&config).await?;
+    let api = &config.api;
+    Ok(AppState {
+        tokens: TokenKeys::new(&secret, Duration::from_secs(api.token_ttl_secs.max(60))),
+        logins: Arc::new(LoginLimiter::new(api.login_attempts, Duration::from_secs(api.login_window_secs))),
+        backend,
+        config: Arc::new(config),
+    })
+}
+
+/// The configured secret; on the embedded backend, one generated on first start
+/// and kept (mode 0600) in the data directory so tokens survive restarts.
+async fn token_secret(config: &Config) -> Result<Vec<u8>, BootstrapError> {
+    match (&config.api.token_secret, config.storage.backend) {
+        (Some(secret), _) if secret.len() >= 32 => Ok(secret.as_bytes().to_vec()),
+        (Some(_), _) => Err(BootstrapError::ShortTokenSecret),
+        (None, BackendKind::Aws) => Err(BootstrapError::MissingTokenSecret),
+        (None, BackendKind::Embedded) => generated_secret(&config.storage.data_dir.join("api-token-secret")).await,
+    }
+}
+
+async fn generated_secret(path: &Path) -> Result<Vec<u8>, BootstrapError> {
+    let failed = |source| BootstrapError::TokenFile { path: path.display().to_string(), source };
+    if let Ok(existing) = tokio::fs::read(path).await
+        && existing.len() >= 32
+    {
+        return Ok(existing);
+    }
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir).await.map_err(failed)?;
+    }
+    let secret: String = (0..2).map(|_| uuid::Uuid::new_v4().simple().to_string()).collect();
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    match options.open(path).await {
+        Ok(mut file) => {
+            tokio::io::AsyncWriteExt::write_all(&mut file, secret.as_bytes()).await.map_err(failed)?;
+            Ok(secret.into_bytes())
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => tokio::fs::read(path).await.map_err(failed),
+        Err(e) => Err(failed(e)),
+    }
+}
+
+/// Creates an administrator. `Ok(false)` when `only_if_none` and one exists.
+pub async fn create_admin(
+    state: &AppState,
+    username: &str,
+    password: String,
+    only_if_none: bool,
+) -> Result<bool, BootstrapError> {
+    if only_if_none {
+        let users = state.backend.users.list().await?;
+        if users.iter().any(|u| u.role == Role::Administrator) {
+            return Ok(false);
+        }
+    }
+    let request = CreateUser {
+        username: username.to_owned(),
+        password,
+        email: format!("{}@localhost.localdomain", username.replace('@', ".")),
+        role: "administrator".into(),
+        facility_id: None,
+    };
+    create_user(state, request, None).await.map_err(|e| BootstrapError::Admin(e.to_string()))?;
+    Ok(true)
+}

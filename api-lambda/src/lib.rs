@@ -1,0 +1,15 @@
+//! noctis-api: the management API as one axum router, served by Lambda
+//! (`lambda_http`) or by a plain local server.
+
+pub mod access;
+pub mod app;
+pub mod auth;
+pub mod bootstrap;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+pub use app::router;
+pub use state::AppState;

@@ -1,0 +1,67 @@
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use noctis_core::domain::{AuditEvent, AuditKind, AuditQuery, Cursor, FacilityId, PageLimit, PageRequest, now};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{Action, authorize};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AuditParams {
+    /// At or after (RFC 3339); default 7 days before `to`.
+    pub from: Option<DateTime<Utc>>,
+    /// Before (RFC 3339); default now.
+    pub to: Option<DateTime<Utc>>,
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub facility_id: Option<FacilityId>,
+    /// `user:<id>`, `ae:<AE title>` or `system`.
+    pub actor: Option<String>,
+    pub kind: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<AuditEvent>,
+    pub next_cursor: Option<String>,
+}
+
+/// A query spans at most this long, so a listing by time stays bounded.
+const MAX_SPAN_DAYS: i64 = 366;
+
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams), security(("bearer" = [])), responses((status = 200, body = AuditPage)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> ApiResult<Json<AuditPage>> {
+    authorize(&user.0, Action::ReadAudit, None)?;
+    let to = params.to.unwrap_or_else(|| now() + chrono::Duration::seconds(1));
+    let from = params.from.unwrap_or(to - chrono::Duration::days(7));
+    if from >= to {
+        return Err(ApiError::invalid("from", "from must be before to"));
+    }
+    if to - from > chrono::Duration::days(MAX_SPAN_DAYS) {
+        return Err(ApiError::invalid("from", format!("a query spans at most {MAX_SPAN_DAYS} days")));
+    }
+    let kind = params
+        .kind
+        .as_deref()
+        .map(|k| AuditKind::parse(k).ok_or_else(|| ApiError::invalid("kind", "unknown event kind")))
+        .transpose()?;
+    let limit = match params.limit {
+        Some(n) => PageLimit::new(n).ok_or_else(|| ApiError::invalid("limit", "limit is between 1 and 500"))?,
+        None => PageLimit::DEFAULT,
+    };
+    let after =
+        params.cursor.as_deref().map(|c| Cursor::parse(c).map_err(|e| ApiError::invalid("cursor", e))).transpose()?;
+    let query = AuditQuery { from, to, facility_id: params.facility_id, actor: params.actor, kind };
+    let page = state.backend.audit.query(&query, &PageRequest { limit, after }).await?;
+    Ok(Json(AuditPage { items: page.items, next_cursor: page.next_cursor.map(|c| c.as_str().to_owned()) }))
+}

@@ -1,0 +1,82 @@
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use noctis_core::domain::{Actor, AuditEvent, AuditKind, User, Username, now};
+use serde::{Deserialize, Serialize};
+
+use super::audit;
+use crate::auth::{ClientAddress, CurrentUser};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::routes::users::UserView;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    token: String,
+    expires_at: DateTime<Utc>,
+    user: UserView,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody))
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let username = Username::parse(&body.username).ok();
+    let keys: Vec<String> = [address.map(|a| format!("ip:{a}")), username.as_ref().map(|u| format!("user:{u}"))]
+        .into_iter()
+        .flatten()
+        .collect();
+    if state.logins.is_blocked(&keys) {
+        return Err(ApiError::TooManyRequests);
+    }
+    let user = match &username {
+        Some(name) => state.backend.users.find_by_username(name).await?,
+        None => None,
+    };
+    let verified = match user {
+        Some(user) if user.active && verify_password(&user, &body.password).await => Some(user),
+        _ => None,
+    };
+    let Some(user) = verified else {
+        state.logins.record_failure(&keys);
+        let mut event = AuditEvent::new(AuditKind::SignInFailed, Actor::System, now())
+            .with_details(serde_json::json!({"username": body.username.chars().take(64).collect::<String>()}));
+        if let Some(address) = address {
+            event = event.from_peer(address);
+        }
+        audit(&state, event).await;
+        return Err(ApiError::Unauthenticated);
+    };
+    state.logins.clear(&keys);
+    let (token, expires_at) = state.tokens.issue(&user, now())?;
+    let mut event = AuditEvent::new(AuditKind::SignIn, CurrentUser(user.clone()).actor(), now());
+    if let Some(address) = address {
+        event = event.from_peer(address);
+    }
+    audit(&state, event).await;
+    Ok(Json(LoginResponse { token, expires_at, user: UserView::from(&user) }))
+}
+
+/// argon2 is deliberately slow; it runs off the async workers.
+async fn verify_password(user: &User, password: &str) -> bool {
+    let hash = user.password_hash.clone();
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash.verify(&password)).await.unwrap_or(false)
+}
+
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserView), (status = 401, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn me(user: CurrentUser) -> Json<UserView> {
+    Json(UserView::from(&user.0))
+}

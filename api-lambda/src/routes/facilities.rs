@@ -1,0 +1,444 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use noctis_core::domain::{
+    AeTitle, AllowedNetworks, AuditEvent, AuditKind, AuditQuery, EmailAddress, Facility, FacilityDraft, FacilityId,
+    FacilityName, LicenseNumber, PageLimit, PageRequest, StudyFilter, now,
+};
+use noctis_core::facilities::{RegistrationError, register_facility};
+use serde::{Deserialize, Serialize};
+
+use super::users::{CreateUser, UserView, create_user};
+use super::{audit, parse_field};
+use crate::access::{Action, authorize};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FacilityView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: FacilityId,
+    pub name: String,
+    pub address: String,
+    pub phone: String,
+    pub email: String,
+    pub license_number: String,
+    pub ae_title: String,
+    pub allowed_networks: Vec<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revision: u64,
+}
+
+impl From<&Facility> for FacilityView {
+    fn from(f: &Facility) -> Self {
+        Self {
+            id: f.id,
+            name: f.name.to_string(),
+            address: f.address.clone(),
+            phone: f.phone.clone(),
+            email: f.email.to_string(),
+            license_number: f.license_number.to_string(),
+            ae_title: f.ae_title.to_string(),
+            allowed_networks: f.allowed_networks.networks().iter().map(ToString::to_string).collect(),
+            active: f.active,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+            revision: f.revision,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct FacilityUserRequest {
+    pub username: String,
+    pub password: String,
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CreateFacility {
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub phone: String,
+    pub email: String,
+    pub license_number: String,
+    /// Chosen AE title; generated from the name when absent.
+    pub ae_title: Option<String>,
+    /// CIDRs the facility's modalities connect from; any when empty.
+    #[serde(default)]
+    pub allowed_networks: Vec<String>,
+    /// A first facility user, created with the facility.
+    pub facility_user: Option<FacilityUserRequest>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedFacility {
+    #[serde(flatten)]
+    pub facility: FacilityView,
+    pub facility_user: Option<UserView>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct UpdateFacility {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub license_number: Option<String>,
+    pub ae_title: Option<String>,
+    pub allowed_networks: Option<Vec<String>>,
+    /// The revision the change was based on; a stale one is refused with 409.
+    pub revision: Option<u64>,
+}
+
+fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+    let value = value.trim();
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(ApiError::invalid(field, format!("{field} has at most {max} printable characters")));
+    }
+    Ok(value.to_owned())
+}
+
+fn networks(values: &[String]) -> ApiResult<AllowedNetworks> {
+    AllowedNetworks::parse(values).map_err(|e| ApiError::invalid("allowed_networks", e))
+}
+
+async fn load(state: &AppState, id: FacilityId) -> ApiResult<Facility> {
+    state.backend.facilities.get(id).await?.ok_or(ApiError::NotFound)
+}
+
+#[utoipa::path(post, path = "/api/v1/facilities", request_body = CreateFacility, security(("bearer" = [])),
+    responses((status = 201, body = CreatedFacility), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<CreateFacility>,
+) -> ApiResult<(StatusCode, Json<CreatedFacility>)> {
+    authorize(&user.0, Action::ManageFacilities, None)?;
+    let draft = FacilityDraft {
+        name: FacilityName::parse(&body.name).map_err(|e| ApiError::invalid("name", e))?,
+        address: text("address", &body.address, 500)?,
+        phone: text("phone", &body.phone, 64)?,
+        email: EmailAddress::parse(&body.email).map_err(|e| ApiError::invalid("email", e))?,
+        license_number: LicenseNumber::parse(&body.license_number)
+            .map_err(|e| ApiError::invalid("license_number", e))?,
+        allowed_networks: networks(&body.allowed_networks)?,
+    };
+    let ae_title = parse_field("ae_title", body.ae_title.as_deref(), AeTitle::parse)?;
+    // The first user's name is checked before anything is written, so a taken
+    // name does not leave a facility behind.
+    if let Some(first) = &body.facility_user {
+        let name = noctis_core::domain::Username::parse(&first.username)
+            .map_err(|e| ApiError::invalid("facility_user.username", e))?;
+        if state.backend.users.find_by_username(&name).await?.is_some() {
+            return Err(ApiError::Conflict("the username is already taken".into()));
+        }
+    }
+    let facility =
+        register_facility(state.backend.facilities.as_ref(), draft, ae_title, now()).await.map_err(|e| match e {
+            RegistrationError::AeTitle(e) => ApiError::invalid("name", e),
+            RegistrationError::Store(e) => e.into(),
+            RegistrationError::NoFreeAeTitle => ApiError::Conflict(e.to_string()),
+        })?;
+    audit(
+        &state,
+        AuditEvent::new(AuditKind::FacilityCreated, user.actor(), now())
+            .for_facility(facility.id)
+            .with_details(serde_json::json!({"after": FacilityView::from(&facility)})),
+    )
+    .await;
+    let facility_user = match body.facility_user {
+        Some(first) => {
+            let request = CreateUser {
+                username: first.username,
+                password: first.password,
+                email: first.email,
+                role: "facility_user".into(),
+                facility_id: Some(facility.id),
+            };
+            let created = create_user(&state, request, Some(&user)).await.map_err(|e| match e {
+                ApiError::Validation { field, message } => {
+                    ApiError::Validation { field: format!("facility_user.{field}"), message }
+                }
+                other => other,
+            })?;
+            Some(UserView::from(&created))
+        }
+        None => None,
+    };
+    Ok((StatusCode::CREATED, Json(CreatedFacility { facility: FacilityView::from(&facility), facility_user })))
+}
+
+#[utoipa::path(get, path = "/api/v1/facilities", security(("bearer" = [])), responses((status = 200, body = Vec<FacilityView>)))]
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<FacilityView>>> {
+    authorize(&user.0, Action::ManageFacilities, None)?;
+    Ok(Json(state.backend.facilities.list().await?.iter().map(FacilityView::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/facilities/{id}", security(("bearer" = [])), responses((status = 200, body = FacilityView), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<FacilityId>,
+) -> ApiResult<Json<FacilityView>> {
+    authorize(&user.0, Action::ManageFacilities, Some(id))?;
+    Ok(Json(FacilityView::from(&load(&state, id).await?)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/facilities/{id}", request_body = UpdateFacility, security(("bearer" = [])),
+    responses((status = 200, body = FacilityView), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<FacilityId>,
+    ApiJson(body): ApiJson<UpdateFacility>,
+) -> ApiResult<Json<FacilityView>> {
+    authorize(&user.0, Action::ManageFacilities, Some(id))?;
+    let before = load(&state, id).await?;
+    let mut next = before.clone();
+    if let Some(revision) = body.revision {
+        next.revision = revision;
+    }
+    if let Some(name) = parse_field("name", body.name.as_deref(), FacilityName::parse)? {
+        next.name = name;
+    }
+    if let Some(address) = &body.address {
+        next.address = text("address", address, 500)?;
+    }
+    if let Some(phone) = &body.phone {
+        next.phone = text("phone", phone, 64)?;
+    }
+    if let Some(email) = parse_field("email", body.email.as_deref(), EmailAddress::parse)? {
+        next.email = email;
+    }
+    if let Some(license) = parse_field("license_number", body.license_number.as_deref(), LicenseNumber::parse)? {
+        next.license_number = license;
+    }
+    if let Some(ae_title) = parse_field("ae_title", body.ae_title.as_deref(), AeTitle::parse)? {
+        next.ae_title = ae_title;
+    }
+    if let Some(list) = &body.allowed_networks {
+        next.allowed_networks = networks(list)?;
+    }
+    let stored = state.backend.facilities.update(&next, now()).await?;
+    audit(
+        &state,
+        AuditEvent::new(AuditKind::FacilityUpdated, user.actor(), now()).for_facility(id).with_details(
+            serde_json::json!({"before": FacilityView::from(&before), "after": FacilityView::from(&stored)}),
+        ),
+    )
+    .await;
+    Ok(Json(FacilityView::from(&stored)))
+}
+
+async fn set_active(state: AppState, user: CurrentUser, id: FacilityId, active: bool) -> ApiResult<Json<FacilityView>> {
+    authorize(&user.0, Action::ManageFacilities, Some(id))?;
+    let before = load(&state, id).await?;
+    let stored = state.backend.facilities.set_active(id, active, now()).await?;
+    let kind = if active { AuditKind::FacilityActivated } else { AuditKind::FacilityDeactivated };
+    audit(
+        &state,
+        AuditEvent::new(kind, user.actor(), now())
+            .for_facility(id)
+            .with_details(serde_json::json!({"before": {"active": before.active}, "after": {"active": stored.active}})),
+    )
+    .await;
+    Ok(Json(FacilityView::from(&stored)))
+}
+
+#[utoipa::path(post, path = "/api/v1/facilities/{id}/deactivate", security(("bearer" = [])), responses((status = 200, body = FacilityView)))]
+pub async fn deactivate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<FacilityId>,
+) -> ApiResult<Json<FacilityView>> {
+    set_active(state, user, id, false).await
+}
+
+#[utoipa::path(post, path = "/api/v1/facilities/{id}/activate", security(("bearer" = [])), responses((status = 200, body = FacilityView)))]
+pub async fn activate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<FacilityId>,
+) -> ApiResult<Json<FacilityView>> {
+    set_active(state, user, id, true).await
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FacilityStats {
+    pub studies: u64,
+    pub instances: u64,
+    pub bytes: u64,
+    pub last_received_at: Option<DateTime<Utc>>,
+    pub associations_accepted: u64,
+    pub associations_rejected: u64,
+}
+
+#[utoipa::path(get, path = "/api/v1/facilities/{id}/stats", security(("bearer" = [])), responses((status = 200, body = FacilityStats)))]
+pub async fn stats(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<FacilityId>,
+) -> ApiResult<Json<FacilityStats>> {
+    authorize(&user.0, Action::ManageFacilities, Some(id))?;
+    load(&state, id).await?;
+    let mut result = FacilityStats {
+        studies: 0,
+        instances: 0,
+        bytes: 0,
+        last_received_at: None,
+        associations_accepted: 0,
+        associations_rejected: 0,
+    };
+    let filter = StudyFilter { facility_id: Some(id), ..Default::default() };
+    let mut page = PageRequest::first(PageLimit::new(PageLimit::MAX).unwrap_or(PageLimit::DEFAULT));
+    loop {
+        let studies = state.backend.studies.list_studies(&filter, &page).await?;
+        for study in &studies.items {
+            result.studies += 1;
+            result.instances += study.instance_count;
+            result.bytes += study.total_bytes;
+            result.last_received_at = result.last_received_at.max(Some(study.last_received_at));
+        }
+        match studies.next_cursor {
+            Some(cursor) => page.after = Some(cursor),
+            None => break,
+        }
+    }
+    // Associations over the last 30 days, from the audit trail.
+    for (kind, slot) in [
+        (AuditKind::AssociationAccepted, &mut result.associations_accepted),
+        (AuditKind::AssociationRejected, &mut result.associations_rejected),
+    ] {
+        let query = AuditQuery {
+            from: now() - chrono::Duration::days(30),
+            to: now(),
+            facility_id: Some(id),
+            actor: None,
+            kind: Some(kind),
+        };
+        let mut page = PageRequest::first(PageLimit::new(PageLimit::MAX).unwrap_or(PageLimit::DEFAULT));
+        loop {
+            let events = state.backend.audit.query(&query, &page).await?;
+            *slot += events.items.len() as u64;
+            match events.next_cursor {
+                Some(cursor) => page.after = Some(cursor),
+                None => break,
+            }
+        }
+    }
+    Ok(Json(result))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ExportQuery {
+    /// `csv` or `json` (default).
+    pub format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/facilities/export", params(ExportQuery), security(("bearer" = [])),
+    responses((status = 200, description = "CSV or JSON list of facilities")))]
+pub async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
+    authorize(&user.0, Action::ManageFacilities, None)?;
+    let facilities: Vec<FacilityView> = state.backend.facilities.list().await?.iter().map(FacilityView::from).collect();
+    match query.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(facilities).into_response()),
+        "csv" => {
+            let mut out = String::from(
+                "id,name,ae_title,license_number,email,phone,address,allowed_networks,active,created_at\r\n",
+            );
+            for f in &facilities {
+                let row = [
+                    f.id.to_string(),
+                    f.name.clone(),
+                    f.ae_title.clone(),
+                    f.license_number.clone(),
+                    f.email.clone(),
+                    f.phone.clone(),
+                    f.address.clone(),
+                    f.allowed_networks.join(" "),
+                    f.active.to_string(),
+                    f.created_at.to_rfc3339(),
+                ];
+                out.push_str(&row.iter().map(|v| csv_field(v)).collect::<Vec<_>>().join(","));
+                out.push_str("\r\n");
+            }
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (header::CONTENT_DISPOSITION, "attachment; filename=\"facilities.csv\""),
+                ],
+                out,
+            )
+                .into_response())
+        }
+        _ => Err(ApiError::invalid("format", "format is csv or json")),
+    }
+}
+
+/// RFC 4180 quoting; a leading formula character is neutralised so a
+/// spreadsheet does not execute a facility's name.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
+    if value.contains([',', '"', '\r', '\n']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DicomSheet {
+    pub facility: String,
+    /// Called AE title: the title the modality must address.
+    pub called_ae_title: String,
+    /// Calling AE title: the modality's own title, as registered.
+    pub calling_ae_title: String,
+    pub host: String,
+    pub port: u16,
+    pub tls_port: u16,
+    pub allowed_networks: Vec<String>,
+    pub active: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/facilities/{id}/dicom-config", security(("bearer" = [])), responses((status = 200, body = DicomSheet)))]
+pub async fn dicom_config(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<FacilityId>,
+) -> ApiResult<Json<DicomSheet>> {
+    authorize(&user.0, Action::ReadDicomSheet, Some(id))?;
+    let facility = load(&state, id).await?;
+    let api = &state.config.api;
+    Ok(Json(DicomSheet {
+        facility: facility.name.to_string(),
+        called_ae_title: state.config.dicom.ae_title.to_string(),
+        calling_ae_title: facility.ae_title.to_string(),
+        host: api.public_dicom_host.clone(),
+        port: api.public_dicom_port,
+        tls_port: api.public_dicom_tls_port,
+        allowed_networks: facility.allowed_networks.networks().iter().map(ToString::to_string).collect(),
+        active: facility.active,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_field("Mercy"), "Mercy");
+        assert_eq!(csv_field("A, B"), "\"A, B\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=cmd()"), "'=cmd()");
+    }
+}

@@ -1,0 +1,324 @@
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use noctis_core::domain::{
+    AuditEvent, AuditKind, Cursor, FacilityId, PageLimit, PageRequest, Priority, Role, StudyChange, StudyDetail,
+    StudyFilter, StudyId, StudyStatus, StudySummary, Uid, now,
+};
+use serde::{Deserialize, Serialize};
+
+use super::audit;
+use crate::access::{Action, authorize};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StudyItem {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: StudyId,
+    #[schema(value_type = String, format = Uuid)]
+    pub facility_id: FacilityId,
+    pub study_instance_uid: String,
+    pub patient_name: Option<String>,
+    pub patient_id: Option<String>,
+    pub patient_birth_date: Option<String>,
+    pub patient_sex: Option<String>,
+    pub study_date: Option<String>,
+    pub study_time: Option<String>,
+    pub accession_number: Option<String>,
+    pub description: Option<String>,
+    pub referring_physician: Option<String>,
+    pub modalities: Vec<String>,
+    pub series_count: u64,
+    pub instance_count: u64,
+    pub total_bytes: u64,
+    /// `received`, `in_review` or `reported`.
+    pub status: &'static str,
+    /// `routine`, `urgent` or `stat`.
+    pub priority: &'static str,
+    pub received_at: DateTime<Utc>,
+    pub last_received_at: DateTime<Utc>,
+}
+
+impl From<&StudySummary> for StudyItem {
+    fn from(s: &StudySummary) -> Self {
+        let a = &s.attributes;
+        Self {
+            id: s.id,
+            facility_id: s.facility_id,
+            study_instance_uid: s.study_instance_uid.to_string(),
+            patient_name: a.patient_name.clone(),
+            patient_id: a.patient_id.clone(),
+            patient_birth_date: a.patient_birth_date.clone(),
+            patient_sex: a.patient_sex.clone(),
+            study_date: a.study_date.clone(),
+            study_time: a.study_time.clone(),
+            accession_number: a.accession_number.clone(),
+            description: a.study_description.clone(),
+            referring_physician: a.referring_physician.clone(),
+            modalities: s.modalities.clone(),
+            series_count: s.series_count,
+            instance_count: s.instance_count,
+            total_bytes: s.total_bytes,
+            status: s.status.as_str(),
+            priority: s.priority.as_str(),
+            received_at: s.first_received_at,
+            last_received_at: s.last_received_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StudyPage {
+    pub items: Vec<StudyItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SeriesView {
+    pub series_instance_uid: String,
+    pub modality: Option<String>,
+    pub series_number: Option<i32>,
+    pub description: Option<String>,
+    pub instance_count: u64,
+    pub total_bytes: u64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InstanceView {
+    pub series_instance_uid: String,
+    pub sop_instance_uid: String,
+    pub sop_class_uid: String,
+    pub transfer_syntax_uid: String,
+    pub instance_number: Option<i32>,
+    pub size_bytes: u64,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StudyDetailView {
+    #[serde(flatten)]
+    pub study: StudyItem,
+    pub series: Vec<SeriesView>,
+    pub instances: Vec<InstanceView>,
+}
+
+impl From<&StudyDetail> for StudyDetailView {
+    fn from(d: &StudyDetail) -> Self {
+        Self {
+            study: StudyItem::from(&d.study),
+            series: d
+                .series
+                .iter()
+                .map(|s| SeriesView {
+                    series_instance_uid: s.series_instance_uid.to_string(),
+                    modality: s.attributes.modality.clone(),
+                    series_number: s.attributes.series_number,
+                    description: s.attributes.series_description.clone(),
+                    instance_count: s.instance_count,
+                    total_bytes: s.total_bytes,
+                })
+                .collect(),
+            instances: d
+                .instances
+                .iter()
+                .map(|i| InstanceView {
+                    series_instance_uid: i.series_instance_uid.to_string(),
+                    sop_instance_uid: i.sop_instance_uid.to_string(),
+                    sop_class_uid: i.sop_class_uid.to_string(),
+                    transfer_syntax_uid: i.transfer_syntax_uid.to_string(),
+                    instance_number: i.instance_number,
+                    size_bytes: i.size_bytes,
+                    received_at: i.received_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct WorklistQuery {
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub facility_id: Option<FacilityId>,
+    /// Received at or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Received before (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    pub modality: Option<String>,
+    /// Part of the patient's name or ID.
+    pub patient: Option<String>,
+    pub status: Option<String>,
+    pub cursor: Option<String>,
+    /// 1–500, default 50.
+    pub limit: Option<u32>,
+}
+
+/// Loads a study the user may read, or 404 — also for another facility's study.
+pub(crate) async fn readable_study(
+    state: &AppState,
+    user: &CurrentUser,
+    id: StudyId,
+    action: Action,
+) -> ApiResult<StudyDetail> {
+    match state.backend.studies.get_study(id).await? {
+        Some(detail) => {
+            authorize(&user.0, action, Some(detail.study.facility_id))?;
+            Ok(detail)
+        }
+        None => {
+            authorize(&user.0, action, None)?;
+            Err(ApiError::NotFound)
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/studies", params(WorklistQuery), security(("bearer" = [])), responses((status = 200, body = StudyPage)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<WorklistQuery>,
+) -> ApiResult<Json<StudyPage>> {
+    let facility_id = match (user.0.role, query.facility_id) {
+        // A facility user sees their own facility only, whatever they ask for.
+        (Role::FacilityUser(own), Some(asked)) if asked != own => return Err(ApiError::Forbidden),
+        (Role::FacilityUser(own), _) => Some(own),
+        (_, asked) => asked,
+    };
+    authorize(&user.0, Action::ReadStudies, facility_id)?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            StudyStatus::parse(s)
+                .ok_or_else(|| ApiError::invalid("status", "status is received, in_review or reported"))
+        })
+        .transpose()?;
+    let limit = match query.limit {
+        Some(n) => PageLimit::new(n).ok_or_else(|| ApiError::invalid("limit", "limit is between 1 and 500"))?,
+        None => PageLimit::DEFAULT,
+    };
+    let after =
+        query.cursor.as_deref().map(|c| Cursor::parse(c).map_err(|e| ApiError::invalid("cursor", e))).transpose()?;
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from >= to
+    {
+        return Err(ApiError::invalid("from", "from must be before to"));
+    }
+    let filter = StudyFilter {
+        facility_id,
+        received_from: query.from,
+        received_to: query.to,
+        modality: query.modality.filter(|m| !m.trim().is_empty()),
+        patient: query.patient.filter(|p| !p.trim().is_empty()),
+        status,
+    };
+    let page = state.backend.studies.list_studies(&filter, &PageRequest { limit, after }).await?;
+    Ok(Json(StudyPage {
+        items: page.items.iter().map(StudyItem::from).collect(),
+        next_cursor: page.next_cursor.map(|c| c.as_str().to_owned()),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/studies/{id}", security(("bearer" = [])), responses((status = 200, body = StudyDetailView), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<StudyId>,
+) -> ApiResult<Json<StudyDetailView>> {
+    let detail = readable_study(&state, &user, id, Action::ReadStudies).await?;
+    Ok(Json(StudyDetailView::from(&detail)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct UpdateStudy {
+    /// `received`, `in_review` or `reported`.
+    pub status: Option<String>,
+    /// `routine`, `urgent` or `stat`.
+    pub priority: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/studies/{id}", request_body = UpdateStudy, security(("bearer" = [])), responses((status = 200, body = StudyItem)))]
+pub async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<StudyId>,
+    ApiJson(body): ApiJson<UpdateStudy>,
+) -> ApiResult<Json<StudyItem>> {
+    let before = readable_study(&state, &user, id, Action::UpdateStudy).await?;
+    let change = StudyChange {
+        status: body
+            .status
+            .as_deref()
+            .map(|s| {
+                StudyStatus::parse(s)
+                    .ok_or_else(|| ApiError::invalid("status", "status is received, in_review or reported"))
+            })
+            .transpose()?,
+        priority: body
+            .priority
+            .as_deref()
+            .map(|p| {
+                Priority::parse(p).ok_or_else(|| ApiError::invalid("priority", "priority is routine, urgent or stat"))
+            })
+            .transpose()?,
+    };
+    let after = state.backend.studies.update_study(id, change).await?;
+    audit(
+        &state,
+        AuditEvent::new(AuditKind::StudyUpdated, user.actor(), now()).for_facility(after.facility_id).with_details(
+            serde_json::json!({
+                "study_id": id,
+                "before": {"status": before.study.status.as_str(), "priority": before.study.priority.as_str()},
+                "after": {"status": after.status.as_str(), "priority": after.priority.as_str()},
+            }),
+        ),
+    )
+    .await;
+    Ok(Json(StudyItem::from(&after)))
+}
+
+/// How long a download link stays valid.
+const DOWNLOAD_LINK_LIFETIME: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct FileParams {
+    #[param(value_type = String, format = Uuid)]
+    id: StudyId,
+    sop_instance_uid: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/studies/{id}/instances/{sop_instance_uid}/file", params(FileParams), security(("bearer" = [])),
+    responses((status = 200, description = "The Part-10 file", content_type = "application/dicom"), (status = 307, description = "Redirect to a time-limited object store URL")))]
+pub async fn file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(params): Path<FileParams>,
+) -> ApiResult<Response> {
+    let FileParams { id, sop_instance_uid: sop } = params;
+    let detail = readable_study(&state, &user, id, Action::ReadStudies).await?;
+    let sop = Uid::parse(&sop).map_err(|_| ApiError::NotFound)?;
+    let instance = detail.instances.iter().find(|i| i.sop_instance_uid == sop).ok_or(ApiError::NotFound)?;
+    if let Some(url) = state.backend.objects.download_url(&instance.object_key, DOWNLOAD_LINK_LIFETIME).await? {
+        return Ok(Redirect::temporary(&url).into_response());
+    }
+    let reader = state.backend.objects.read(&instance.object_key).await?.ok_or(ApiError::NotFound)?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(reader));
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/dicom".to_owned()),
+            (header::CONTENT_LENGTH, instance.size_bytes.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{sop}.dcm\"")),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,173 @@
+//! The API router in-process, on a test's storage, driven with HTTP requests.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use noctis_api::AppState;
+use noctis_core::Config;
+use noctis_core::domain::FacilityId;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::storage::{Kind, Storage};
+
+pub const ADMIN: &str = "admin";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Api {
+    pub storage: Storage,
+    pub state: AppState,
+    pub router: Router,
+    pub admin: String,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api").finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub json: Value,
+    pub bytes: Vec<u8>,
+}
+
+impl Api {
+    pub async fn start(kind: Kind) -> Self {
+        let storage = Storage::new(kind).await;
+        let mut config = Config::default();
+        config.api.token_secret = Some("a test secret of at least thirty-two bytes".into());
+        config.api.login_attempts = 5;
+        if let Some(aws) = &storage.aws {
+            config.aws = aws.clone();
+            config.storage.backend = noctis_core::config::BackendKind::Aws;
+        }
+        let state = noctis_api::bootstrap::state_with_backend(config, storage.backend.clone())
+            .await
+            .expect("the API state builds");
+        noctis_api::bootstrap::create_admin(&state, ADMIN, PASSWORD.into(), true).await.expect("an administrator");
+        let router = noctis_api::router(state.clone());
+        let mut api = Self { storage, state, router, admin: String::new() };
+        api.admin = api.login(ADMIN, PASSWORD).await;
+        api
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(json) => builder.header("content-type", "application/json").body(Body::from(json.to_string())),
+            None => builder.body(Body::empty()),
+        }
+        .expect("a request");
+        let response = self.router.clone().oneshot(request).await.expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("a body").to_bytes().to_vec();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, headers, json, bytes }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let reply = self
+            .request(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": username, "password": password})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "login of {username}: {:?}", reply.json);
+        reply.json["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Registers a facility through the API; returns its JSON.
+    pub async fn facility(&self, name: &str) -> Value {
+        let body = json!({
+            "name": name,
+            "address": "1 Test Street",
+            "phone": "+1 555 0100",
+            "email": "pacs@test.example",
+            "license_number": format!("LIC-{}", uuid::Uuid::new_v4()),
+        });
+        let reply = self.post("/api/v1/facilities", &self.admin, body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
+        reply.json
+    }
+
+    /// Creates a user with `role` (and facility) and returns a token for it.
+    pub async fn user_token(&self, username: &str, role: &str, facility: Option<FacilityId>) -> String {
+        let body = json!({
+            "username": username,
+            "password": PASSWORD,
+            "email": format!("{username}@test.example"),
+            "role": role,
+            "facility_id": facility,
+        });
+        let reply = self.post("/api/v1/users", &self.admin, body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
+        self.login(username, PASSWORD).await
+    }
+}
+
+pub fn facility_id(json: &Value) -> FacilityId {
+    json["id"].as_str().and_then(|s| s.parse().ok()).expect("a facility id")
+}
+
+/// Stores a small object and indexes it as one instance, as the receiver would.
+pub async fn seed_instance(
+    storage: &Storage,
+    facility: FacilityId,
+    study: &str,
+    series: &str,
+    sop: &str,
+    modality: &str,
+    patient: &str,
+) -> noctis_core::domain::StudyId {
+    use noctis_core::domain::{AeTitle, InstanceRecord, ObjectKey, SeriesAttributes, StudyAttributes, Uid, now};
+    let uid = |s: &str| Uid::parse(s).expect("uid");
+    let key = ObjectKey::for_instance(facility, &uid(study), &uid(series), &uid(sop));
+    let content = format!("not really DICOM: {sop}").into_bytes();
+    write_object(storage, &key, &content).await;
+    let record = InstanceRecord {
+        facility_id: facility,
+        study_instance_uid: uid(study),
+        series_instance_uid: uid(series),
+        sop_instance_uid: uid(sop),
+        sop_class_uid: uid("1.2.840.10008.5.1.4.1.1.2"),
+        transfer_syntax_uid: uid("1.2.840.10008.1.2.1"),
+        instance_number: Some(1),
+        object_key: key,
+        size_bytes: content.len() as u64,
+        received_at: now(),
+        source_ae_title: AeTitle::parse("CT1").expect("ae"),
+        study: StudyAttributes {
+            patient_name: Some(patient.into()),
+            patient_id: Some("P-1".into()),
+            ..Default::default()
+        },
+        series: SeriesAttributes { modality: Some(modality.into()), ..Default::default() },
+    };
+    storage.backend.studies.record_instance(&record).await.expect("indexes");
+    record.study_id()
+}
+
+async fn write_object(storage: &Storage, key: &noctis_core::domain::ObjectKey, content: &[u8]) {
+    let mut writer = storage.backend.objects.begin_write(key).await.expect("begins");
+    writer.write(content.to_vec().into()).await.expect("writes");
+    writer.finish().await.expect("finishes");
+}

@@ -1,0 +1,248 @@
+//! The management API over HTTP requests, on both backends.
+
+use axum::http::{Method, StatusCode};
+use noctis_core::domain::{AuditKind, Ban, BanPolicy, now};
+use noctis_e2e::api::{ADMIN, Api, PASSWORD, facility_id};
+use noctis_e2e::storage::Kind;
+use serde_json::json;
+
+noctis_e2e::on_both_backends!(
+    facilities_get_unique_generated_ae_titles_and_clear_errors,
+    sign_in_is_rate_limited_and_failures_are_audited,
+    a_deactivated_users_token_stops_working,
+    users_are_validated_by_role_and_facility,
+    reports_are_versioned_through_the_api,
+    every_change_is_audited_with_its_actor,
+    bans_are_listed_and_lifted,
+    the_dicom_sheet_and_export_describe_facilities,
+);
+
+async fn facilities_get_unique_generated_ae_titles_and_clear_errors(kind: Kind) {
+    let api = Api::start(kind).await;
+    let first = api.facility("City General Hospital").await;
+    let second = api.facility("City General Hospital").await;
+    assert_eq!(first["ae_title"], "CITY_GENERAL");
+    assert_eq!(second["ae_title"], "CITY_GENERAL_2");
+    assert_eq!(first["active"], true);
+
+    let duplicate = json!({"name": "Other", "email": "a@b.example", "license_number": first["license_number"]});
+    let reply = api.post("/api/v1/facilities", &api.admin, duplicate).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert_eq!(reply.json["error"]["code"], "conflict");
+
+    let bad_title =
+        json!({"name": "Other", "email": "a@b.example", "license_number": "L-9", "ae_title": "WAY_TOO_LONG_FOR_DICOM"});
+    let reply = api.post("/api/v1/facilities", &api.admin, bad_title).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json["error"]["field"], "ae_title", "{:?}", reply.json);
+
+    let bad_email = json!({"name": "Other", "email": "nope", "license_number": "L-9"});
+    let reply = api.post("/api/v1/facilities", &api.admin, bad_email).await;
+    assert_eq!((reply.status, reply.json["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("email")));
+
+    let missing = json!({"email": "a@b.example", "license_number": "L-9"});
+    let reply = api.post("/api/v1/facilities", &api.admin, missing).await;
+    assert_eq!(
+        (reply.status, reply.json["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("name")),
+        "{:?}",
+        reply.json
+    );
+
+    let taken = json!({"ae_title": "CITY_GENERAL"});
+    let reply = api
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/facilities/{}", second["id"].as_str().unwrap_or_default()),
+            Some(&api.admin),
+            Some(taken),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "changing to a taken AE title");
+
+    let with_user = json!({
+        "name": "Mercy Clinic", "email": "it@mercy.example", "license_number": "MERCY-1",
+        "allowed_networks": ["203.0.113.0/24"],
+        "facility_user": {"username": "mercy.it", "password": PASSWORD, "email": "it@mercy.example"}
+    });
+    let reply = api.post("/api/v1/facilities", &api.admin, with_user).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
+    assert_eq!(reply.json["facility_user"]["role"], "facility_user");
+    assert_eq!(reply.json["facility_user"]["facility_id"], reply.json["id"]);
+    assert_eq!(reply.json["allowed_networks"], json!(["203.0.113.0/24"]));
+}
+
+async fn sign_in_is_rate_limited_and_failures_are_audited(kind: Kind) {
+    let api = Api::start(kind).await;
+    let attempt = json!({"username": ADMIN, "password": "wrong password!"});
+    for _ in 0..5 {
+        let reply = api.request(Method::POST, "/api/v1/auth/login", None, Some(attempt.clone())).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let reply = api.request(Method::POST, "/api/v1/auth/login", None, Some(attempt)).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    let right = json!({"username": ADMIN, "password": PASSWORD});
+    let reply = api.request(Method::POST, "/api/v1/auth/login", None, Some(right)).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "blocked for the window, even with the right password");
+    let audit = api.get("/api/v1/audit?kind=sign_in_failed", &api.admin).await;
+    assert_eq!(audit.json["items"].as_array().map(Vec::len), Some(5));
+    assert_eq!(api.request(Method::GET, "/api/v1/me", None, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api.request(Method::GET, "/api/v1/me", Some("not-a-token"), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn a_deactivated_users_token_stops_working(kind: Kind) {
+    let api = Api::start(kind).await;
+    let token = api.user_token("dr.house", "radiologist", None).await;
+    let me = api.get("/api/v1/me", &token).await;
+    assert_eq!((me.status, me.json["role"].as_str()), (StatusCode::OK, Some("radiologist")));
+    let id = me.json["id"].as_str().unwrap_or_default().to_owned();
+    let reply = api
+        .request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&api.admin), Some(json!({"active": false})))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(api.get("/api/v1/me", &token).await.status, StatusCode::UNAUTHORIZED);
+    let login = json!({"username": "dr.house", "password": PASSWORD});
+    assert_eq!(
+        api.request(Method::POST, "/api/v1/auth/login", None, Some(login)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn users_are_validated_by_role_and_facility(kind: Kind) {
+    let api = Api::start(kind).await;
+    let facility = api.facility("Mercy").await;
+    let cases = [
+        (
+            json!({"username": "user1", "password": PASSWORD, "email": "u1@x.example", "role": "facility_user"}),
+            "facility_id",
+        ),
+        (
+            json!({"username": "user2", "password": PASSWORD, "email": "u2@x.example", "role": "radiologist", "facility_id": facility["id"]}),
+            "facility_id",
+        ),
+        (json!({"username": "user3", "password": PASSWORD, "email": "u3@x.example", "role": "janitor"}), "role"),
+        (json!({"username": "user4", "password": "short", "email": "u4@x.example", "role": "radiologist"}), "password"),
+        (json!({"username": "a b", "password": PASSWORD, "email": "u5@x.example", "role": "radiologist"}), "username"),
+    ];
+    for (body, field) in cases {
+        let reply = api.post("/api/v1/users", &api.admin, body.clone()).await;
+        assert_eq!(
+            (reply.status, reply.json["error"]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(field)),
+            "{body}"
+        );
+    }
+    api.user_token("twin", "radiologist", None).await;
+    let twin = json!({"username": "TWIN", "password": PASSWORD, "email": "t@x.example", "role": "radiologist"});
+    assert_eq!(api.post("/api/v1/users", &api.admin, twin).await.status, StatusCode::CONFLICT);
+    let listed = api.get("/api/v1/users", &api.admin).await;
+    let names: Vec<&str> =
+        listed.json.as_array().into_iter().flatten().filter_map(|u| u["username"].as_str()).collect();
+    assert_eq!(names, [ADMIN, "twin"]);
+    assert!(listed.json[0].get("password_hash").is_none(), "hashes never leave the API");
+}
+
+async fn reports_are_versioned_through_the_api(kind: Kind) {
+    let api = Api::start(kind).await;
+    let facility = api.facility("Mercy").await;
+    let study = seed_study(&api, facility_id(&facility), "1.2.3.100").await;
+    let radiologist = api.user_token("dr.grey", "radiologist", None).await;
+    let path = format!("/api/v1/studies/{study}/report");
+    assert_eq!(api.get(&path, &radiologist).await.status, StatusCode::NOT_FOUND);
+    let put = |body: serde_json::Value| api.request(Method::PUT, &path, Some(&radiologist), Some(body));
+    assert_eq!(put(json!({"body": "Draft"})).await.status, StatusCode::OK);
+    let signed = put(json!({"body": "No acute findings.", "status": "final"})).await;
+    assert_eq!(signed.json["current"]["status"], "final");
+    assert_eq!(put(json!({"body": "back to draft"})).await.status, StatusCode::CONFLICT);
+    let amended = put(json!({"body": "Addendum: follow up in 6 months.", "status": "final"})).await;
+    assert_eq!(amended.json["current"]["status"], "amended");
+    assert_eq!(amended.json["current"]["version"], 2);
+    let history: Vec<&str> =
+        amended.json["history"].as_array().into_iter().flatten().filter_map(|v| v["body"].as_str()).collect();
+    assert_eq!(history, ["No acute findings.", "Addendum: follow up in 6 months."]);
+    assert_eq!(put(json!({"body": "  "})).await.status, StatusCode::BAD_REQUEST);
+}
+
+async fn every_change_is_audited_with_its_actor(kind: Kind) {
+    let api = Api::start(kind).await;
+    let facility = api.facility("Mercy").await;
+    let id = facility["id"].as_str().unwrap_or_default();
+    api.request(
+        Method::PATCH,
+        &format!("/api/v1/facilities/{id}"),
+        Some(&api.admin),
+        Some(json!({"phone": "+1 555 0199"})),
+    )
+    .await;
+    api.post(&format!("/api/v1/facilities/{id}/deactivate"), &api.admin, json!({})).await;
+    let audit = api.get(&format!("/api/v1/audit?facility_id={id}"), &api.admin).await;
+    let kinds: Vec<&str> =
+        audit.json["items"].as_array().into_iter().flatten().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, ["facility_deactivated", "facility_updated", "facility_created"]);
+    let update = &audit.json["items"][1];
+    assert_eq!(update["actor"]["username"], ADMIN);
+    assert_eq!(update["details"]["before"]["phone"], "+1 555 0100");
+    assert_eq!(update["details"]["after"]["phone"], "+1 555 0199");
+    let reply = api.get("/api/v1/audit?kind=nonsense", &api.admin).await;
+    assert_eq!((reply.status, reply.json["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("kind")));
+}
+
+async fn bans_are_listed_and_lifted(kind: Kind) {
+    let api = Api::start(kind).await;
+    let policy = BanPolicy {
+        threshold: 1,
+        window: std::time::Duration::from_secs(60),
+        ban_for: std::time::Duration::from_secs(600),
+    };
+    let address = "198.51.100.77".parse().expect("ip");
+    api.storage.backend.bans.record_failure(address, "calling_ae_not_recognised", &policy, now()).await.expect("bans");
+    let listed = api.get("/api/v1/security/bans", &api.admin).await;
+    assert_eq!(listed.json[0]["address"], "198.51.100.77");
+    let lifted = api.request(Method::DELETE, "/api/v1/security/bans/198.51.100.77", Some(&api.admin), None).await;
+    assert_eq!(lifted.status, StatusCode::NO_CONTENT);
+    let bans: Vec<Ban> = api.storage.backend.bans.list_active(now()).await.expect("lists");
+    assert!(bans.is_empty());
+    let again = api.request(Method::DELETE, "/api/v1/security/bans/198.51.100.77", Some(&api.admin), None).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let audit = api.get("/api/v1/audit?kind=ban_lifted", &api.admin).await;
+    assert_eq!(audit.json["items"][0]["peer_address"], "198.51.100.77");
+    let _ = AuditKind::BanLifted;
+}
+
+async fn the_dicom_sheet_and_export_describe_facilities(kind: Kind) {
+    let api = Api::start(kind).await;
+    let facility = api.facility("St. Mary's Clinic").await;
+    let id = facility["id"].as_str().unwrap_or_default();
+    let sheet = api.get(&format!("/api/v1/facilities/{id}/dicom-config"), &api.admin).await;
+    assert_eq!(sheet.json["called_ae_title"], "NOCTIS_SCP");
+    assert_eq!(sheet.json["calling_ae_title"], "ST_MARY_S_CLINIC");
+    assert_eq!(sheet.json["port"], 11112);
+    let csv = api.get("/api/v1/facilities/export?format=csv", &api.admin).await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let text = String::from_utf8(csv.bytes).expect("utf-8");
+    assert!(
+        text.lines().nth(1).is_some_and(|l| l.contains("St. Mary's Clinic") && l.contains("ST_MARY_S_CLINIC")),
+        "{text}"
+    );
+    let as_json = api.get("/api/v1/facilities/export?format=json", &api.admin).await;
+    assert_eq!(as_json.json[0]["ae_title"], "ST_MARY_S_CLINIC");
+    assert_eq!(api.get("/api/v1/facilities/export?format=xml", &api.admin).await.status, StatusCode::BAD_REQUEST);
+}
+
+/// Records one instance (object and index) for `facility`; returns the study id.
+pub async fn seed_study(api: &Api, facility: noctis_core::domain::FacilityId, study_uid: &str) -> String {
+    noctis_e2e::api::seed_instance(
+        &api.storage,
+        facility,
+        study_uid,
+        &format!("{study_uid}.1"),
+        &format!("{study_uid}.1.1"),
+        "CT",
+        "DOE^JANE",
+    )
+    .await
+    .to_string()
+}
