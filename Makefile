@@ -4,9 +4,9 @@ CARGO ?= cargo
 
 .PHONY: run test tools fmt lint unit bench
 
-## run: start Noctis on this machine (embedded backend, data in ./var/noctis)
+## run: start Noctis on this machine: receiver + API, embedded backend, data in ./var/noctis
 run:
-	$(CARGO) run --release -p noctis-receiver
+	scripts/run-local
 
 ## test: install what the tests need, then format check, clippy and every test (both backends)
 test: tools

@@ -24,6 +24,8 @@ pub enum BootstrapError {
     Backend(#[from] noctis_core::ports::StoreError),
     #[error("could not create the administrator: {0}")]
     Admin(String),
+    #[error("could not register the facility: {0}")]
+    Facility(String),
 }
 
 /// The state the router runs on, from configuration.
@@ -102,4 +104,37 @@ pub async fn create_admin(
     };
     create_user(state, request, None).await.map_err(|e| BootstrapError::Admin(e.to_string()))?;
     Ok(true)
+}
+
+/// Registers a facility from the command line, audited as the system's doing.
+pub async fn create_facility(
+    state: &AppState,
+    name: &str,
+    license_number: &str,
+    email: &str,
+    ae_title: Option<&str>,
+) -> Result<noctis_core::domain::Facility, BootstrapError> {
+    use noctis_core::domain::{
+        Actor, AeTitle, AllowedNetworks, AuditEvent, AuditKind, EmailAddress, FacilityDraft, FacilityName,
+        LicenseNumber, now,
+    };
+    let invalid = |e: &dyn std::fmt::Display| BootstrapError::Facility(e.to_string());
+    let draft = FacilityDraft {
+        name: FacilityName::parse(name).map_err(|e| invalid(&e))?,
+        address: String::new(),
+        phone: String::new(),
+        email: EmailAddress::parse(email).map_err(|e| invalid(&e))?,
+        license_number: LicenseNumber::parse(license_number).map_err(|e| invalid(&e))?,
+        allowed_networks: AllowedNetworks::any(),
+    };
+    let ae_title = ae_title.map(AeTitle::parse).transpose().map_err(|e| invalid(&e))?;
+    let facility =
+        noctis_core::facilities::register_facility(state.backend.facilities.as_ref(), draft, ae_title, now())
+            .await
+            .map_err(|e| invalid(&e))?;
+    let event = AuditEvent::new(AuditKind::FacilityCreated, Actor::System, now())
+        .for_facility(facility.id)
+        .with_details(serde_json::json!({"after": crate::routes::facilities::FacilityView::from(&facility)}));
+    crate::routes::audit(state, event).await;
+    Ok(facility)
 }

@@ -5,6 +5,7 @@ pub mod access;
 pub mod app;
 pub mod auth;
 pub mod bootstrap;
+pub mod cursor;
 pub mod error;
 pub mod extract;
 pub mod openapi;

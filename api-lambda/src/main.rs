@@ -27,6 +27,17 @@ enum Command {
         #[arg(long)]
         username: String,
     },
+    /// Register a facility (AE title generated from the name unless given); prints its DICOM settings.
+    CreateFacility {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        license_number: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        ae_title: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -40,6 +51,15 @@ async fn main() -> anyhow::Result<()> {
             let password = admin_password()?;
             bootstrap::create_admin(&state, &username, password, false).await?;
             println!("administrator {username} created");
+            Ok(())
+        }
+        Command::CreateFacility { name, license_number, email, ae_title } => {
+            let facility =
+                bootstrap::create_facility(&state, &name, &license_number, &email, ae_title.as_deref()).await?;
+            println!(
+                "facility {} registered: calling AE title {}, called AE title {}",
+                facility.name, facility.ae_title, config.dicom.ae_title
+            );
             Ok(())
         }
         Command::Serve if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {

@@ -120,9 +120,9 @@ impl Admission {
                 Some(admitted.facility.id),
                 serde_json::json!({"calling_ae": rq.calling_ae_title.trim(), "called_ae": rq.called_ae_title.trim()}),
             ),
-            Err(rejection) => (
+            Err((rejection, facility)) => (
                 AuditKind::AssociationRejected,
-                None,
+                *facility,
                 serde_json::json!({
                     "calling_ae": rq.calling_ae_title.trim(),
                     "called_ae": rq.called_ae_title.trim(),
@@ -140,47 +140,58 @@ impl Admission {
         if let Err(e) = self.backend.audit.append(&event).await {
             tracing::error!(error = %e, "could not write the admission audit event");
         }
-        if let Err(rejection) = &decision
+        if let Err((rejection, _)) = &decision
             && rejection.counts_toward_ban()
         {
             self.count_failure(peer, rejection.label()).await;
         }
-        decision
+        decision.map_err(|(rejection, _)| rejection)
     }
 
-    async fn decide(&self, rq: &AssociationRQ, peer: IpAddr, process_slot: bool) -> Result<Admitted, Rejection> {
+    /// The decision, and the facility concerned when the calling AE title is known.
+    async fn decide(
+        &self,
+        rq: &AssociationRQ,
+        peer: IpAddr,
+        process_slot: bool,
+    ) -> Result<Admitted, (Rejection, Option<FacilityId>)> {
         match self.backend.bans.active_ban(peer, now()).await {
-            Ok(Some(_)) => return Err(Rejection::Banned),
+            Ok(Some(_)) => return Err((Rejection::Banned, None)),
             Ok(None) => {}
             Err(e) => {
                 tracing::error!(error = %e, "ban list unavailable");
-                return Err(Rejection::RegistryUnavailable);
+                return Err((Rejection::RegistryUnavailable, None));
             }
         }
         match AeTitle::parse(&rq.called_ae_title) {
             Ok(called) if called == self.scp_ae_title => {}
-            _ => return Err(Rejection::CalledAeNotRecognised),
+            _ => return Err((Rejection::CalledAeNotRecognised, None)),
         }
-        let calling_ae = AeTitle::parse(&rq.calling_ae_title).map_err(|_| Rejection::CallingAeNotRecognised)?;
+        let calling_ae = AeTitle::parse(&rq.calling_ae_title).map_err(|_| (Rejection::CallingAeNotRecognised, None))?;
         let facility = match self.facilities.lookup(&calling_ae).await {
             Ok(Some(facility)) => facility,
-            Ok(None) => return Err(Rejection::CallingAeNotRecognised),
+            Ok(None) => return Err((Rejection::CallingAeNotRecognised, None)),
             Err(e) => {
                 tracing::error!(error = %e, "facility registry unavailable");
-                return Err(Rejection::RegistryUnavailable);
+                return Err((Rejection::RegistryUnavailable, None));
             }
         };
+        let refuse = |rejection| Err((rejection, Some(facility.id)));
         if !facility.active {
-            return Err(Rejection::FacilityInactive);
+            return refuse(Rejection::FacilityInactive);
         }
         if !facility.allowed_networks.permits(peer) {
-            return Err(Rejection::AddressNotAllowed);
+            return refuse(Rejection::AddressNotAllowed);
         }
         if !process_slot {
-            return Err(Rejection::ProcessLimit);
+            return refuse(Rejection::ProcessLimit);
         }
-        let address_slot = self.address_slots.try_acquire(peer).ok_or(Rejection::AddressLimit)?;
-        let facility_slot = self.facility_slots.try_acquire(facility.id).ok_or(Rejection::FacilityLimit)?;
+        let Some(address_slot) = self.address_slots.try_acquire(peer) else {
+            return refuse(Rejection::AddressLimit);
+        };
+        let Some(facility_slot) = self.facility_slots.try_acquire(facility.id) else {
+            return refuse(Rejection::FacilityLimit);
+        };
         Ok(Admitted { facility, calling_ae, _address_slot: address_slot, _facility_slot: facility_slot })
     }
 

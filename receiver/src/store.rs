@@ -280,16 +280,6 @@ impl IncomingInstance {
             study: identity.header.study.clone(),
             series: identity.header.series.clone(),
         };
-        // A failure here leaves a whole object that no index row points to; the
-        // modality, told of the failure, sends again and the same key is overwritten.
-        let recorded = match self.store.backend.studies.record_instance(&record).await {
-            Ok(recorded) => recorded,
-            Err(e) => {
-                tracing::error!(error = %e, "could not index an instance");
-                return StoreOutcome::failure(status::OUT_OF_RESOURCES, "indexing failed");
-            }
-        };
-        self.store.metrics.bytes_stored.inc_by(size);
         let event = AuditEvent::new(AuditKind::InstanceStored, Actor::modality(&self.origin.calling_ae), received_at)
             .for_facility(self.origin.facility.id)
             .from_peer(self.origin.peer)
@@ -299,11 +289,15 @@ impl IncomingInstance {
                 "sop_instance_uid": identity.sop_instance,
                 "bytes": size,
                 "transfer_syntax": self.transfer_syntax,
-                "replaced": recorded == noctis_core::domain::Recorded::Replaced,
             }));
-        if let Err(e) = self.store.backend.audit.append(&event).await {
-            tracing::error!(error = %e, "could not write the instance audit event");
+        // Indexed and audited in one commit. A failure here leaves a whole object
+        // that no index row points to; the modality, told of the failure, sends
+        // again and the same key is overwritten.
+        if let Err(e) = self.store.backend.studies.record_instance(&record, Some(&event)).await {
+            tracing::error!(error = %e, "could not index an instance");
+            return StoreOutcome::failure(status::OUT_OF_RESOURCES, "indexing failed");
         }
+        self.store.metrics.bytes_stored.inc_by(size);
         tracing::info!(
             facility = %self.origin.facility.id,
             sop_instance_uid = %identity.sop_instance,

@@ -186,6 +186,14 @@ fn main() {
         );
     }
     let noctis_rss = receiver.peak_rss_kib() as f64 / 1024.0;
+    let store_sum = runtime.block_on(receiver.metric("noctis_receiver_store_seconds_sum"));
+    let store_count = runtime.block_on(receiver.metric("noctis_receiver_store_seconds_count"));
+    if store_count > 0.0 {
+        println!(
+            "noctis store latency (object durable + indexed, after the last byte): mean {:.2} ms over {store_count} instances",
+            1000.0 * store_sum / store_count
+        );
+    }
     let storescp_rss = peak_rss_mib(storescp.child.id());
     println!();
     println!(

@@ -162,7 +162,7 @@ pub async fn seed_instance(
         },
         series: SeriesAttributes { modality: Some(modality.into()), ..Default::default() },
     };
-    storage.backend.studies.record_instance(&record).await.expect("indexes");
+    storage.backend.studies.record_instance(&record, None).await.expect("indexes");
     record.study_id()
 }
 

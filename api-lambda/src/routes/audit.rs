@@ -1,7 +1,7 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use noctis_core::domain::{AuditEvent, AuditKind, AuditQuery, Cursor, FacilityId, PageLimit, PageRequest, now};
+use noctis_core::domain::{AuditEvent, AuditKind, AuditQuery, FacilityId, PageLimit, PageRequest, now};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Action, authorize};
@@ -59,9 +59,8 @@ pub async fn list(
         Some(n) => PageLimit::new(n).ok_or_else(|| ApiError::invalid("limit", "limit is between 1 and 500"))?,
         None => PageLimit::DEFAULT,
     };
-    let after =
-        params.cursor.as_deref().map(|c| Cursor::parse(c).map_err(|e| ApiError::invalid("cursor", e))).transpose()?;
+    let after = params.cursor.as_deref().map(crate::cursor::decode).transpose()?;
     let query = AuditQuery { from, to, facility_id: params.facility_id, actor: params.actor, kind };
     let page = state.backend.audit.query(&query, &PageRequest { limit, after }).await?;
-    Ok(Json(AuditPage { items: page.items, next_cursor: page.next_cursor.map(|c| c.as_str().to_owned()) }))
+    Ok(Json(AuditPage { items: page.items, next_cursor: page.next_cursor.as_ref().map(crate::cursor::encode) }))
 }

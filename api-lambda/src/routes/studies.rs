@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use noctis_core::domain::{
-    AuditEvent, AuditKind, Cursor, FacilityId, PageLimit, PageRequest, Priority, Role, StudyChange, StudyDetail,
-    StudyFilter, StudyId, StudyStatus, StudySummary, Uid, now,
+    AuditEvent, AuditKind, FacilityId, PageLimit, PageRequest, Priority, Role, StudyChange, StudyDetail, StudyFilter,
+    StudyId, StudyStatus, StudySummary, Uid, now,
 };
 use serde::{Deserialize, Serialize};
 
@@ -204,8 +204,7 @@ pub async fn list(
         Some(n) => PageLimit::new(n).ok_or_else(|| ApiError::invalid("limit", "limit is between 1 and 500"))?,
         None => PageLimit::DEFAULT,
     };
-    let after =
-        query.cursor.as_deref().map(|c| Cursor::parse(c).map_err(|e| ApiError::invalid("cursor", e))).transpose()?;
+    let after = query.cursor.as_deref().map(crate::cursor::decode).transpose()?;
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from >= to
     {
@@ -222,7 +221,7 @@ pub async fn list(
     let page = state.backend.studies.list_studies(&filter, &PageRequest { limit, after }).await?;
     Ok(Json(StudyPage {
         items: page.items.iter().map(StudyItem::from).collect(),
-        next_cursor: page.next_cursor.map(|c| c.as_str().to_owned()),
+        next_cursor: page.next_cursor.as_ref().map(crate::cursor::encode),
     }))
 }
 

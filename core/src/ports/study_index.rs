@@ -2,16 +2,23 @@ use async_trait::async_trait;
 
 use super::StoreError;
 use crate::domain::{
-    InstanceRecord, Page, PageRequest, Recorded, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary,
+    AuditEvent, InstanceRecord, Page, PageRequest, Recorded, StudyChange, StudyDetail, StudyFilter, StudyId,
+    StudySummary,
 };
 
 /// The index of received studies, series and instances.
 #[async_trait]
 pub trait StudyIndex: Send + Sync {
     /// Records an instance and updates its study's and series' aggregates in one
-    /// atomic step. Recording the same (facility, study, series, SOP instance)
-    /// again replaces it: counts stay, bytes follow the new size.
-    async fn record_instance(&self, instance: &InstanceRecord) -> Result<Recorded, StoreError>;
+    /// atomic step, together with `audit` when given (so the trail and the index
+    /// never disagree, and one durable commit covers both). Recording the same
+    /// (facility, study, series, SOP instance) again replaces it: counts stay,
+    /// bytes follow the new size.
+    async fn record_instance(
+        &self,
+        instance: &InstanceRecord,
+        audit: Option<&AuditEvent>,
+    ) -> Result<Recorded, StoreError>;
 
     /// Studies matching `filter`, newest first received first, one page at a time.
     async fn list_studies(&self, filter: &StudyFilter, page: &PageRequest) -> Result<Page<StudySummary>, StoreError>;

@@ -17,6 +17,7 @@ crate::contract_tests!(
     pages_visit_every_study_once_newest_first,
     a_study_reads_back_with_its_series_and_instances_in_uid_order,
     workflow_changes_are_kept_while_instances_keep_arriving,
+    an_instance_and_its_audit_event_are_recorded_together,
 );
 
 fn uid(s: &str) -> Uid {
@@ -91,7 +92,7 @@ async fn recording_builds_study_and_series_aggregates(fx: &Fixture) {
         Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.2"),
         sr,
     ] {
-        let recorded = fx.backend.studies.record_instance(&instance.record()).await.expect("records");
+        let recorded = fx.backend.studies.record_instance(&instance.record(), None).await.expect("records");
         assert_eq!(recorded, Recorded::New);
     }
     let id = StudyId::for_study(facility, &uid("1.2.3"));
@@ -109,9 +110,9 @@ async fn recording_builds_study_and_series_aggregates(fx: &Fixture) {
 async fn re_recording_an_instance_does_not_double_counts(fx: &Fixture) {
     let facility = FacilityId::new_random();
     let mut instance = Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1");
-    fx.backend.studies.record_instance(&instance.record()).await.expect("records");
+    fx.backend.studies.record_instance(&instance.record(), None).await.expect("records");
     instance.size = 1500;
-    let again = fx.backend.studies.record_instance(&instance.record()).await.expect("records again");
+    let again = fx.backend.studies.record_instance(&instance.record(), None).await.expect("records again");
     assert_eq!(again, Recorded::Replaced);
     let detail = fx
         .backend
@@ -133,14 +134,14 @@ async fn concurrent_recording_into_one_study_counts_every_instance(fx: &Fixture)
         let index = if i % 2 == 0 { fx.backend.studies.clone() } else { other.studies.clone() };
         let series = format!("1.2.3.{}", i % 3);
         let record = Instance::new(facility, "1.2.3", &series, &format!("{series}.{i}")).record();
-        tasks.push(tokio::spawn(async move { index.record_instance(&record).await }));
+        tasks.push(tokio::spawn(async move { index.record_instance(&record, None).await }));
     }
     // The same instances again, racing each other: still counted once each.
     for i in 0..4 {
         let index = other.studies.clone();
         let series = format!("1.2.3.{}", i % 3);
         let record = Instance::new(facility, "1.2.3", &series, &format!("{series}.{i}")).record();
-        tasks.push(tokio::spawn(async move { index.record_instance(&record).await }));
+        tasks.push(tokio::spawn(async move { index.record_instance(&record, None).await }));
     }
     for task in tasks {
         task.await.expect("task").expect("records");
@@ -161,7 +162,7 @@ async fn one_study_uid_from_two_facilities_stays_two_studies(fx: &Fixture) {
     for facility in [a, b] {
         fx.backend
             .studies
-            .record_instance(&Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1").record())
+            .record_instance(&Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1").record(), None)
             .await
             .expect("records");
     }
@@ -187,7 +188,7 @@ async fn listing_filters_by_facility_modality_patient_and_received_time(fx: &Fix
         instance.modality = modality;
         instance.patient = patient;
         instance.at = base + Duration::hours(i as i64);
-        fx.backend.studies.record_instance(&instance.record()).await.expect("records");
+        fx.backend.studies.record_instance(&instance.record(), None).await.expect("records");
         specs.push(instance);
     }
     let uids = |filter: StudyFilter| async move {
@@ -219,7 +220,7 @@ async fn pages_visit_every_study_once_newest_first(fx: &Fixture) {
         let mut instance = Instance::new(facility, &format!("1.8.{i}"), &format!("1.8.{i}.1"), &format!("1.8.{i}.1.1"));
         instance.modality = if i % 2 == 0 { "CT" } else { "MR" };
         instance.at = base + Duration::minutes(i);
-        fx.backend.studies.record_instance(&instance.record()).await.expect("records");
+        fx.backend.studies.record_instance(&instance.record(), None).await.expect("records");
     }
     for (filter, expected) in [
         (StudyFilter::default(), vec!["1.8.6", "1.8.5", "1.8.4", "1.8.3", "1.8.2", "1.8.1", "1.8.0"]),
@@ -249,7 +250,7 @@ async fn a_study_reads_back_with_its_series_and_instances_in_uid_order(fx: &Fixt
     for (series, sop) in [("1.5.2", "1.5.2.1"), ("1.5.10", "1.5.10.2"), ("1.5.10", "1.5.10.1"), ("1.5.2", "1.5.2.0")] {
         fx.backend
             .studies
-            .record_instance(&Instance::new(facility, "1.5", series, sop).record())
+            .record_instance(&Instance::new(facility, "1.5", series, sop).record(), None)
             .await
             .expect("records");
     }
@@ -266,7 +267,7 @@ async fn workflow_changes_are_kept_while_instances_keep_arriving(fx: &Fixture) {
     let facility = FacilityId::new_random();
     fx.backend
         .studies
-        .record_instance(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.1").record())
+        .record_instance(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.1").record(), None)
         .await
         .expect("records");
     let id = StudyId::for_study(facility, &uid("1.6"));
@@ -275,7 +276,7 @@ async fn workflow_changes_are_kept_while_instances_keep_arriving(fx: &Fixture) {
     assert_eq!((updated.status, updated.priority), (StudyStatus::InReview, Priority::Stat));
     fx.backend
         .studies
-        .record_instance(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.2").record())
+        .record_instance(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.2").record(), None)
         .await
         .expect("records");
     let detail = fx.backend.studies.get_study(id).await.expect("reads").expect("exists");
@@ -287,4 +288,23 @@ async fn workflow_changes_are_kept_while_instances_keep_arriving(fx: &Fixture) {
     assert_eq!(fx.backend.studies.list_studies(&filter, &all(10)).await.expect("lists").items.len(), 1);
     let err = fx.backend.studies.update_study(StudyId::new_random(), change).await.expect_err("unknown");
     assert!(matches!(err, noctis_core::ports::StoreError::NotFound), "{err:?}");
+}
+
+async fn an_instance_and_its_audit_event_are_recorded_together(fx: &Fixture) {
+    use noctis_core::domain::{Actor, AuditEvent, AuditKind, AuditQuery};
+    let facility = FacilityId::new_random();
+    let instance = Instance::new(facility, "1.7", "1.7.1", "1.7.1.1");
+    let event = AuditEvent::new(AuditKind::InstanceStored, Actor::Modality { ae_title: "CT_1".into() }, now())
+        .for_facility(facility)
+        .with_details(serde_json::json!({"sop_instance_uid": "1.7.1.1"}));
+    fx.backend.studies.record_instance(&instance.record(), Some(&event)).await.expect("records");
+    let query = AuditQuery {
+        from: now() - Duration::hours(1),
+        to: now() + Duration::hours(1),
+        facility_id: Some(facility),
+        actor: None,
+        kind: Some(AuditKind::InstanceStored),
+    };
+    let page = fx.backend.audit.query(&query, &all(10)).await.expect("queries");
+    assert_eq!(page.items, [event]);
 }

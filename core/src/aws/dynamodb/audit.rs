@@ -64,14 +64,19 @@ impl Partitions {
     }
 }
 
+/// The item an event is stored as; the study index writes it in its transaction.
+pub(super) fn event_item(event: &AuditEvent) -> Result<super::Item, StoreError> {
+    let mut extra = vec![("gsi_actor", s(event.actor.key()))];
+    if let Some(facility) = event.facility_id {
+        extra.push(("gsi_facility", s(facility.to_string())));
+    }
+    record_item(&[(PK, s(day_of(event.at))), (SK, s(audit_sort_key(event)))], event, &extra)
+}
+
 #[async_trait]
 impl AuditLog for DynamoAuditLog {
     async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        let mut extra = vec![("gsi_actor", s(event.actor.key()))];
-        if let Some(facility) = event.facility_id {
-            extra.push(("gsi_facility", s(facility.to_string())));
-        }
-        let item = record_item(&[(PK, s(day_of(event.at))), (SK, s(audit_sort_key(event)))], event, &extra)?;
+        let item = event_item(event)?;
         self.client
             .put_item()
             .table_name(&self.table)

@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::types::{Get, KeysAndAttributes, Put, TransactGetItem, Tran
 use super::schema::{PK, SK, STUDIES_BY_FACILITY, STUDIES_BY_RECEIVED};
 use super::{Item, TableNames, backoff, n, read_number, read_record, record_item, s, transact};
 use crate::domain::{
-    IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector, PageRequest, Recorded, SeriesSummary,
-    StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
+    AuditEvent, IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector, PageRequest, Recorded,
+    SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
 };
 use crate::ports::{StoreError, StudyIndex};
 
@@ -20,11 +20,12 @@ use crate::ports::{StoreError, StudyIndex};
 pub struct DynamoStudyIndex {
     client: Client,
     table: String,
+    audit_table: String,
 }
 
 impl DynamoStudyIndex {
     pub fn new(client: Client, tables: TableNames) -> Self {
-        Self { client, table: tables.studies }
+        Self { client, table: tables.studies, audit_table: tables.audit }
     }
 }
 
@@ -82,7 +83,11 @@ impl DynamoStudyIndex {
 
     /// One optimistic attempt: read the three rows, apply, write them back on
     /// the condition that none changed meanwhile.
-    async fn try_record(&self, record: &InstanceRecord) -> Result<Option<Recorded>, StoreError> {
+    async fn try_record(
+        &self,
+        record: &InstanceRecord,
+        audit: Option<&AuditEvent>,
+    ) -> Result<Option<Recorded>, StoreError> {
         let pk = study_pk(record.study_id());
         let series_sk = format!("series#{}", record.series_instance_uid);
         let instance_sk = format!("instance#{}#{}", record.series_instance_uid, record.sop_instance_uid);
@@ -121,11 +126,20 @@ impl DynamoStudyIndex {
             record_item(&[(PK, s(&pk)), (SK, s(&series_sk))], &indexed.series, &[("rev", next_rev(revs.1))])?;
         let instance_item =
             record_item(&[(PK, s(&pk)), (SK, s(&instance_sk))], &indexed.instance, &[("rev", next_rev(revs.2))])?;
-        let writes = vec![
+        let mut writes = vec![
             self.conditional_put(study_item, revs.0)?,
             self.conditional_put(series_item, revs.1)?,
             self.conditional_put(instance_item, revs.2)?,
         ];
+        if let Some(event) = audit {
+            let put = Put::builder()
+                .table_name(&self.audit_table)
+                .set_item(Some(super::audit::event_item(event)?))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(StoreError::backend)?;
+            writes.push(TransactWriteItem::builder().put(put).build());
+        }
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(Some(indexed.recorded)),
             // Another receiver changed one of the rows first: read again.
@@ -172,9 +186,13 @@ impl DynamoStudyIndex {
 
 #[async_trait]
 impl StudyIndex for DynamoStudyIndex {
-    async fn record_instance(&self, instance: &InstanceRecord) -> Result<Recorded, StoreError> {
+    async fn record_instance(
+        &self,
+        instance: &InstanceRecord,
+        audit: Option<&AuditEvent>,
+    ) -> Result<Recorded, StoreError> {
         for attempt in 0..MAX_ATTEMPTS {
-            if let Some(recorded) = self.try_record(instance).await? {
+            if let Some(recorded) = self.try_record(instance, audit).await? {
                 return Ok(recorded);
             }
             backoff(attempt).await;

@@ -16,26 +16,27 @@ impl SqliteAuditLog {
     }
 }
 
+/// Inserts one event; the study index calls it inside its own transaction.
+pub(super) fn insert_event(conn: &rusqlite::Connection, event: &AuditEvent) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO audit_events (id, sort_key, facility_id, actor_key, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            event.id.to_string(),
+            audit_sort_key(event),
+            event.facility_id.map(|f| f.to_string()),
+            event.actor.key(),
+            to_json(event)?,
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl AuditLog for SqliteAuditLog {
     async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
         let event = event.clone();
-        self.db
-            .call(move |conn| {
-                conn.execute(
-                    "INSERT INTO audit_events (id, sort_key, facility_id, actor_key, record) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        event.id.to_string(),
-                        audit_sort_key(&event),
-                        event.facility_id.map(|f| f.to_string()),
-                        event.actor.key(),
-                        to_json(&event)?,
-                    ],
-                )
-                .map_err(db_err)?;
-                Ok(())
-            })
-            .await
+        self.db.call(move |conn| insert_event(conn, &event)).await
     }
 
     async fn query(&self, query: &AuditQuery, page: &PageRequest) -> Result<Page<AuditEvent>, StoreError> {

@@ -3,8 +3,8 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Database, db_err, from_json, to_json};
 use crate::domain::{
-    IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector, PageRequest, Recorded, SeriesSummary,
-    StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
+    AuditEvent, IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector, PageRequest, Recorded,
+    SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
 };
 use crate::ports::{StoreError, StudyIndex};
 
@@ -43,8 +43,13 @@ fn records<T: serde::de::DeserializeOwned>(
 
 #[async_trait]
 impl StudyIndex for SqliteStudyIndex {
-    async fn record_instance(&self, instance: &InstanceRecord) -> Result<Recorded, StoreError> {
+    async fn record_instance(
+        &self,
+        instance: &InstanceRecord,
+        audit: Option<&AuditEvent>,
+    ) -> Result<Recorded, StoreError> {
         let record = instance.clone();
+        let audit = audit.cloned();
         self.db
             .call(move |conn| {
                 // IMMEDIATE takes the write lock up front, so the read-modify-write
@@ -90,6 +95,9 @@ impl StudyIndex for SqliteStudyIndex {
                     params![study_id, series_uid, record.sop_instance_uid.as_str(), to_json(&indexed.instance)?],
                 )
                 .map_err(db_err)?;
+                if let Some(event) = &audit {
+                    super::audit::insert_event(&tx, event)?;
+                }
                 tx.commit().map_err(db_err)?;
                 Ok(indexed.recorded)
             })
