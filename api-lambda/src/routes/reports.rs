@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReportVersionView {
     pub version: u32,
     /// `draft`, `final` or `amended`.
@@ -55,14 +55,7 @@ impl From<&Report> for ReportView {
                 finalised_at: v.finalised_at,
             })
             .collect();
-        let current = report.current().map(|v| ReportVersionView {
-            version: v.version,
-            status: status_name(v.status),
-            body: v.body.clone(),
-            author: v.author,
-            created_at: v.created_at,
-            finalised_at: v.finalised_at,
-        });
+        let current = history.last().cloned();
         Self { study_id: report.study_id, current, history }
     }
 }

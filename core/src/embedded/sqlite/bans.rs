@@ -1,9 +1,9 @@
 use std::net::IpAddr;
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
-use super::{Database, db_err, from_json, to_json};
+use super::{Database, db_err, optional_record, records, to_json};
 use crate::domain::{Ban, BanPolicy, FailureCount, Timestamp, canonical, sortable_time};
 use crate::ports::{BanList, StoreError};
 
@@ -19,15 +19,11 @@ impl SqliteBanList {
 }
 
 fn active(conn: &rusqlite::Connection, address: &str, at: Timestamp) -> Result<Option<Ban>, StoreError> {
-    conn.query_row(
+    optional_record(
+        conn,
         "SELECT record FROM bans WHERE address = ?1 AND expires_at > ?2",
         params![address, sortable_time(at)],
-        |row| row.get::<_, String>(0),
     )
-    .optional()
-    .map_err(db_err)?
-    .map(|json| from_json(&json))
-    .transpose()
 }
 
 #[async_trait]
@@ -84,11 +80,11 @@ impl BanList for SqliteBanList {
     async fn list_active(&self, at: Timestamp) -> Result<Vec<Ban>, StoreError> {
         self.db
             .call(move |conn| {
-                let mut stmt = conn
-                    .prepare("SELECT record FROM bans WHERE expires_at > ?1 ORDER BY expires_at, address")
-                    .map_err(db_err)?;
-                let rows = stmt.query_map([sortable_time(at)], |row| row.get::<_, String>(0)).map_err(db_err)?;
-                rows.map(|json| from_json(&json.map_err(db_err)?)).collect()
+                records(
+                    conn,
+                    "SELECT record FROM bans WHERE expires_at > ?1 ORDER BY expires_at, address",
+                    [sortable_time(at)],
+                )
             })
             .await
     }

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
-use super::{Database, db_err, from_json, to_json, unique_violation};
+use super::{Database, db_err, optional_record, records, to_json, unique_violation};
 use crate::domain::{AeTitle, Facility, FacilityId, Timestamp};
 use crate::ports::{FacilityRegistry, StoreError, Taken};
 
@@ -25,11 +25,7 @@ pub(crate) fn license_key(facility: &Facility) -> String {
 }
 
 fn read(conn: &rusqlite::Connection, id: FacilityId) -> Result<Option<Facility>, StoreError> {
-    conn.query_row("SELECT record FROM facilities WHERE id = ?1", [id.to_string()], |row| row.get::<_, String>(0))
-        .optional()
-        .map_err(db_err)?
-        .map(|json| from_json(&json))
-        .transpose()
+    optional_record(conn, "SELECT record FROM facilities WHERE id = ?1", [id.to_string()])
 }
 
 fn write(conn: &rusqlite::Connection, facility: &Facility, expected_revision: u64) -> Result<(), StoreError> {
@@ -87,26 +83,12 @@ impl FacilityRegistry for SqliteFacilityRegistry {
     async fn find_by_ae_title(&self, ae_title: &AeTitle) -> Result<Option<Facility>, StoreError> {
         let ae_title = ae_title.as_str().to_owned();
         self.db
-            .call(move |conn| {
-                conn.query_row("SELECT record FROM facilities WHERE ae_title = ?1", [ae_title], |row| {
-                    row.get::<_, String>(0)
-                })
-                .optional()
-                .map_err(db_err)?
-                .map(|json| from_json(&json))
-                .transpose()
-            })
+            .call(move |conn| optional_record(conn, "SELECT record FROM facilities WHERE ae_title = ?1", [ae_title]))
             .await
     }
 
     async fn list(&self) -> Result<Vec<Facility>, StoreError> {
-        self.db
-            .call(|conn| {
-                let mut stmt = conn.prepare("SELECT record FROM facilities ORDER BY name, id").map_err(db_err)?;
-                let rows = stmt.query_map([], |row| row.get::<_, String>(0)).map_err(db_err)?;
-                rows.map(|json| from_json(&json.map_err(db_err)?)).collect()
-            })
-            .await
+        self.db.call(|conn| records(conn, "SELECT record FROM facilities ORDER BY name, id", [])).await
     }
 
     async fn update(&self, facility: &Facility, now: Timestamp) -> Result<Facility, StoreError> {

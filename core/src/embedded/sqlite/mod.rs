@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 pub use audit::SqliteAuditLog;
 pub use bans::SqliteBanList;
@@ -70,6 +70,28 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(StoreError::corrupt)
+}
+
+pub(crate) fn optional_record<T: serde::de::DeserializeOwned>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Option<T>, StoreError> {
+    conn.query_row(sql, params, |row| row.get::<_, String>(0))
+        .optional()
+        .map_err(db_err)?
+        .map(|json| from_json(&json))
+        .transpose()
+}
+
+pub(crate) fn records<T: serde::de::DeserializeOwned>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(sql).map_err(db_err)?;
+    let rows = stmt.query_map(params, |row| row.get::<_, String>(0)).map_err(db_err)?;
+    rows.map(|json| from_json(&json.map_err(db_err)?)).collect()
 }
 
 fn db_err(err: rusqlite::Error) -> StoreError {

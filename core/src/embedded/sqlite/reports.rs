@@ -1,7 +1,7 @@
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
-use super::{Database, db_err, from_json, to_json};
+use super::{Database, db_err, optional_record, to_json};
 use crate::domain::{Report, StudyId};
 use crate::ports::{ReportStore, StoreError};
 
@@ -21,13 +21,7 @@ impl ReportStore for SqliteReportStore {
     async fn get(&self, study: StudyId) -> Result<Option<Report>, StoreError> {
         self.db
             .call(move |conn| {
-                conn.query_row("SELECT record FROM reports WHERE study_id = ?1", [study.to_string()], |row| {
-                    row.get::<_, String>(0)
-                })
-                .optional()
-                .map_err(db_err)?
-                .map(|json| from_json(&json))
-                .transpose()
+                optional_record(conn, "SELECT record FROM reports WHERE study_id = ?1", [study.to_string()])
             })
             .await
     }

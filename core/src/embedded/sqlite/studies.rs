@@ -1,7 +1,7 @@
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
-use super::{Database, db_err, from_json, to_json};
+use super::{Database, db_err, from_json, optional_record, records, to_json};
 use crate::domain::{
     AuditEvent, IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector, PageRequest, Recorded,
     SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
@@ -17,28 +17,6 @@ impl SqliteStudyIndex {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
-}
-
-fn optional_record<T: serde::de::DeserializeOwned>(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> Result<Option<T>, StoreError> {
-    conn.query_row(sql, params, |row| row.get::<_, String>(0))
-        .optional()
-        .map_err(db_err)?
-        .map(|json| from_json(&json))
-        .transpose()
-}
-
-fn records<T: serde::de::DeserializeOwned>(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> Result<Vec<T>, StoreError> {
-    let mut stmt = conn.prepare(sql).map_err(db_err)?;
-    let rows = stmt.query_map(params, |row| row.get::<_, String>(0)).map_err(db_err)?;
-    rows.map(|json| from_json(&json.map_err(db_err)?)).collect()
 }
 
 #[async_trait]

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
-use super::{Database, db_err, from_json, to_json, unique_violation};
+use super::{Database, db_err, optional_record, records, to_json, unique_violation};
 use crate::domain::{Timestamp, User, UserId, Username};
 use crate::ports::{StoreError, Taken, UserDirectory};
 
@@ -17,11 +17,7 @@ impl SqliteUserDirectory {
 }
 
 fn read_one(conn: &rusqlite::Connection, column: &str, value: String) -> Result<Option<User>, StoreError> {
-    conn.query_row(&format!("SELECT record FROM users WHERE {column} = ?1"), [value], |row| row.get::<_, String>(0))
-        .optional()
-        .map_err(db_err)?
-        .map(|json| from_json(&json))
-        .transpose()
+    optional_record(conn, &format!("SELECT record FROM users WHERE {column} = ?1"), [value])
 }
 
 #[async_trait]
@@ -50,13 +46,7 @@ impl UserDirectory for SqliteUserDirectory {
     }
 
     async fn list(&self) -> Result<Vec<User>, StoreError> {
-        self.db
-            .call(|conn| {
-                let mut stmt = conn.prepare("SELECT record FROM users ORDER BY username").map_err(db_err)?;
-                let rows = stmt.query_map([], |row| row.get::<_, String>(0)).map_err(db_err)?;
-                rows.map(|json| from_json(&json.map_err(db_err)?)).collect()
-            })
-            .await
+        self.db.call(|conn| records(conn, "SELECT record FROM users ORDER BY username", [])).await
     }
 
     async fn update(&self, user: &User, now: Timestamp) -> Result<User, StoreError> {
