@@ -111,7 +111,7 @@ impl FacilityRegistry for DynamoFacilityRegistry {
             Ok(()) => Ok(()),
             Err(c) if c.failed(1) => Err(StoreError::Conflict(Taken::AeTitle)),
             Err(c) if c.failed(2) => Err(StoreError::Conflict(Taken::LicenseNumber)),
-            Err(c) => Err(StoreError::Corrupt(format!("facility insert cancelled: {:?}", c.0))),
+            Err(c) => Err(StoreError::Backend(format!("facility insert cancelled: {:?}", c.0).into())),
         }
     }
 

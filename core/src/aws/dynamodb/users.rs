@@ -55,7 +55,7 @@ impl UserDirectory for DynamoUserDirectory {
         match transact(&self.client, items).await? {
             Ok(()) => Ok(()),
             Err(c) if c.failed(1) => Err(StoreError::Conflict(Taken::Username)),
-            Err(c) => Err(StoreError::Corrupt(format!("user insert cancelled: {:?}", c.0))),
+            Err(c) => Err(StoreError::Backend(format!("user insert cancelled: {:?}", c.0).into())),
         }
     }
 
