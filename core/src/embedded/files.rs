@@ -1,13 +1,12 @@
 //! Objects as files: written to a temporary file in the same filesystem, fsynced,
 //! then renamed into place, so a reader sees the old object or the whole new one.
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::fs::{self, File};
-use tokio::io::{AsyncWriteExt, BufWriter};
 
 use crate::domain::ObjectKey;
 use crate::ports::{ObjectReader, ObjectStore, ObjectWriter, StoreError};
@@ -39,8 +38,7 @@ impl ObjectStore for FileObjectStore {
     async fn begin_write(&self, key: &ObjectKey) -> Result<Box<dyn ObjectWriter>, StoreError> {
         let target = self.path_of(key)?;
         let temp = self.staging.join(format!("{}.part", uuid::Uuid::new_v4()));
-        let file = File::create(&temp).await.map_err(StoreError::backend)?;
-        Ok(Box::new(FileWriter { file: Some(BufWriter::with_capacity(256 * 1024, file)), temp, target, size: 0 }))
+        Ok(Box::new(FileWriter { file: None, buffer: BytesMut::new(), temp, target, size: 0, done: false }))
     }
 
     async fn read(&self, key: &ObjectKey) -> Result<Option<ObjectReader>, StoreError> {
@@ -77,62 +75,109 @@ impl ObjectStore for FileObjectStore {
     }
 }
 
+/// Bytes are gathered in memory and written in large pieces, each piece one trip
+/// to the blocking pool; a small instance is written, synced and renamed in one.
+const SPILL_BYTES: usize = 1024 * 1024;
+
 #[derive(Debug)]
 struct FileWriter {
-    file: Option<BufWriter<File>>,
+    /// Created on the first spill (or at finish), so an instance refused early
+    /// never touches the disk.
+    file: Option<std::fs::File>,
+    buffer: BytesMut,
     temp: PathBuf,
     target: PathBuf,
     size: u64,
+    done: bool,
+}
+
+fn append(file: Option<std::fs::File>, temp: &Path, data: &[u8]) -> std::io::Result<std::fs::File> {
+    let mut file = match file {
+        Some(file) => file,
+        None => std::fs::File::create(temp)?,
+    };
+    file.write_all(data)?;
+    Ok(file)
+}
+
+/// The durable part: data and the file's metadata, then the name, then the
+/// directory entry (a rename is durable only once its directory is).
+fn commit(file: std::fs::File, temp: &Path, target: &Path) -> std::io::Result<()> {
+    file.sync_all()?;
+    drop(file);
+    let parent = target.parent().map(Path::to_owned).unwrap_or_default();
+    std::fs::create_dir_all(&parent)?;
+    std::fs::rename(temp, target)?;
+    std::fs::File::open(&parent)?.sync_all()
 }
 
 impl FileWriter {
-    async fn commit(&mut self) -> Result<(), std::io::Error> {
-        if let Some(mut file) = self.file.take() {
-            file.flush().await?;
-            file.get_mut().sync_all().await?;
-        }
-        let parent = self.target.parent().map(Path::to_owned).unwrap_or_default();
-        fs::create_dir_all(&parent).await?;
-        fs::rename(&self.temp, &self.target).await?;
-        // The rename is durable only once the directory entry is.
-        File::open(&parent).await?.sync_all().await
+    async fn spill(&mut self) -> Result<(), StoreError> {
+        let data = self.buffer.split().freeze();
+        let file = self.file.take();
+        let temp = self.temp.clone();
+        let file = tokio::task::spawn_blocking(move || append(file, &temp, &data))
+            .await
+            .map_err(StoreError::backend)?
+            .map_err(StoreError::backend)?;
+        self.file = Some(file);
+        Ok(())
     }
 }
 
 #[async_trait]
 impl ObjectWriter for FileWriter {
     async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
-        let file = self.file.as_mut().ok_or_else(|| StoreError::Corrupt("write after finish".into()))?;
-        file.write_all(&chunk).await.map_err(StoreError::backend)?;
+        if self.done {
+            return Err(StoreError::Corrupt("write after finish".into()));
+        }
         self.size += chunk.len() as u64;
+        self.buffer.extend_from_slice(&chunk);
+        if self.buffer.len() >= SPILL_BYTES {
+            self.spill().await?;
+        }
         Ok(())
     }
 
     async fn finish(mut self: Box<Self>) -> Result<u64, StoreError> {
-        match self.commit().await {
-            Ok(()) => Ok(self.size),
-            Err(e) => {
-                let _ = fs::remove_file(&self.temp).await;
-                Err(StoreError::backend(e))
+        let data = self.buffer.split().freeze();
+        let file = self.file.take();
+        let (temp, target) = (self.temp.clone(), self.target.clone());
+        let committed = tokio::task::spawn_blocking(move || {
+            let file = append(file, &temp, &data)?;
+            commit(file, &temp, &target)
+        })
+        .await
+        .map_err(StoreError::backend)?;
+        match committed {
+            Ok(()) => {
+                self.done = true;
+                Ok(self.size)
             }
+            // Drop removes the temporary file.
+            Err(e) => Err(StoreError::backend(e)),
         }
     }
 
     async fn abort(mut self: Box<Self>) -> Result<(), StoreError> {
-        self.file.take();
-        match fs::remove_file(&self.temp).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(StoreError::backend(e)),
+        self.buffer.clear();
+        if self.file.take().is_some() {
+            self.done = true;
+            match fs::remove_file(&self.temp).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::backend(e)),
+            }
         }
+        Ok(())
     }
 }
 
 impl Drop for FileWriter {
     fn drop(&mut self) {
-        // A writer dropped without finish (a task killed mid-instance) leaves no
-        // partial file behind.
-        if self.file.is_some() {
+        // A writer dropped without finishing (a task killed mid-instance) leaves
+        // no partial file behind.
+        if !self.done {
             let _ = std::fs::remove_file(&self.temp);
         }
     }
