@@ -39,7 +39,12 @@ async fn every_transfer_syntax_is_stored_as_sent_and_indexed(kind: Kind) {
         let stored = storage.stored_object(&facility, file).await.unwrap_or_else(|| panic!("{} was stored", file.name));
         let (syntax, dataset) = split_part10(&stored);
         assert_eq!(syntax, file.transfer_syntax, "{}: stored under the negotiated syntax, not transcoded", file.name);
-        let sent = file.dataset();
+        let mut sent = file.dataset();
+        // PS3.5 A.5: an odd-length deflated stream travels with one trailing NUL
+        // (DCMTK's file writer leaves it out, its network writer adds it).
+        if file.transfer_syntax == "1.2.840.10008.1.2.1.99" && sent.len() % 2 == 1 {
+            sent.push(0);
+        }
         let first_difference = dataset.iter().zip(&sent).position(|(a, b)| a != b);
         assert!(
             dataset == sent.as_slice(),
