@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::admission::{Admission, Admitted};
+use crate::admission::Admission;
 use crate::dimse::{Command, Response, field, status};
 use crate::metrics::Metrics;
 use crate::negotiation::{AcceptedContext, negotiate};
@@ -115,7 +115,7 @@ impl Association {
                 return;
             }
         };
-        let contexts = match self.accept(&first, &admitted).await {
+        let contexts = match self.accept(&first).await {
             Ok(contexts) => contexts,
             Err(e) => {
                 tracing::info!(%peer, error = %e, "could not send A-ASSOCIATE-AC");
@@ -141,11 +141,8 @@ impl Association {
         drop(admitted);
     }
 
-    async fn accept(
-        &mut self,
-        rq: &AssociationRQ,
-        _admitted: &Admitted,
-    ) -> Result<HashMap<u8, AcceptedContext>, PduError> {
+    /// Negotiates the presentation contexts and sends A-ASSOCIATE-AC.
+    async fn accept(&mut self, rq: &AssociationRQ) -> Result<HashMap<u8, AcceptedContext>, PduError> {
         let (results, accepted) = negotiate(&rq.presentation_contexts);
         let peer_max = rq
             .user_variables

@@ -72,6 +72,8 @@ enum Stage {
     },
     /// Refused: the rest of the data set is read and dropped, then answered.
     Refused(StoreOutcome),
+    /// Answered or abandoned; nothing more happens.
+    Done,
 }
 
 /// A C-STORE in progress.
@@ -133,7 +135,7 @@ impl IncomingInstance {
                     self.fail_streaming(StoreOutcome::failure(status::OUT_OF_RESOURCES, "storage failed")).await;
                 }
             }
-            Stage::Refused(_) => {}
+            Stage::Refused(_) | Stage::Done => {}
         }
     }
 
@@ -143,10 +145,12 @@ impl IncomingInstance {
             self.start_streaming(true).await;
         }
         let started = Instant::now();
-        let outcome = match std::mem::replace(&mut self.stage, Stage::Refused(StoreOutcome::failure(0, ""))) {
+        let outcome = match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::Streaming { writer, key, identity } => self.commit(writer, key, *identity).await,
             Stage::Refused(outcome) => outcome,
-            Stage::Buffering(_) => StoreOutcome::failure(status::CANNOT_UNDERSTAND, "the header could not be read"),
+            Stage::Buffering(_) | Stage::Done => {
+                StoreOutcome::failure(status::CANNOT_UNDERSTAND, "the header could not be read")
+            }
         };
         if outcome.status == status::SUCCESS {
             self.store.metrics.store_seconds.observe(started.elapsed().as_secs_f64());
@@ -157,7 +161,7 @@ impl IncomingInstance {
 
     /// The association ended mid-instance: nothing of it may remain.
     pub async fn abandon(mut self) {
-        if let Stage::Streaming { writer, .. } = std::mem::replace(&mut self.stage, Stage::Buffering(BytesMut::new()))
+        if let Stage::Streaming { writer, .. } = std::mem::replace(&mut self.stage, Stage::Done)
             && let Err(e) = writer.abort().await
         {
             tracing::warn!(error = %e, "could not abort an abandoned instance");
