@@ -13,6 +13,9 @@ test: tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) build --workspace --bins --locked
+	@# cargo lambda watch (in the API suite) runs `cargo run` for noctis-api alone,
+	@# whose features differ from the workspace build: build that once up front.
+	$(CARGO) build -p noctis-api --locked
 	localstack/emulator run -- $(CARGO) test --workspace --locked
 
 ## tools: the test venv (moto server, pydicom, pynetdicom) and DCMTK
