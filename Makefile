@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test tools fmt lint unit bench
+.PHONY: run test tools fmt lint unit bench package infra-check infra-test diagram
 
 ## run: start Noctis on this machine: receiver + API, embedded backend, data in ./var/noctis
 run:
@@ -17,6 +17,14 @@ test: tools
 	@# whose features differ from the workspace build: build that once up front.
 	$(CARGO) build -p noctis-api --locked
 	localstack/emulator run -- $(CARGO) test --workspace --locked
+	@# Terraform: fmt + validate, then apply envs/localstack to a fresh emulator, run the
+	@# deployed-stack suite on what it created, destroy. Skipped (loudly) without terraform
+	@# or a provider mirror, since nothing may be downloaded.
+	@if scripts/infra available; then \
+		$(MAKE) --no-print-directory infra-test; \
+	else \
+		echo "SKIPPED: Terraform checks (no terraform or AWS provider mirror; see README 'Deploy to AWS')"; \
+	fi
 
 ## tools: the test venv (moto server, pydicom, pynetdicom) and DCMTK
 tools:
@@ -28,6 +36,23 @@ fmt:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## package: the API as a Lambda zip for provided.al2023 (target/lambda/noctis-api/bootstrap.zip)
+package: tools
+	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" $(CARGO) lambda build --release --x86-64 --output-format zip -p noctis-api --locked
+
+## infra-check: terraform fmt -check and validate of every root and module, offline
+infra-check:
+	scripts/infra check
+
+## infra-test: infra-check, then apply envs/localstack to the emulator, run the deployed-stack suite, destroy
+infra-test: infra-check package
+	$(CARGO) build --workspace --bins --locked
+	localstack/emulator run -- scripts/infra emulator-test
+
+## diagram: render docs/architecture.svg from docs/architecture.dot (Graphviz)
+diagram:
+	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
 
 ## bench: storescu → storescp vs storescu → noctis-receiver (embedded); prints figures, never fails on them
 bench: tools

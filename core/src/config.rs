@@ -136,6 +136,7 @@ pub struct ApiConfig {
     /// What a facility's DICOM sheet tells its IT staff to connect to.
     pub public_dicom_host: String,
     pub public_dicom_port: u16,
+    /// 0 when the deployment offers no DICOM TLS port.
     pub public_dicom_tls_port: u16,
     /// On Lambda: the administrator created on first start when none exists
     /// (its password comes from the NOCTIS_ADMIN_PASSWORD secret).

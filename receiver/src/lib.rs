@@ -8,6 +8,7 @@ pub mod dimse;
 pub mod facility_cache;
 pub mod header;
 pub mod health;
+pub mod health_probe;
 pub mod limits;
 pub mod listener;
 pub mod metrics;

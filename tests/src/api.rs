@@ -38,7 +38,11 @@ pub struct Reply {
 
 impl Api {
     pub async fn start(kind: Kind) -> Self {
-        let storage = Storage::new(kind).await;
+        Self::start_on(Storage::new(kind).await, ADMIN).await
+    }
+
+    /// The router on `storage`, with an administrator called `admin` signed in.
+    pub async fn start_on(storage: Storage, admin: &str) -> Self {
         let mut config = Config::default();
         config.api.token_secret = Some("a test secret of at least thirty-two bytes".into());
         config.api.login_attempts = 5;
@@ -49,10 +53,10 @@ impl Api {
         let state = noctis_api::bootstrap::state_with_backend(config, storage.backend.clone())
             .await
             .expect("the API state builds");
-        noctis_api::bootstrap::create_admin(&state, ADMIN, PASSWORD.into(), true).await.expect("an administrator");
+        noctis_api::bootstrap::create_admin(&state, admin, PASSWORD.into(), false).await.expect("an administrator");
         let router = noctis_api::router(state.clone());
         let mut api = Self { storage, state, router, admin: String::new() };
-        api.admin = api.login(ADMIN, PASSWORD).await;
+        api.admin = api.login(admin, PASSWORD).await;
         api
     }
 

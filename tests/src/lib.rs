@@ -2,6 +2,7 @@
 //! processes under test, and the third-party peers that talk to them.
 
 pub mod api;
+pub mod api_server;
 pub mod dcmtk;
 pub mod python;
 pub mod receiver;

@@ -48,21 +48,32 @@ impl Storage {
 
     /// Fresh resources on `endpoint`, or on the emulator `make test` exports.
     pub async fn aws(endpoint: Option<String>) -> Self {
-        let endpoint = endpoint.unwrap_or_else(|| {
-            std::env::var("NOCTIS_TEST_AWS_ENDPOINT").expect(
-                "NOCTIS_TEST_AWS_ENDPOINT is not set: run the suites with `make test` (or localstack/emulator run)",
-            )
-        });
+        let endpoint = endpoint.unwrap_or_else(emulator_endpoint);
         let run = uuid::Uuid::new_v4().simple().to_string();
         let mut config = Config::default().aws;
-        config.endpoint_url = Some(endpoint.clone());
+        config.endpoint_url = Some(endpoint);
         config.table_prefix = format!("e{}-", &run[..12]);
         config.bucket = format!("noctis-e2e-{}", &run[..20]);
         let clients = AwsClients::with_credentials(&config, "testing", "testing").await;
         aws::provision(&clients, &config).await.expect("the emulator takes the bucket and tables");
+        Self::on_aws(config).await
+    }
+
+    /// The bucket and tables something else created (Terraform, in the deployed
+    /// suite), used as they are: nothing is provisioned here.
+    pub async fn existing_aws(bucket: &str, table_prefix: &str) -> Self {
+        let mut config = Config::default().aws;
+        config.endpoint_url = Some(emulator_endpoint());
+        config.bucket = bucket.to_owned();
+        config.table_prefix = table_prefix.to_owned();
+        Self::on_aws(config).await
+    }
+
+    async fn on_aws(config: AwsConfig) -> Self {
+        let clients = AwsClients::with_credentials(&config, "testing", "testing").await;
         let env = vec![
             ("NOCTIS_STORAGE__BACKEND".into(), "aws".into()),
-            ("NOCTIS_AWS__ENDPOINT_URL".into(), endpoint),
+            ("NOCTIS_AWS__ENDPOINT_URL".into(), config.endpoint_url.clone().unwrap_or_default()),
             ("NOCTIS_AWS__BUCKET".into(), config.bucket.clone()),
             ("NOCTIS_AWS__TABLE_PREFIX".into(), config.table_prefix.clone()),
             ("NOCTIS_AWS__REGION".into(), config.region.clone()),
@@ -70,6 +81,12 @@ impl Storage {
             ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
         ];
         Self { kind: Kind::Aws, backend: aws::backend(&clients, &config), env, aws: Some(config), _dir: None }
+    }
+
+    /// Clients for the emulator this storage lives on (AWS storage only).
+    pub async fn aws_clients(&self) -> AwsClients {
+        let config = self.aws.as_ref().expect("AWS storage");
+        AwsClients::with_credentials(config, "testing", "testing").await
     }
 
     /// Registers an active facility called `name`; its AE title is generated.
@@ -115,6 +132,12 @@ impl Storage {
         let id = StudyId::for_study(facility.id, &Uid::parse(study_uid).expect("a valid UID"));
         self.backend.studies.get_study(id).await.expect("the index answers")
     }
+}
+
+/// The emulator `make test` (localstack/emulator run) exports.
+pub fn emulator_endpoint() -> String {
+    std::env::var("NOCTIS_TEST_AWS_ENDPOINT")
+        .expect("NOCTIS_TEST_AWS_ENDPOINT is not set: run the suites with `make test` (or localstack/emulator run)")
 }
 
 /// Splits a Part-10 file into its File Meta transfer syntax and its data set.

@@ -404,7 +404,8 @@ pub struct DicomSheet {
     pub calling_ae_title: String,
     pub host: String,
     pub port: u16,
-    pub tls_port: u16,
+    /// DICOM over TLS; absent when the deployment has no TLS listener.
+    pub tls_port: Option<u16>,
     pub allowed_networks: Vec<String>,
     pub active: bool,
 }
@@ -424,7 +425,7 @@ pub async fn dicom_config(
         calling_ae_title: facility.ae_title.to_string(),
         host: api.public_dicom_host.clone(),
         port: api.public_dicom_port,
-        tls_port: api.public_dicom_tls_port,
+        tls_port: (api.public_dicom_tls_port != 0).then_some(api.public_dicom_tls_port),
         allowed_networks: facility.allowed_networks.networks().iter().map(ToString::to_string).collect(),
         active: facility.active,
     }))

@@ -1,0 +1,111 @@
+variable "region" {
+  description = "AWS region to deploy in."
+  type        = string
+}
+
+variable "name" {
+  description = "Deployment name (prefixes resources and tables)."
+  type        = string
+  default     = "noctis"
+}
+
+variable "bucket_name" {
+  description = "The instance bucket (globally unique)."
+  type        = string
+}
+
+variable "ae_title" {
+  description = "The called AE title modalities address."
+  type        = string
+  default     = "NOCTIS_SCP"
+}
+
+variable "allowed_source_cidrs" {
+  description = "Networks facilities send from (their NAT or VPN egress addresses)."
+  type        = list(string)
+}
+
+variable "api_package_path" {
+  description = "The API function's zip."
+  type        = string
+  default     = "../../../target/lambda/noctis-api/bootstrap.zip"
+}
+
+variable "api_token_secret" {
+  description = "Signing key for API tokens, at least 32 characters (e.g. `openssl rand -base64 48`); pass it with TF_VAR_api_token_secret."
+  type        = string
+  sensitive   = true
+}
+
+variable "bootstrap_admin" {
+  description = "The first administrator, created on the API's first start; leave null and use `noctis-api create-admin` to keep the password out of Terraform state."
+  type = object({
+    username = string
+    password = string
+  })
+  default   = null
+  sensitive = true
+}
+
+variable "receiver_image_tag" {
+  description = "The receiver image tag pushed to the stack's ECR repository."
+  type        = string
+  default     = "0.1.0"
+}
+
+variable "receiver_min_tasks" {
+  description = "Fewest receiver tasks."
+  type        = number
+  default     = 2
+}
+
+variable "receiver_max_tasks" {
+  description = "Most receiver tasks."
+  type        = number
+  default     = 10
+}
+
+variable "dicom_tls_certificate_arn" {
+  description = "ACM certificate for DICOM TLS on 2762 (null: TLS port closed)."
+  type        = string
+  default     = null
+}
+
+variable "public_dicom_host" {
+  description = "DNS name given to facilities (a CNAME to the load balancer)."
+  type        = string
+  default     = null
+}
+
+variable "api_custom_domain" {
+  description = "Optional custom domain for the API."
+  type = object({
+    name            = string
+    certificate_arn = string
+  })
+  default = null
+}
+
+variable "alarm_emails" {
+  description = "Addresses notified by the alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group."
+  type        = number
+  default     = 365
+}
+
+variable "archive_after_days" {
+  description = "Days before instances move to the archive class."
+  type        = number
+  default     = 90
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

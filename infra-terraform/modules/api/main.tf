@@ -1,0 +1,189 @@
+# The management API: one Lambda function (the `noctis-api` binary packaged by
+# `make package`) behind an HTTP API with throttling. The same router also runs
+# as a plain server for local use; here lambda_http feeds it API Gateway events.
+
+data "aws_region" "current" {}
+
+locals {
+  environment = merge(
+    {
+      NOCTIS_STORAGE__BACKEND           = "aws"
+      NOCTIS_AWS__REGION                = data.aws_region.current.name
+      NOCTIS_AWS__BUCKET                = var.bucket_name
+      NOCTIS_AWS__TABLE_PREFIX          = var.table_prefix
+      NOCTIS_API__TOKEN_SECRET          = var.token_secret
+      NOCTIS_API__PUBLIC_DICOM_HOST     = var.public_dicom_host
+      NOCTIS_API__PUBLIC_DICOM_PORT     = tostring(var.public_dicom_port)
+      NOCTIS_API__PUBLIC_DICOM_TLS_PORT = tostring(var.public_dicom_tls_port)
+      NOCTIS_DICOM__AE_TITLE            = var.ae_title
+      NOCTIS_LOG__FORMAT                = "json"
+    },
+    var.bootstrap_admin == null ? {} : {
+      NOCTIS_API__BOOTSTRAP_ADMIN = var.bootstrap_admin.username
+      NOCTIS_ADMIN_PASSWORD       = var.bootstrap_admin.password
+    },
+    var.aws_endpoint_url == null ? {} : { NOCTIS_AWS__ENDPOINT_URL = var.aws_endpoint_url },
+    var.extra_environment,
+  )
+}
+
+resource "aws_cloudwatch_log_group" "function" {
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/noctis/${var.name}/access"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  name               = "${var.name}-function"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "function" {
+  statement {
+    sid       = "WriteLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
+  }
+  statement {
+    sid = "ManageRegistry"
+    actions = [
+      "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+      "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+    ]
+    resources = concat(values(var.table_arns), [for arn in values(var.table_arns) : "${arn}/index/*"])
+  }
+  # The file route answers with a presigned GET signed by this role: reading
+  # (and decrypting) instances is all it needs of the bucket.
+  statement {
+    sid       = "ReadInstances"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.bucket_arn}/*"]
+  }
+  statement {
+    sid       = "DecryptInstances"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "function" {
+  name   = "registry-and-reads"
+  role   = aws_iam_role.function.id
+  policy = data.aws_iam_policy_document.function.json
+}
+
+resource "aws_lambda_function" "api" {
+  function_name                  = var.name
+  role                           = aws_iam_role.function.arn
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
+  handler                        = "bootstrap"
+  runtime                        = "provided.al2023"
+  architectures                  = ["x86_64"]
+  memory_size                    = var.memory_mb
+  timeout                        = 29 # API Gateway's own limit
+  reserved_concurrent_executions = var.reserved_concurrency
+
+  environment {
+    variables = local.environment
+  }
+
+  logging_config {
+    log_format = "Text" # the binary already writes JSON lines
+    log_group  = aws_cloudwatch_log_group.function.name
+  }
+
+  depends_on = [aws_iam_role_policy.function]
+  tags       = var.tags
+}
+
+resource "aws_apigatewayv2_api" "http" {
+  name          = var.name
+  protocol_type = "HTTP"
+  description   = "Noctis management API"
+  tags          = var.tags
+}
+
+resource "aws_apigatewayv2_integration" "function" {
+  api_id                 = aws_apigatewayv2_api.http.id
+  integration_type       = "AWS_PROXY"
+  integration_uri        = aws_lambda_function.api.invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = 29000
+}
+
+resource "aws_apigatewayv2_route" "everything" {
+  api_id    = aws_apigatewayv2_api.http.id
+  route_key = "$default"
+  target    = "integrations/${aws_apigatewayv2_integration.function.id}"
+}
+
+resource "aws_apigatewayv2_stage" "default" {
+  api_id      = aws_apigatewayv2_api.http.id
+  name        = "$default"
+  auto_deploy = true
+
+  # The shared layer of rate limiting; the API's own per-address login limit is per instance.
+  default_route_settings {
+    throttling_burst_limit = var.throttle_burst
+    throttling_rate_limit  = var.throttle_rate
+  }
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId = "$context.requestId"
+      ip        = "$context.identity.sourceIp"
+      time      = "$context.requestTime"
+      method    = "$context.httpMethod"
+      path      = "$context.path"
+      status    = "$context.status"
+      latencyMs = "$context.responseLatency"
+      error     = "$context.integrationErrorMessage"
+    })
+  }
+  tags = var.tags
+}
+
+resource "aws_lambda_permission" "api_gateway" {
+  statement_id  = "AllowHttpApi"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/*"
+}
+
+resource "aws_apigatewayv2_domain_name" "custom" {
+  count       = var.custom_domain == null ? 0 : 1
+  domain_name = var.custom_domain.name
+  domain_name_configuration {
+    certificate_arn = var.custom_domain.certificate_arn
+    endpoint_type   = "REGIONAL"
+    security_policy = "TLS_1_2"
+  }
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_api_mapping" "custom" {
+  count       = var.custom_domain == null ? 0 : 1
+  api_id      = aws_apigatewayv2_api.http.id
+  domain_name = aws_apigatewayv2_domain_name.custom[0].id
+  stage       = aws_apigatewayv2_stage.default.id
+}

@@ -1,0 +1,54 @@
+output "dicom_host" {
+  description = "The load balancer's DNS name: the host a modality sends to."
+  value       = aws_lb.dicom.dns_name
+}
+
+output "dicom_port" {
+  description = "Plain DICOM port."
+  value       = local.dicom_port
+}
+
+output "dicom_tls_port" {
+  description = "DICOM TLS port (null when no certificate was given)."
+  value       = var.tls_certificate_arn == null ? null : var.tls_port
+}
+
+output "load_balancer_arn_suffix" {
+  description = "For CloudWatch metrics of the load balancer."
+  value       = aws_lb.dicom.arn_suffix
+}
+
+output "repository_url" {
+  description = "Where to push the receiver image."
+  value       = aws_ecr_repository.receiver.repository_url
+}
+
+output "cluster_name" {
+  description = "The ECS cluster."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "service_name" {
+  description = "The ECS service."
+  value       = aws_ecs_service.receiver.name
+}
+
+output "log_group_name" {
+  description = "The receiver's log group (JSON lines)."
+  value       = aws_cloudwatch_log_group.receiver.name
+}
+
+output "task_role_arn" {
+  description = "The role the receiver runs as."
+  value       = aws_iam_role.task.arn
+}
+
+output "target_group_arn_suffix" {
+  description = "For CloudWatch metrics of the target group."
+  value       = aws_lb_target_group.dicom.arn_suffix
+}
+
+output "environment" {
+  description = "The container's NOCTIS_* configuration (the deployed-stack suite runs the receiver with it)."
+  value       = local.environment
+}

@@ -1,0 +1,93 @@
+# The whole of Noctis in one composition: what envs/aws and envs/localstack
+# instantiate with their own providers and settings.
+
+locals {
+  tags = merge({ Application = "noctis", Deployment = var.name }, var.tags)
+}
+
+module "network" {
+  source              = "../network"
+  name                = var.name
+  cidr_block          = var.vpc_cidr_block
+  zone_count          = var.zone_count
+  interface_endpoints = var.interface_endpoints
+  tags                = local.tags
+}
+
+module "storage" {
+  source                   = "../storage"
+  bucket_name              = var.bucket_name
+  archive_after_days       = var.archive_after_days
+  archive_storage_class    = var.archive_storage_class
+  force_destroy            = var.throwaway
+  tls_only_policy          = var.tls_only_bucket_policy
+  kms_deletion_window_days = var.throwaway ? 7 : 30
+  tags                     = local.tags
+}
+
+module "registry" {
+  source              = "../registry"
+  table_prefix        = "${var.name}-"
+  deletion_protection = !var.throwaway
+  tags                = local.tags
+}
+
+module "receiver" {
+  source               = "../receiver"
+  name                 = "${var.name}-receiver"
+  image_tag            = var.receiver_image_tag
+  image                = var.receiver_image
+  ae_title             = var.ae_title
+  bucket_name          = module.storage.bucket_name
+  bucket_arn           = module.storage.bucket_arn
+  kms_key_arn          = module.storage.kms_key_arn
+  table_prefix         = module.registry.table_prefix
+  table_arns           = module.registry.table_arns
+  vpc_id               = module.network.vpc_id
+  vpc_cidr_block       = module.network.vpc_cidr_block
+  public_subnet_ids    = module.network.public_subnet_ids
+  private_subnet_ids   = module.network.private_subnet_ids
+  allowed_source_cidrs = var.allowed_source_cidrs
+  tls_certificate_arn  = var.dicom_tls_certificate_arn
+  min_tasks            = var.receiver_min_tasks
+  max_tasks            = var.receiver_max_tasks
+  autoscaling          = var.receiver_autoscaling
+  log_retention_days   = var.log_retention_days
+  aws_endpoint_url     = var.aws_endpoint_url
+  deletion_protection  = !var.throwaway
+  force_delete_images  = var.throwaway
+  tags                 = local.tags
+}
+
+module "api" {
+  source                = "../api"
+  name                  = "${var.name}-api"
+  package_path          = var.api_package_path
+  bucket_name           = module.storage.bucket_name
+  bucket_arn            = module.storage.bucket_arn
+  kms_key_arn           = module.storage.kms_key_arn
+  table_prefix          = module.registry.table_prefix
+  table_arns            = module.registry.table_arns
+  token_secret          = var.api_token_secret
+  bootstrap_admin       = var.bootstrap_admin
+  ae_title              = var.ae_title
+  public_dicom_host     = coalesce(var.public_dicom_host, module.receiver.dicom_host)
+  public_dicom_port     = module.receiver.dicom_port
+  public_dicom_tls_port = var.dicom_tls_certificate_arn == null ? 0 : module.receiver.dicom_tls_port
+  custom_domain         = var.api_custom_domain
+  log_retention_days    = var.log_retention_days
+  aws_endpoint_url      = var.aws_endpoint_url
+  tags                  = local.tags
+}
+
+module "monitoring" {
+  source                   = "../monitoring"
+  name                     = var.name
+  receiver_log_group_name  = module.receiver.log_group_name
+  load_balancer_arn_suffix = module.receiver.load_balancer_arn_suffix
+  target_group_arn_suffix  = module.receiver.target_group_arn_suffix
+  api_id                   = module.api.api_id
+  function_name            = module.api.function_name
+  alarm_emails             = var.alarm_emails
+  tags                     = local.tags
+}

@@ -1,0 +1,14 @@
+output "bucket_name" {
+  description = "The instance bucket (Noctis' aws.bucket)."
+  value       = aws_s3_bucket.instances.id
+}
+
+output "bucket_arn" {
+  description = "The instance bucket's ARN, for IAM policies."
+  value       = aws_s3_bucket.instances.arn
+}
+
+output "kms_key_arn" {
+  description = "The key the instances are encrypted with; readers and writers need it."
+  value       = aws_kms_key.instances.arn
+}

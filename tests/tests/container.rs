@@ -1,0 +1,76 @@
+//! The receiver image (receiver/Dockerfile). No Docker engine runs here, so the
+//! file is read by BuildKit's own parser and checked for what the deployment
+//! relies on; the health check it names is run against a real receiver.
+
+use std::process::Command;
+
+use noctis_e2e::receiver::Receiver;
+use noctis_e2e::storage::Storage;
+use serde_json::Value;
+
+fn instructions() -> Vec<Value> {
+    let path = noctis_e2e::workspace_root().join("receiver/Dockerfile");
+    let run = noctis_e2e::python::run("parse_dockerfile.py", &[path.display().to_string()]);
+    assert!(run.success, "BuildKit's parser reads the Dockerfile: {}{}", run.stdout, run.stderr);
+    run.json().as_array().cloned().expect("a list of instructions")
+}
+
+fn values(instruction: &Value) -> Vec<String> {
+    instruction["value"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+}
+
+/// The instructions of the last stage: what the running image is.
+fn runtime_stage(all: &[Value]) -> Vec<Value> {
+    let start = all.iter().rposition(|i| i["cmd"] == "FROM").expect("a FROM");
+    all[start..].to_vec()
+}
+
+#[test]
+fn the_image_is_multi_stage_and_runs_the_receiver_as_a_non_root_user() {
+    let all = instructions();
+    assert!(all.iter().filter(|i| i["cmd"] == "FROM").count() >= 2, "a build stage and a runtime stage");
+    let runtime = runtime_stage(&all);
+    assert!(!values(&runtime[0])[0].starts_with("rust:"), "the runtime stage carries no toolchain");
+
+    let user = runtime.iter().rfind(|i| i["cmd"] == "USER").map(values).expect("a USER in the runtime stage");
+    let uid = user[0].split(':').next().unwrap_or_default();
+    assert!(!matches!(uid, "" | "0" | "root"), "runs as a non-root user, not {uid:?}");
+
+    let copied = runtime.iter().find(|i| i["cmd"] == "COPY").map(values).expect("the binary is copied in");
+    let entrypoint = runtime.iter().find(|i| i["cmd"] == "ENTRYPOINT").map(values).expect("an ENTRYPOINT");
+    assert_eq!(entrypoint[0], copied[copied.len() - 1], "the entrypoint is the copied receiver binary");
+}
+
+#[test]
+fn the_image_exposes_dicom_dicom_tls_and_health_and_checks_health_with_the_binary() {
+    let all = instructions();
+    let runtime = runtime_stage(&all);
+    let exposed: Vec<String> = runtime.iter().filter(|i| i["cmd"] == "EXPOSE").flat_map(values).collect();
+    let defaults = noctis_core::Config::default().dicom;
+    for port in ["11112", "2762", &defaults.health_port.to_string()] {
+        assert!(exposed.iter().any(|p| p.trim_end_matches("/tcp") == port), "EXPOSE {port}: {exposed:?}");
+    }
+    let health = runtime.iter().find(|i| i["cmd"] == "HEALTHCHECK").map(values).expect("a HEALTHCHECK");
+    let entrypoint = runtime.iter().find(|i| i["cmd"] == "ENTRYPOINT").map(values).expect("an ENTRYPOINT");
+    assert_eq!(health, ["CMD".to_owned(), entrypoint[0].clone(), "healthcheck".to_owned()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_check_passes_while_the_receiver_serves_and_fails_once_it_is_gone() {
+    let storage = Storage::embedded().await;
+    let receiver = Receiver::start(&storage);
+    let check = |port: u16| {
+        Command::new(noctis_e2e::workspace_binary("noctis-receiver"))
+            .arg("healthcheck")
+            .env("NOCTIS_DICOM__HEALTH_PORT", port.to_string())
+            .output()
+            .expect("the health check runs")
+    };
+    let healthy = check(receiver.health_port);
+    assert!(healthy.status.success(), "{}", String::from_utf8_lossy(&healthy.stderr));
+    let port = receiver.health_port;
+    let status = receiver.terminate();
+    assert!(status.success());
+    let gone = check(port);
+    assert!(!gone.status.success(), "a stopped receiver is unhealthy");
+}
