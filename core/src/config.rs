@@ -72,8 +72,34 @@ pub struct DicomConfig {
     pub header_buffer_kib: u32,
     /// HTTP port for `/healthz` and `/metrics` (load balancer and scraping).
     pub health_port: u16,
+    /// Behind a load balancer that sends a PROXY protocol v2 header (an AWS NLB
+    /// target group with `proxy_protocol_v2`): every connection must start with
+    /// one, and its source address is the peer that admission, bans and limits see.
+    pub proxy_protocol: bool,
+    /// DICOM over TLS (PS3.15 B.1) on its own port; absent: no TLS port.
+    pub tls: Option<DicomTlsConfig>,
     pub limits: AssociationLimits,
     pub bans: BanConfig,
+}
+
+/// The TLS port's certificate and key. Each is a PEM file's path, or the PEM
+/// text itself (as a secrets manager injects it into the environment).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DicomTlsConfig {
+    #[serde(default = "default_tls_port")]
+    pub port: u16,
+    /// The certificate chain, leaf first.
+    pub certificate: String,
+    pub private_key: String,
+    /// When set, peers must present a certificate issued by one of these CAs
+    /// (PEM path or text): mutual TLS as DICOM's secure transport profiles allow.
+    #[serde(default)]
+    pub client_ca: Option<String>,
+}
+
+fn default_tls_port() -> u16 {
+    2762
 }
 
 /// Associations above these are refused with A-ASSOCIATE-RJ 2/3/2 (transient,
@@ -187,6 +213,8 @@ impl Default for Config {
                 facility_cache_secs: 5,
                 header_buffer_kib: 256,
                 health_port: 8081,
+                proxy_protocol: false,
+                tls: None,
                 limits: AssociationLimits { max_associations: 200, max_per_address: 32, max_per_facility: 64 },
                 bans: BanConfig { threshold: 10, window_secs: 600, duration_secs: 3600 },
             },

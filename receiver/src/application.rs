@@ -28,6 +28,8 @@ pub enum BuildError {
     ZeroLimit(&'static str),
     #[error("could not open the storage backend: {0}")]
     Backend(#[from] noctis_core::ports::StoreError),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsSetupError),
     #[error("could not listen on {address}: {source}")]
     Bind { address: SocketAddr, source: std::io::Error },
 }
@@ -82,11 +84,17 @@ impl Application {
             idle_timeout: Duration::from_secs(dicom.idle_timeout_secs),
         });
         let listener = bind(SocketAddr::new(dicom.bind, dicom.port)).await?;
+        let tls = match &dicom.tls {
+            Some(tls) => Some((bind(SocketAddr::new(dicom.bind, tls.port)).await?, crate::tls::acceptor(tls)?)),
+            None => None,
+        };
         let health = bind(SocketAddr::new(dicom.bind, dicom.health_port)).await?;
         let max = dicom.limits.max_associations;
         Ok(Self {
             dicom: Listener {
                 listener,
+                tls,
+                proxy_protocol: dicom.proxy_protocol,
                 shared,
                 slots: Arc::new(Semaphore::new(max)),
                 connections: Arc::new(Semaphore::new(max.saturating_mul(2).saturating_add(16))),
@@ -99,6 +107,11 @@ impl Application {
 
     pub fn dicom_port(&self) -> u16 {
         self.dicom.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The DICOM TLS port, when configured.
+    pub fn dicom_tls_port(&self) -> Option<u16> {
+        self.dicom.tls.as_ref().and_then(|(listener, _)| listener.local_addr().ok()).map(|a| a.port())
     }
 
     pub fn health_port(&self) -> u16 {

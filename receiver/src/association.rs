@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use dicom_ul::pdu::{AbortRQServiceProviderReason, AbortRQSource, AssociationAC, AssociationRQ, Pdu, UserVariableItem};
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::admission::Admission;
@@ -33,10 +32,19 @@ pub struct Shared {
 const MAX_COMMAND_LEN: usize = 64 * 1024;
 const APPLICATION_CONTEXT: &str = "1.2.840.10008.3.1.1.1";
 
+/// The two directions of a connection, plain TCP or TLS alike.
+pub type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
+pub type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
+
 /// Serves one connection. `permit` is the process-wide slot, absent when the
 /// receiver is at its cap (the association is then refused, not dropped).
-pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, permit: Option<OwnedSemaphorePermit>) {
-    let (read, write) = stream.into_split();
+pub async fn serve(
+    read: ReadHalf,
+    write: WriteHalf,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    permit: Option<OwnedSemaphorePermit>,
+) {
     let mut association = Association {
         reader: PduReader::new(read, shared.max_pdu_length),
         writer: PduWriter::new(write),
@@ -48,8 +56,8 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, per
 }
 
 struct Association {
-    reader: PduReader<OwnedReadHalf>,
-    writer: PduWriter<OwnedWriteHalf>,
+    reader: PduReader<ReadHalf>,
+    writer: PduWriter<WriteHalf>,
     peer: SocketAddr,
     shared: Arc<Shared>,
 }

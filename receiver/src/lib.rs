@@ -4,6 +4,7 @@
 pub mod admission;
 pub mod application;
 pub mod association;
+pub mod connection;
 pub mod dimse;
 pub mod facility_cache;
 pub mod header;
@@ -14,7 +15,9 @@ pub mod listener;
 pub mod metrics;
 pub mod negotiation;
 pub mod pdu_io;
+pub mod proxy_protocol;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 pub use application::Application;

@@ -5,15 +5,21 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::association::{self, Shared};
+use crate::association::Shared;
+use crate::connection::{self, Transport};
+use crate::tls::Acceptor;
 
 #[derive(Debug)]
 pub struct Listener {
     pub listener: TcpListener,
+    /// The DICOM TLS port and its acceptor, when configured.
+    pub tls: Option<(TcpListener, Acceptor)>,
+    /// Connections on both ports start with a PROXY protocol v2 header.
+    pub proxy_protocol: bool,
     pub shared: Arc<Shared>,
     /// Associations served at once; the next ones are refused with 2/3/2.
     pub slots: Arc<Semaphore>,
@@ -29,34 +35,17 @@ impl Listener {
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, peer)) => {
-                        let Ok(connection) = self.connections.clone().try_acquire_owned() else {
-                            tracing::warn!(%peer, "connection limit reached; closing");
-                            continue;
-                        };
-                        // Small command PDUs must not wait for Nagle (DCMTK peers stall without it).
-                        if let Err(e) = stream.set_nodelay(true) {
-                            tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY");
-                        }
-                        let slot = self.slots.clone().try_acquire_owned().ok();
-                        let shared = self.shared.clone();
-                        tasks.spawn(async move {
-                            association::serve(stream, peer, shared, slot).await;
-                            drop(connection);
-                        });
-                    }
-                    Err(e) => {
-                        // Usually out of file descriptors: give running associations a moment to end.
-                        tracing::error!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                },
+                accepted = self.listener.accept() => self.start(&mut tasks, accepted, None).await,
+                accepted = accept_tls(&self.tls) => {
+                    let acceptor = self.tls.as_ref().map(|(_, acceptor)| acceptor.clone());
+                    self.start(&mut tasks, accepted, acceptor).await;
+                }
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                 () = &mut shutdown => break,
             }
         }
         drop(self.listener);
+        drop(self.tls);
         let running = tasks.len();
         if running > 0 {
             tracing::info!(running, grace_secs = self.shutdown_grace.as_secs(), "waiting for associations to finish");
@@ -67,5 +56,47 @@ impl Listener {
             tracing::warn!(aborted = tasks.len(), "shutdown grace over; aborting the remaining associations");
             tasks.shutdown().await;
         }
+    }
+}
+
+impl Listener {
+    async fn start(
+        &self,
+        tasks: &mut JoinSet<()>,
+        accepted: std::io::Result<(TcpStream, std::net::SocketAddr)>,
+        tls: Option<Acceptor>,
+    ) {
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Usually out of file descriptors: give running associations a moment to end.
+                tracing::error!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return;
+            }
+        };
+        let Ok(connection) = self.connections.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "connection limit reached; closing");
+            return;
+        };
+        // Small command PDUs must not wait for Nagle (DCMTK peers stall without it).
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY");
+        }
+        let slot = self.slots.clone().try_acquire_owned().ok();
+        let shared = self.shared.clone();
+        let transport = Transport { proxy_protocol: self.proxy_protocol, tls };
+        tasks.spawn(async move {
+            connection::serve(stream, peer, transport, shared, slot).await;
+            drop(connection);
+        });
+    }
+}
+
+/// The TLS port's next connection; never, when there is no TLS port.
+async fn accept_tls(tls: &Option<(TcpListener, Acceptor)>) -> std::io::Result<(TcpStream, std::net::SocketAddr)> {
+    match tls {
+        Some((listener, _)) => listener.accept().await,
+        None => std::future::pending().await,
     }
 }

@@ -36,7 +36,13 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(&config.log);
     let ae_title = config.dicom.ae_title.clone();
     let app = Application::build(config).await?;
-    tracing::info!(ae_title = %ae_title, dicom_port = app.dicom_port(), health_port = app.health_port(), "receiver listening");
+    tracing::info!(
+        ae_title = %ae_title,
+        dicom_port = app.dicom_port(),
+        dicom_tls_port = app.dicom_tls_port(),
+        health_port = app.health_port(),
+        "receiver listening"
+    );
     app.run_until_stopped(shutdown_signal()).await;
     Ok(())
 }

@@ -35,8 +35,15 @@ fn dcmtk(tool: &str) -> Command {
 }
 
 pub fn echoscu(port: u16, calling: &str, called: &str) -> Run {
+    echoscu_with(port, calling, called, &[])
+}
+
+/// `echoscu` with more options (`+tla`, `+cf CA.pem`, …).
+pub fn echoscu_with(port: u16, calling: &str, called: &str, options: &[&str]) -> Run {
     let output = dcmtk("echoscu")
-        .args(["-v", "-to", "10", "-ta", "10", "-td", "30", "-aet", calling, "-aec", called, "127.0.0.1"])
+        .args(["-v", "-to", "10", "-ta", "10", "-td", "30", "-aet", calling, "-aec", called])
+        .args(options)
+        .arg("127.0.0.1")
         .arg(port.to_string())
         .output()
         .expect("echoscu runs (make test installs dcmtk)");

@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod api_server;
+pub mod balancer;
+pub mod certificates;
 pub mod dcmtk;
 pub mod python;
 pub mod receiver;

@@ -12,6 +12,8 @@ pub const SCP_AE_TITLE: &str = "NOCTIS_SCP";
 pub struct Receiver {
     child: Child,
     pub dicom_port: u16,
+    /// The DICOM TLS port, when the test configured one.
+    pub dicom_tls_port: Option<u16>,
     pub health_port: u16,
     logs: Arc<Mutex<Vec<String>>>,
     _cwd: tempfile::TempDir,
@@ -67,7 +69,7 @@ impl Receiver {
                     && json["message"] == "receiver listening"
                 {
                     let port = |k: &str| json[k].as_u64().map(|p| p as u16);
-                    let _ = ports_tx.send((port("dicom_port"), port("health_port")));
+                    let _ = ports_tx.send((port("dicom_port"), port("health_port"), port("dicom_tls_port")));
                 }
                 if let Ok(mut logs) = sink.lock() {
                     logs.push(line);
@@ -75,11 +77,11 @@ impl Receiver {
             }
         });
         let ports = ports_rx.recv_timeout(Duration::from_secs(60));
-        let Ok((Some(dicom_port), Some(health_port))) = ports else {
+        let Ok((Some(dicom_port), Some(health_port), dicom_tls_port)) = ports else {
             let _ = child.kill();
             panic!("the receiver did not report its ports: {:?}", logs.lock().map(|l| l.join("\n")));
         };
-        Self { child, dicom_port, health_port, logs, _cwd: cwd }
+        Self { child, dicom_port, dicom_tls_port, health_port, logs, _cwd: cwd }
     }
 
     pub fn pid(&self) -> u32 {

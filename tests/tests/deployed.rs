@@ -15,6 +15,7 @@ use noctis_core::aws::dynamodb::{TableNames, schema};
 use noctis_core::domain::FacilityId;
 use noctis_e2e::api::PASSWORD;
 use noctis_e2e::api_server::ApiServer;
+use noctis_e2e::balancer::Balancer;
 use noctis_e2e::dcmtk::{echoscu, storescu};
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::{Storage, emulator_endpoint};
@@ -247,13 +248,15 @@ async fn a_facility_sends_to_the_deployed_stack_and_its_study_is_served() {
     assert_eq!((sheet["port"].as_u64(), sheet["tls_port"].is_null()), (Some(11112), true), "{sheet}");
 
     let receiver = receiver(&deployed, &storage);
-    let echo = echoscu(receiver.dicom_port, &ae, SCP_AE_TITLE);
+    // The task definition expects the NLB's PROXY v2 header; this plays the NLB.
+    let nlb = Balancer::start(receiver.dicom_port, "203.0.113.50:41000".parse().expect("an address")).await;
+    let echo = echoscu(nlb.port, &ae, SCP_AE_TITLE);
     assert!(echo.success, "C-ECHO from the registered facility: {}", echo.text);
     let data = testdata::samples();
     let files: Vec<_> = data.files.iter().filter(|f| f.transfer_syntax == "1.2.840.10008.1.2.1").take(3).collect();
     assert!(!files.is_empty(), "explicit VR little endian samples");
     let paths = testdata::paths(&files);
-    let run = storescu(receiver.dicom_port, &ae, SCP_AE_TITLE, &["-xe"], &testdata::as_paths(&paths));
+    let run = storescu(nlb.port, &ae, SCP_AE_TITLE, &["-xe"], &testdata::as_paths(&paths));
     let errors: Vec<String> = receiver.logs().into_iter().filter(|l| l.contains("\"ERROR\"")).collect();
     assert_eq!(run.store_statuses(), vec!["Success"; files.len()], "{}\nreceiver errors: {errors:#?}", run.text);
 
@@ -316,7 +319,7 @@ async fn a_facility_sends_to_the_deployed_stack_and_its_study_is_served() {
         .expect("answers");
     assert_eq!(reply.status(), 200);
     noctis_e2e::eventually(10, "the deactivation to reach the receiver", || async {
-        echoscu(receiver.dicom_port, &ae, SCP_AE_TITLE).text.contains("Calling AE Title Not Recognized").then_some(())
+        echoscu(nlb.port, &ae, SCP_AE_TITLE).text.contains("Calling AE Title Not Recognized").then_some(())
     })
     .await;
 }

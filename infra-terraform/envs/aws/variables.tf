@@ -66,9 +66,19 @@ variable "receiver_max_tasks" {
 }
 
 variable "dicom_tls_certificate_arn" {
-  description = "ACM certificate for DICOM TLS on 2762 (null: TLS port closed)."
+  description = "ACM certificate for DICOM TLS on 2762, ended at the load balancer."
   type        = string
   default     = null
+}
+
+variable "dicom_task_tls_certificate" {
+  description = "Secrets Manager ARNs of a PEM certificate, PEM key and optional client CA bundle for DICOM TLS ended in the receiver tasks (instead of dicom_tls_certificate_arn)."
+  type = object({
+    certificate_secret_arn = string
+    private_key_secret_arn = string
+    client_ca_secret_arn   = optional(string)
+  })
+  default = null
 }
 
 variable "public_dicom_host" {

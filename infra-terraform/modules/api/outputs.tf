@@ -1,6 +1,6 @@
 output "api_url" {
   description = "The API's base URL (the custom domain's when one was given)."
-  value       = var.custom_domain == null ? aws_apigatewayv2_stage.default.invoke_url : "https://${var.custom_domain.name}"
+  value       = var.custom_domain == null ? trimsuffix(aws_apigatewayv2_stage.default.invoke_url, "/") : "https://${var.custom_domain.name}"
 }
 
 output "api_id" {

@@ -1,8 +1,10 @@
 # The DICOM receiver: identical stateless Fargate tasks behind a network load
-# balancer. Plain DICOM on 11112 and DICOM over TLS on 2762 (TLS ends at the
-# load balancer) reach the same tasks; the client's address is preserved, so
-# the receiver's per-address limits, bans and allowed networks see the modality,
-# and the security group admits only the configured source ranges.
+# balancer. Plain DICOM on 11112; DICOM over TLS on 2762, ended either at the
+# load balancer (an ACM certificate) or in the tasks themselves (a certificate
+# from Secrets Manager: TLS all the way to the receiver). Every connection
+# reaches the tasks with a PROXY protocol v2 header naming the modality, so
+# admission, bans, limits and facilities' allowed networks see its address; the
+# load balancer's security group admits only the configured source ranges.
 
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -10,8 +12,17 @@ data "aws_partition" "current" {}
 locals {
   dicom_port  = 11112
   health_port = 8081
-  container   = "noctis-receiver"
-  image       = coalesce(var.image, "${aws_ecr_repository.receiver.repository_url}:${var.image_tag}")
+  # TLS in the tasks listens on its own container port; TLS at the balancer
+  # forwards the decrypted stream to the plain port.
+  task_tls   = var.task_tls_certificate != null
+  tls_port   = var.tls_port
+  open_ports = local.task_tls ? [local.dicom_port, local.tls_port] : [local.dicom_port]
+  balancer_ports = concat(
+    [local.dicom_port],
+    local.task_tls || var.tls_certificate_arn != null ? [local.tls_port] : [],
+  )
+  container = "noctis-receiver"
+  image     = coalesce(var.image, "${aws_ecr_repository.receiver.repository_url}:${var.image_tag}")
   environment = merge(
     {
       NOCTIS_STORAGE__BACKEND           = "aws"
@@ -23,8 +34,10 @@ locals {
       NOCTIS_DICOM__PORT                = tostring(local.dicom_port)
       NOCTIS_DICOM__HEALTH_PORT         = tostring(local.health_port)
       NOCTIS_DICOM__SHUTDOWN_GRACE_SECS = tostring(var.shutdown_grace_secs)
+      NOCTIS_DICOM__PROXY_PROTOCOL      = "true"
       NOCTIS_LOG__FORMAT                = "json"
     },
+    local.task_tls ? { NOCTIS_DICOM__TLS__PORT = tostring(local.tls_port) } : {},
     var.aws_endpoint_url == null ? {} : { NOCTIS_AWS__ENDPOINT_URL = var.aws_endpoint_url },
     var.extra_environment,
   )
@@ -105,6 +118,14 @@ data "aws_iam_policy_document" "execution" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.receiver.arn}:*"]
   }
+  dynamic "statement" {
+    for_each = local.task_tls ? [1] : []
+    content {
+      sid       = "ReadTlsSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = compact(values(var.task_tls_certificate))
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "execution" {
@@ -179,11 +200,19 @@ resource "aws_ecs_task_definition" "receiver" {
     image       = local.image
     essential   = true
     stopTimeout = min(var.shutdown_grace_secs + 10, 120)
-    portMappings = [
-      { containerPort = local.dicom_port, protocol = "tcp", name = "dicom" },
-      { containerPort = local.health_port, protocol = "tcp", name = "health" },
-    ]
+    portMappings = concat(
+      [for port in local.open_ports : { containerPort = port, protocol = "tcp" }],
+      [{ containerPort = local.health_port, protocol = "tcp" }],
+    )
     environment = [for k, v in local.environment : { name = k, value = v }]
+    # The TLS port's certificate and key (PEM text) come from Secrets Manager.
+    secrets = local.task_tls ? [
+      for name, arn in {
+        NOCTIS_DICOM__TLS__CERTIFICATE = var.task_tls_certificate.certificate_secret_arn
+        NOCTIS_DICOM__TLS__PRIVATE_KEY = var.task_tls_certificate.private_key_secret_arn
+        NOCTIS_DICOM__TLS__CLIENT_CA   = var.task_tls_certificate.client_ca_secret_arn
+      } : { name = name, valueFrom = arn } if arn != null
+    ] : []
     healthCheck = {
       command     = ["CMD", "/usr/local/bin/noctis-receiver", "healthcheck"]
       interval    = 15
@@ -205,40 +234,50 @@ resource "aws_ecs_task_definition" "receiver" {
   tags = var.tags
 }
 
-resource "aws_security_group" "tasks" {
-  name        = "${var.name}-tasks"
-  description = "DICOM from the facilities' networks, health checks from the VPC"
+# Modalities reach the load balancer from the configured ranges only; the
+# tasks accept connections from the load balancer only.
+resource "aws_security_group" "balancer" {
+  name        = "${var.name}-balancer"
+  description = "DICOM from the facilities' networks"
   vpc_id      = var.vpc_id
   tags        = var.tags
 }
 
-# Client IPs are preserved, so the modality's own address is what arrives here.
-resource "aws_vpc_security_group_ingress_rule" "dicom" {
-  for_each          = toset(var.allowed_source_cidrs)
-  security_group_id = aws_security_group.tasks.id
-  description       = "DICOM from ${each.value}"
-  cidr_ipv4         = each.value
+resource "aws_vpc_security_group_ingress_rule" "balancer" {
+  for_each          = { for pair in setproduct(var.allowed_source_cidrs, local.balancer_ports) : "${pair[0]}:${pair[1]}" => pair }
+  security_group_id = aws_security_group.balancer.id
+  description       = "DICOM from ${each.value[0]}"
+  cidr_ipv4         = each.value[0]
   ip_protocol       = "tcp"
-  from_port         = local.dicom_port
-  to_port           = local.dicom_port
+  from_port         = each.value[1]
+  to_port           = each.value[1]
 }
 
-resource "aws_vpc_security_group_ingress_rule" "health" {
-  security_group_id = aws_security_group.tasks.id
-  description       = "Load balancer health checks"
-  cidr_ipv4         = var.vpc_cidr_block
-  ip_protocol       = "tcp"
-  from_port         = local.health_port
-  to_port           = local.health_port
+resource "aws_vpc_security_group_egress_rule" "balancer_to_tasks" {
+  for_each                     = toset([for port in concat(local.open_ports, [local.health_port]) : tostring(port)])
+  security_group_id            = aws_security_group.balancer.id
+  description                  = "To the receiver tasks"
+  referenced_security_group_id = aws_security_group.tasks.id
+  ip_protocol                  = "tcp"
+  from_port                    = tonumber(each.value)
+  to_port                      = tonumber(each.value)
 }
 
-resource "aws_vpc_security_group_ingress_rule" "dicom_from_vpc" {
-  security_group_id = aws_security_group.tasks.id
-  description       = "Load balancer TCP health and TLS listener traffic from inside the VPC"
-  cidr_ipv4         = var.vpc_cidr_block
-  ip_protocol       = "tcp"
-  from_port         = local.dicom_port
-  to_port           = local.dicom_port
+resource "aws_security_group" "tasks" {
+  name        = "${var.name}-tasks"
+  description = "DICOM and health checks from the load balancer"
+  vpc_id      = var.vpc_id
+  tags        = var.tags
+}
+
+resource "aws_vpc_security_group_ingress_rule" "tasks" {
+  for_each                     = toset([for port in concat(local.open_ports, [local.health_port]) : tostring(port)])
+  security_group_id            = aws_security_group.tasks.id
+  description                  = "From the load balancer"
+  referenced_security_group_id = aws_security_group.balancer.id
+  ip_protocol                  = "tcp"
+  from_port                    = tonumber(each.value)
+  to_port                      = tonumber(each.value)
 }
 
 resource "aws_vpc_security_group_egress_rule" "https" {
@@ -255,18 +294,22 @@ resource "aws_lb" "dicom" {
   load_balancer_type               = "network"
   internal                         = false
   subnets                          = var.public_subnet_ids
+  security_groups                  = [aws_security_group.balancer.id]
   enable_cross_zone_load_balancing = true
   enable_deletion_protection       = var.deletion_protection
   tags                             = var.tags
 }
 
 resource "aws_lb_target_group" "dicom" {
-  name                 = "${var.name}-dicom"
-  port                 = local.dicom_port
+  for_each = toset([for port in local.open_ports : tostring(port)])
+
+  name                 = "${var.name}-${each.value}"
+  port                 = tonumber(each.value)
   protocol             = "TCP"
   target_type          = "ip"
   vpc_id               = var.vpc_id
-  preserve_client_ip   = true
+  proxy_protocol_v2    = true
+  preserve_client_ip   = false
   deregistration_delay = var.shutdown_grace_secs
   # Associations in flight finish on a draining task (the receiver's own grace).
   connection_termination = false
@@ -289,25 +332,33 @@ resource "aws_lb_listener" "dicom" {
   protocol          = "TCP"
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.dicom.arn
+    target_group_arn = aws_lb_target_group.dicom[tostring(local.dicom_port)].arn
   }
   tags = var.tags
 }
 
-# DICOM TLS (PS3.15 B.1): TLS ends here with an ACM certificate, and the
-# plaintext association goes on to the same tasks.
+# DICOM TLS (PS3.15 B.1), one of two ways: TLS ends here with an ACM
+# certificate and the association goes on to the plain port, or the stream
+# passes through to the tasks' own TLS port.
 resource "aws_lb_listener" "dicom_tls" {
-  count             = var.tls_certificate_arn == null ? 0 : 1
+  count             = local.task_tls || var.tls_certificate_arn != null ? 1 : 0
   load_balancer_arn = aws_lb.dicom.arn
-  port              = var.tls_port
-  protocol          = "TLS"
-  certificate_arn   = var.tls_certificate_arn
-  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  port              = local.tls_port
+  protocol          = local.task_tls ? "TCP" : "TLS"
+  certificate_arn   = local.task_tls ? null : var.tls_certificate_arn
+  ssl_policy        = local.task_tls ? null : "ELBSecurityPolicy-TLS13-1-2-2021-06"
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.dicom.arn
+    target_group_arn = aws_lb_target_group.dicom[tostring(local.task_tls ? local.tls_port : local.dicom_port)].arn
   }
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = !(local.task_tls && var.tls_certificate_arn != null)
+      error_message = "Give either tls_certificate_arn (TLS at the load balancer) or task_tls_certificate (TLS in the tasks), not both."
+    }
+  }
 }
 
 resource "aws_ecs_service" "receiver" {
@@ -327,10 +378,13 @@ resource "aws_ecs_service" "receiver" {
     assign_public_ip = false
   }
 
-  load_balancer {
-    target_group_arn = aws_lb_target_group.dicom.arn
-    container_name   = local.container
-    container_port   = local.dicom_port
+  dynamic "load_balancer" {
+    for_each = aws_lb_target_group.dicom
+    content {
+      target_group_arn = load_balancer.value.arn
+      container_name   = local.container
+      container_port   = load_balancer.value.port
+    }
   }
 
   deployment_circuit_breaker {
@@ -343,7 +397,7 @@ resource "aws_ecs_service" "receiver" {
     ignore_changes = [desired_count]
   }
 
-  depends_on = [aws_lb_listener.dicom]
+  depends_on = [aws_lb_listener.dicom, aws_lb_listener.dicom_tls]
   tags       = var.tags
 }
 

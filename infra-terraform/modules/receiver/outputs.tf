@@ -9,8 +9,8 @@ output "dicom_port" {
 }
 
 output "dicom_tls_port" {
-  description = "DICOM TLS port (null when no certificate was given)."
-  value       = var.tls_certificate_arn == null ? null : var.tls_port
+  description = "DICOM TLS port (null when TLS is off)."
+  value       = local.task_tls || var.tls_certificate_arn != null ? local.tls_port : null
 }
 
 output "load_balancer_arn_suffix" {
@@ -44,8 +44,8 @@ output "task_role_arn" {
 }
 
 output "target_group_arn_suffix" {
-  description = "For CloudWatch metrics of the target group."
-  value       = aws_lb_target_group.dicom.arn_suffix
+  description = "For CloudWatch metrics of the plain DICOM target group."
+  value       = aws_lb_target_group.dicom[tostring(local.dicom_port)].arn_suffix
 }
 
 output "environment" {

@@ -61,11 +61,6 @@ variable "vpc_id" {
   type        = string
 }
 
-variable "vpc_cidr_block" {
-  description = "The VPC's range (health checks and TLS-listener traffic come from it)."
-  type        = string
-}
-
 variable "public_subnet_ids" {
   description = "Subnets for the load balancer."
   type        = list(string)
@@ -87,9 +82,19 @@ variable "allowed_source_cidrs" {
 }
 
 variable "tls_certificate_arn" {
-  description = "ACM certificate for the DICOM TLS listener; null leaves the TLS port closed."
+  description = "ACM certificate for DICOM TLS ended at the load balancer. Null (and no task_tls_certificate) leaves the TLS port closed."
   type        = string
   default     = null
+}
+
+variable "task_tls_certificate" {
+  description = "DICOM TLS ended in the tasks: Secrets Manager secrets holding the PEM certificate chain, the PEM private key and, for mutual TLS, the PEM CA bundle client certificates must chain to. Excludes tls_certificate_arn."
+  type = object({
+    certificate_secret_arn = string
+    private_key_secret_arn = string
+    client_ca_secret_arn   = optional(string)
+  })
+  default = null
 }
 
 variable "tls_port" {

@@ -44,11 +44,11 @@ module "receiver" {
   table_prefix         = module.registry.table_prefix
   table_arns           = module.registry.table_arns
   vpc_id               = module.network.vpc_id
-  vpc_cidr_block       = module.network.vpc_cidr_block
   public_subnet_ids    = module.network.public_subnet_ids
   private_subnet_ids   = module.network.private_subnet_ids
   allowed_source_cidrs = var.allowed_source_cidrs
   tls_certificate_arn  = var.dicom_tls_certificate_arn
+  task_tls_certificate = var.dicom_task_tls_certificate
   min_tasks            = var.receiver_min_tasks
   max_tasks            = var.receiver_max_tasks
   autoscaling          = var.receiver_autoscaling
@@ -73,7 +73,7 @@ module "api" {
   ae_title              = var.ae_title
   public_dicom_host     = coalesce(var.public_dicom_host, module.receiver.dicom_host)
   public_dicom_port     = module.receiver.dicom_port
-  public_dicom_tls_port = var.dicom_tls_certificate_arn == null ? 0 : module.receiver.dicom_tls_port
+  public_dicom_tls_port = coalesce(module.receiver.dicom_tls_port, 0)
   custom_domain         = var.api_custom_domain
   log_retention_days    = var.log_retention_days
   aws_endpoint_url      = var.aws_endpoint_url

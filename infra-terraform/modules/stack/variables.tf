@@ -77,9 +77,19 @@ variable "receiver_autoscaling" {
 }
 
 variable "dicom_tls_certificate_arn" {
-  description = "ACM certificate for DICOM TLS on port 2762; null leaves that port closed."
+  description = "ACM certificate for DICOM TLS on port 2762, ended at the load balancer."
   type        = string
   default     = null
+}
+
+variable "dicom_task_tls_certificate" {
+  description = "Secrets Manager secrets (PEM certificate, PEM key, optional client CA) for DICOM TLS ended in the receiver tasks. Give this or dicom_tls_certificate_arn; neither closes port 2762."
+  type = object({
+    certificate_secret_arn = string
+    private_key_secret_arn = string
+    client_ca_secret_arn   = optional(string)
+  })
+  default = null
 }
 
 variable "public_dicom_host" {

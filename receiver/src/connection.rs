@@ -1,0 +1,70 @@
+//! From an accepted socket to an association: the load balancer's PROXY header
+//! (when configured) names the real peer, the TLS port completes its handshake,
+//! and what is left is a byte stream the association reads PDUs from.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::association::{self, Shared};
+use crate::proxy_protocol;
+use crate::tls::Acceptor;
+
+/// How a listener's connections arrive.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    /// Connections start with a PROXY protocol v2 header.
+    pub proxy_protocol: bool,
+    /// The TLS port's acceptor; `None` on the plain port.
+    pub tls: Option<Acceptor>,
+}
+
+pub async fn serve(
+    mut stream: TcpStream,
+    connected: SocketAddr,
+    transport: Transport,
+    shared: Arc<Shared>,
+    slot: Option<OwnedSemaphorePermit>,
+) {
+    // Both steps are bounded by ARTIM: a peer that connects and says nothing
+    // holds a connection slot for no longer than one that never sends an RQ.
+    let peer = if transport.proxy_protocol {
+        let header = tokio::time::timeout(shared.artim_timeout, proxy_protocol::read_source(&mut stream, connected));
+        match header.await {
+            Ok(Ok(peer)) => peer,
+            Ok(Err(e)) => {
+                tracing::warn!(%connected, error = %e, "closing a connection without a valid PROXY header");
+                shared.metrics.association("no_proxy_header");
+                return;
+            }
+            Err(_) => {
+                tracing::info!(%connected, "no PROXY header within the ARTIM timeout");
+                shared.metrics.association("no_proxy_header");
+                return;
+            }
+        }
+    } else {
+        connected
+    };
+    let Some(acceptor) = transport.tls else {
+        let (read, write) = stream.into_split();
+        association::serve(Box::new(read), Box::new(write), peer, shared, slot).await;
+        return;
+    };
+    match tokio::time::timeout(shared.artim_timeout, acceptor.0.accept(stream)).await {
+        Ok(Ok(tls)) => {
+            let (read, write) = tokio::io::split(tls);
+            association::serve(Box::new(read), Box::new(write), peer, shared, slot).await;
+        }
+        Ok(Err(e)) => {
+            tracing::info!(%peer, error = %e, "TLS handshake failed");
+            shared.metrics.association("tls_handshake_failed");
+        }
+        Err(_) => {
+            tracing::info!(%peer, "no TLS handshake within the ARTIM timeout");
+            shared.metrics.association("tls_handshake_failed");
+        }
+    }
+}
