@@ -132,7 +132,9 @@ impl Receiver {
 
     /// Sends SIGTERM and waits for the process to exit; returns its exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+        }
         self.child.wait().expect("the receiver exits")
     }
 }

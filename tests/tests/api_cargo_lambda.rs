@@ -10,8 +10,12 @@ struct Watch(Child);
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        // cargo lambda runs the function as a child of its own: end the group.
-        let _ = Command::new("kill").arg("-TERM").arg(format!("-{}", self.0.id())).status();
+        // cargo lambda runs the function as a child of its own: end the session's
+        // group. (Not with kill(1): procps-ng 4.0.2 reads `kill -TERM -16255` as
+        // a signal to pid -1, that is, to every process.)
+        if let Ok(group) = i32::try_from(self.0.id()) {
+            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), nix::sys::signal::Signal::SIGTERM);
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -19,23 +23,25 @@ impl Drop for Watch {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_function_serves_under_cargo_lambda_watch() {
-    use std::os::unix::process::CommandExt;
     let root = noctis_e2e::workspace_root();
     let data = tempfile::tempdir().expect("a data directory");
     let port =
         std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a port");
     let path = format!("{}:{}", root.join(".tools/venv/bin").display(), std::env::var("PATH").unwrap_or_default());
-    let child = Command::new("cargo")
-        .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
+    // In a session of its own, with no terminal: cargo lambda's file watcher
+    // otherwise takes the controlling terminal's foreground, and whatever runs
+    // the tests (make, CI) is stopped or terminated when that group goes away.
+    let child = Command::new("setsid")
+        .args(["cargo", "lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
         .current_dir(root.join("api-lambda"))
         .env("PATH", path)
         .env("NOCTIS_STORAGE__DATA_DIR", data.path())
         .env("NOCTIS_API__BOOTSTRAP_ADMIN", "lambda.admin")
         .env("NOCTIS_ADMIN_PASSWORD", "a bootstrap secret of some length")
         .env("NOCTIS_LOG__FILTER", "warn")
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .process_group(0)
         .spawn()
         .expect("cargo lambda runs (make test installs it into .tools/venv)");
     let _watch = Watch(child);
