@@ -1,6 +1,7 @@
-//! The receiver image (receiver/Dockerfile). No Docker engine runs here, so the
-//! file is read by BuildKit's own parser and checked for what the deployment
-//! relies on; the health check it names is run against a real receiver.
+//! The receiver image (receiver/Dockerfile) and the LocalStack compose file. No
+//! Docker engine runs here, so the Dockerfile is read by BuildKit's own parser
+//! and the compose file as YAML, and both are checked for what the deployment
+//! relies on; the health check the image names is run against a real receiver.
 
 use std::process::Command;
 
@@ -73,4 +74,39 @@ async fn the_health_check_passes_while_the_receiver_serves_and_fails_once_it_is_
     assert!(status.success());
     let gone = check(port);
     assert!(!gone.status.success(), "a stopped receiver is unhealthy");
+}
+
+#[test]
+fn the_compose_file_runs_the_receiver_image_on_the_terraform_environments_resources() {
+    let root = noctis_e2e::workspace_root();
+    let compose = root.join("localstack/docker-compose.yml");
+    let run = noctis_e2e::python::run("parse_yaml.py", &[compose.display().to_string()]);
+    assert!(run.success, "the compose file is YAML: {}", run.stderr);
+    let compose = run.json();
+
+    let mounts: Vec<String> = compose["services"]["localstack"]["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str()?.split(':').next().map(str::to_owned))
+        .filter(|source| source.starts_with("./"))
+        .collect();
+    assert!(!mounts.is_empty());
+    for source in mounts {
+        assert!(root.join("localstack").join(&source).exists(), "mounted {source} exists");
+    }
+
+    let receiver = &compose["services"]["receiver"];
+    let dockerfile = receiver["build"]["dockerfile"].as_str().expect("a Dockerfile");
+    let context = receiver["build"]["context"].as_str().expect("a build context");
+    assert!(root.join("localstack").join(context).join(dockerfile).exists(), "{context}/{dockerfile}");
+
+    // The resources envs/localstack creates, named after its `name` default.
+    let variables = std::fs::read_to_string(root.join("infra-terraform/envs/localstack/variables.tf")).expect("tf");
+    let block = variables.split("variable \"name\"").nth(1).expect("a name variable");
+    let name = block.split("default").nth(1).and_then(|d| d.split('"').nth(1)).expect("a default name");
+    let env = &receiver["environment"];
+    assert_eq!(env["NOCTIS_AWS__BUCKET"], format!("{name}-instances").as_str());
+    assert_eq!(env["NOCTIS_AWS__TABLE_PREFIX"], format!("{name}-").as_str());
+    assert_eq!(env["NOCTIS_STORAGE__BACKEND"], "aws");
 }
