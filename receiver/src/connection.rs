@@ -34,13 +34,12 @@ pub async fn serve(
         let header = tokio::time::timeout(shared.artim_timeout, proxy_protocol::read_source(&mut stream, connected));
         match header.await {
             Ok(Ok(peer)) => peer,
-            Ok(Err(e)) => {
-                tracing::warn!(%connected, error = %e, "closing a connection without a valid PROXY header");
-                shared.metrics.association("no_proxy_header");
-                return;
-            }
-            Err(_) => {
-                tracing::info!(%connected, "no PROXY header within the ARTIM timeout");
+            outcome => {
+                let error = match outcome {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "none within the ARTIM timeout".to_owned(),
+                };
+                tracing::warn!(%connected, %error, "closing a connection without a valid PROXY header");
                 shared.metrics.association("no_proxy_header");
                 return;
             }
@@ -58,12 +57,12 @@ pub async fn serve(
             let (read, write) = tokio::io::split(tls);
             association::serve(Box::new(read), Box::new(write), peer, shared, slot).await;
         }
-        Ok(Err(e)) => {
-            tracing::info!(%peer, error = %e, "TLS handshake failed");
-            shared.metrics.association("tls_handshake_failed");
-        }
-        Err(_) => {
-            tracing::info!(%peer, "no TLS handshake within the ARTIM timeout");
+        outcome => {
+            let error = match outcome {
+                Ok(Err(e)) => e.to_string(),
+                _ => "none within the ARTIM timeout".to_owned(),
+            };
+            tracing::info!(%peer, %error, "TLS handshake failed");
             shared.metrics.association("tls_handshake_failed");
         }
     }

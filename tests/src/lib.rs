@@ -6,6 +6,7 @@ pub mod api_server;
 pub mod balancer;
 pub mod certificates;
 pub mod dcmtk;
+pub mod process;
 pub mod python;
 pub mod receiver;
 pub mod storage;

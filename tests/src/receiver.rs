@@ -1,10 +1,8 @@
 //! `noctis-receiver` as a child process, as it runs in production.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::process::Child;
 
+use crate::process::{Logs, noctis_command, port, spawn_and_wait_for};
 use crate::storage::Storage;
 
 pub const SCP_AE_TITLE: &str = "NOCTIS_SCP";
@@ -15,7 +13,7 @@ pub struct Receiver {
     /// The DICOM TLS port, when the test configured one.
     pub dicom_tls_port: Option<u16>,
     pub health_port: u16,
-    logs: Arc<Mutex<Vec<String>>>,
+    logs: Logs,
     _cwd: tempfile::TempDir,
 }
 
@@ -38,49 +36,19 @@ impl Receiver {
 
     pub fn start_binary(binary: &std::path::Path, storage: &Storage, extra: &[(&str, &str)]) -> Self {
         let cwd = tempfile::tempdir().expect("a working directory");
-        let mut command = Command::new(binary);
-        command.current_dir(cwd.path()).stdout(Stdio::piped()).stderr(Stdio::inherit());
-        // Only what this test sets reaches the receiver's configuration.
-        for (key, _) in std::env::vars() {
-            if key.starts_with("NOCTIS_") {
-                command.env_remove(key);
-            }
-        }
+        let mut command = noctis_command(binary);
         command
+            .current_dir(cwd.path())
             .env("NOCTIS_DICOM__BIND", "127.0.0.1")
             .env("NOCTIS_DICOM__PORT", "0")
-            .env("NOCTIS_DICOM__HEALTH_PORT", "0")
-            .env("NOCTIS_LOG__FORMAT", "json")
-            .env("NOCTIS_LOG__FILTER", "info");
-        for (key, value) in &storage.env {
-            command.env(key, value);
-        }
-        for (key, value) in extra {
-            command.env(key, value);
-        }
-        let mut child = command.spawn().expect("the receiver starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let (ports_tx, ports_rx) = mpsc::channel();
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line)
-                    && json["message"] == "receiver listening"
-                {
-                    let port = |k: &str| json[k].as_u64().map(|p| p as u16);
-                    let _ = ports_tx.send((port("dicom_port"), port("health_port"), port("dicom_tls_port")));
-                }
-                if let Ok(mut logs) = sink.lock() {
-                    logs.push(line);
-                }
-            }
-        });
-        let ports = ports_rx.recv_timeout(Duration::from_secs(60));
-        let Ok((Some(dicom_port), Some(health_port), dicom_tls_port)) = ports else {
-            let _ = child.kill();
-            panic!("the receiver did not report its ports: {:?}", logs.lock().map(|l| l.join("\n")));
+            .env("NOCTIS_DICOM__HEALTH_PORT", "0");
+        command.envs(storage.env.iter().map(|(k, v)| (k, v))).envs(extra.iter().copied());
+        let (child, announced, logs) = spawn_and_wait_for(command, "receiver listening");
+        let (Some(dicom_port), Some(health_port)) = (port(&announced, "dicom_port"), port(&announced, "health_port"))
+        else {
+            panic!("the receiver announced no ports: {announced}");
         };
+        let dicom_tls_port = port(&announced, "dicom_tls_port");
         Self { child, dicom_port, dicom_tls_port, health_port, logs, _cwd: cwd }
     }
 

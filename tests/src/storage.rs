@@ -177,7 +177,7 @@ impl Storage {
     pub async fn unfinished_writes(&self) -> usize {
         match (&self.aws, &self._dir) {
             (Some(config), _) => {
-                let clients = AwsClients::with_credentials(config, "testing", "testing").await;
+                let clients = self.aws_clients().await;
                 let listed =
                     clients.s3.list_multipart_uploads().bucket(&config.bucket).send().await.expect("lists uploads");
                 listed.uploads().len()

@@ -48,31 +48,23 @@ resource "aws_cloudwatch_log_metric_filter" "store_failures" {
   }
 }
 
+# Each alarm says what differs from the usual: a sum over one period that
+# breaches at the threshold or above, and no data counting as fine.
 locals {
   alarms = {
     rejected-associations = {
       description = "Many associations refused: a misconfigured modality, a deactivated facility still sending, or someone probing."
       namespace   = local.namespace
       metric      = aws_cloudwatch_log_metric_filter.rejected_associations.metric_transformation[0].name
-      dimensions  = {}
-      statistic   = "Sum"
       period      = 300
-      periods     = 1
       threshold   = var.rejected_associations_threshold
-      comparison  = "GreaterThanOrEqualToThreshold"
-      missing     = "notBreaching"
     }
     store-failures = {
       description = "The receiver could not store or index instances (S3, KMS or DynamoDB failing)."
       namespace   = local.namespace
       metric      = aws_cloudwatch_log_metric_filter.store_failures.metric_transformation[0].name
-      dimensions  = {}
-      statistic   = "Sum"
       period      = 60
-      periods     = 1
       threshold   = 1
-      comparison  = "GreaterThanOrEqualToThreshold"
-      missing     = "notBreaching"
     }
     no-healthy-receiver = {
       description = "No receiver task passes its health check: modalities cannot send."
@@ -91,36 +83,24 @@ locals {
       namespace   = "AWS/ApiGateway"
       metric      = "5xx"
       dimensions  = { ApiId = var.api_id, Stage = "$default" }
-      statistic   = "Sum"
       period      = 300
-      periods     = 1
       threshold   = var.api_5xx_threshold
-      comparison  = "GreaterThanOrEqualToThreshold"
-      missing     = "notBreaching"
     }
     api-throttles = {
       description = "The API function is being throttled (concurrency limit reached)."
       namespace   = "AWS/Lambda"
       metric      = "Throttles"
       dimensions  = { FunctionName = var.function_name }
-      statistic   = "Sum"
       period      = 300
-      periods     = 1
       threshold   = 1
-      comparison  = "GreaterThanOrEqualToThreshold"
-      missing     = "notBreaching"
     }
     api-function-errors = {
       description = "The API function failed (crashes, timeouts) rather than answering."
       namespace   = "AWS/Lambda"
       metric      = "Errors"
       dimensions  = { FunctionName = var.function_name }
-      statistic   = "Sum"
       period      = 300
-      periods     = 1
       threshold   = 1
-      comparison  = "GreaterThanOrEqualToThreshold"
-      missing     = "notBreaching"
     }
   }
 }
@@ -132,13 +112,13 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   alarm_description   = each.value.description
   namespace           = each.value.namespace
   metric_name         = each.value.metric
-  dimensions          = each.value.dimensions
-  statistic           = each.value.statistic
+  dimensions          = try(each.value.dimensions, {})
+  statistic           = try(each.value.statistic, "Sum")
   period              = each.value.period
-  evaluation_periods  = each.value.periods
+  evaluation_periods  = try(each.value.periods, 1)
   threshold           = each.value.threshold
-  comparison_operator = each.value.comparison
-  treat_missing_data  = each.value.missing
+  comparison_operator = try(each.value.comparison, "GreaterThanOrEqualToThreshold")
+  treat_missing_data  = try(each.value.missing, "notBreaching")
   alarm_actions       = local.alarm_arns
   ok_actions          = local.alarm_arns
   tags                = var.tags

@@ -7,7 +7,6 @@
 # load balancer's security group admits only the configured source ranges.
 
 data "aws_region" "current" {}
-data "aws_partition" "current" {}
 
 locals {
   dicom_port  = 11112

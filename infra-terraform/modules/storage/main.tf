@@ -2,9 +2,6 @@
 # encrypted with a customer-managed KMS key, versioned (an overwrite by a
 # re-sent instance keeps the previous bytes), never public, TLS only.
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-
 resource "aws_kms_key" "instances" {
   description             = "Encrypts the DICOM instances in ${var.bucket_name}"
   enable_key_rotation     = true
