@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .fallback(|| async { crate::error::ApiError::NotFound })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(crate::error::json_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -78,7 +78,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(bearer_token)
             .ok_or(ApiError::Unauthenticated)?;
         let id = state.tokens.verify(token.trim()).ok_or(ApiError::Unauthenticated)?;
         match state.backend.users.get(id).await? {
@@ -86,6 +86,13 @@ impl FromRequestParts<AppState> for CurrentUser {
             _ => Err(ApiError::Unauthenticated),
         }
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header; the scheme's name
+/// is case-insensitive (RFC 7235 2.1).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
 }
 
 /// The client's address: API Gateway's view of the source on Lambda, the
@@ -149,5 +156,20 @@ impl LoginLimiter {
                 failures.remove(key);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_whatever_its_case() {
+        for header in ["Bearer abc", "bearer abc", "BEARER  abc ", "bEaReR abc"] {
+            assert_eq!(bearer_token(header), Some("abc"), "{header}");
+        }
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
     }
 }

@@ -129,9 +129,10 @@ pub async fn create_facility(
     };
     let ae_title = ae_title.map(AeTitle::parse).transpose().map_err(|e| invalid(&e))?;
     let facility =
-        noctis_core::facilities::register_facility(state.backend.facilities.as_ref(), draft, ae_title, now())
+        noctis_core::facilities::register_facility(state.backend.facilities.as_ref(), draft, ae_title, None, now())
             .await
-            .map_err(|e| invalid(&e))?;
+            .map_err(|e| invalid(&e))?
+            .facility;
     let event = AuditEvent::new(AuditKind::FacilityCreated, Actor::System, now())
         .for_facility(facility.id)
         .with_details(serde_json::json!({"after": crate::routes::facilities::FacilityView::from(&facility)}));

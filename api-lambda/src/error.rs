@@ -22,6 +22,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("too many attempts; try again later")]
     TooManyRequests,
+    /// An extractor's refusal, with the status it chose (413, 415, …).
+    #[error("{1}")]
+    Rejected(StatusCode, String),
     #[error("internal error")]
     Internal,
 }
@@ -55,6 +58,7 @@ impl ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::Rejected(status, _) => (*status, code_of(*status)),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -99,3 +103,55 @@ impl From<StoreError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The largest error body kept as the message of a converted error.
+const MAX_MESSAGE: usize = 512;
+
+/// Gives every error response the JSON shape, including those made outside the
+/// handlers: the router's 405, the body limit's 413, an extractor's plain-text
+/// rejection. A response that already is JSON passes untouched.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = match axum::body::to_bytes(body, MAX_MESSAGE * 4).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).chars().take(MAX_MESSAGE).collect::<String>(),
+        Err(_) => String::new(),
+    };
+    let message = match text.trim() {
+        "" => status.canonical_reason().unwrap_or("error").to_lowercase(),
+        text => text.to_owned(),
+    };
+    let body = ErrorBody { error: ErrorDetail { code: code_of(status), message, field: None } };
+    let mut converted = (status, Json(body)).into_response();
+    for name in [axum::http::header::ALLOW, axum::http::header::WWW_AUTHENTICATE, axum::http::header::RETRY_AFTER] {
+        if let Some(value) = parts.headers.get(&name) {
+            converted.headers_mut().insert(name, value.clone());
+        }
+    }
+    converted
+}
+
+fn code_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    }
+}

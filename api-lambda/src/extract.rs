@@ -18,7 +18,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::JsonDataError(e)) => Err(data_error(&e.body_text())),
-            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+            Err(e) => Err(ApiError::Rejected(e.status(), e.body_text())),
         }
     }
 }
@@ -44,6 +44,9 @@ fn data_error(text: &str) -> ApiError {
     let detail = text.split_once(": ").map(|(_, rest)| rest).unwrap_or(text);
     if let Some(field) = detail.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
         return ApiError::invalid(field, format!("{field} is required"));
+    }
+    if let Some(field) = detail.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+        return ApiError::invalid(field, format!("{field} is not a field of this request"));
     }
     match detail.split_once(": ") {
         Some((field, message)) if !field.contains(' ') => ApiError::invalid(field, message),

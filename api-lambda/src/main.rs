@@ -44,7 +44,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = noctis_core::Config::load(cli.config.as_deref())?;
-    init_logging(&config.log);
+    noctis_core::telemetry::init(&config.log);
     let state = bootstrap::state(config.clone()).await?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::CreateAdmin { username } => {
@@ -77,9 +77,7 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("could not listen on {address}"))?;
             tracing::info!(address = %listener.local_addr()?, api_port = listener.local_addr()?.port(), "api listening");
             axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
+                .with_graceful_shutdown(noctis_core::telemetry::shutdown_signal())
                 .await?;
             Ok(())
         }
@@ -93,14 +91,4 @@ fn admin_password() -> anyhow::Result<String> {
     let mut password = String::new();
     std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
     Ok(password.trim_end_matches(['\r', '\n']).to_owned())
-}
-
-fn init_logging(config: &noctis_core::config::LogConfig) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match config.format {
-        noctis_core::config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        noctis_core::config::LogFormat::Text => builder.try_init(),
-    };
 }

@@ -111,6 +111,15 @@ pub struct AssociationLimits {
     pub max_associations: usize,
     pub max_per_address: usize,
     pub max_per_facility: usize,
+    /// Connections from one address not yet past admission (PROXY header, TLS
+    /// handshake, A-ASSOCIATE-RQ). Past it, the address's further connections
+    /// are closed unread, so one address cannot take the slots others need.
+    #[serde(default = "default_max_pending_per_address")]
+    pub max_pending_per_address: usize,
+}
+
+fn default_max_pending_per_address() -> usize {
+    16
 }
 
 /// `threshold` failed admissions within `window_secs` ban the address for `duration_secs`.
@@ -215,7 +224,12 @@ impl Default for Config {
                 health_port: 8081,
                 proxy_protocol: false,
                 tls: None,
-                limits: AssociationLimits { max_associations: 200, max_per_address: 32, max_per_facility: 64 },
+                limits: AssociationLimits {
+                    max_associations: 200,
+                    max_per_address: 32,
+                    max_per_facility: 64,
+                    max_pending_per_address: default_max_pending_per_address(),
+                },
                 bans: BanConfig { threshold: 10, window_secs: 600, duration_secs: 3600 },
             },
             api: ApiConfig {

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod embedded;
 pub mod facilities;
 pub mod ports;
+pub mod telemetry;
 
 pub use backend::Backend;
 pub use config::Config;

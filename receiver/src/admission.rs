@@ -5,11 +5,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use dicom_ul::pdu::{
-    AssociationRJ, AssociationRJResult, AssociationRJServiceProviderPresentationReason, AssociationRJServiceUserReason,
-    AssociationRJSource, AssociationRQ,
+    AssociationRJ, AssociationRJResult, AssociationRJServiceProviderASCEReason,
+    AssociationRJServiceProviderPresentationReason, AssociationRJServiceUserReason, AssociationRJSource, AssociationRQ,
 };
 use noctis_core::Backend;
 use noctis_core::domain::{Actor, AeTitle, AuditEvent, AuditKind, BanPolicy, Facility, FacilityId, now};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::facility_cache::FacilityCache;
 use crate::limits::{AddressSlots, FacilitySlots, Slot};
@@ -17,6 +18,8 @@ use crate::limits::{AddressSlots, FacilitySlots, Slot};
 /// Why an association was refused, and what A-ASSOCIATE-RJ says so (PS3.8 9.3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
+    /// 1/2/2: PS3.8 9.3.2 — bit 0 of the protocol version (version 1) is not set.
+    ProtocolVersionNotSupported,
     /// The address is banned: transient 2/3/2, so the modality's operator sees a
     /// reason rather than a reset connection.
     Banned,
@@ -39,6 +42,12 @@ pub enum Rejection {
 impl Rejection {
     pub fn pdu(&self) -> AssociationRJ {
         let (result, source) = match self {
+            Rejection::ProtocolVersionNotSupported => (
+                AssociationRJResult::Permanent,
+                AssociationRJSource::ServiceProviderASCE(
+                    AssociationRJServiceProviderASCEReason::ProtocolVersionNotSupported,
+                ),
+            ),
             Rejection::CalledAeNotRecognised => (
                 AssociationRJResult::Permanent,
                 AssociationRJSource::ServiceUser(AssociationRJServiceUserReason::CalledAETitleNotRecognized),
@@ -66,6 +75,7 @@ impl Rejection {
     /// The name used in audit events, logs and metrics.
     pub fn label(&self) -> &'static str {
         match self {
+            Rejection::ProtocolVersionNotSupported => "protocol_version_not_supported",
             Rejection::Banned => "banned",
             Rejection::CalledAeNotRecognised => "called_ae_not_recognised",
             Rejection::CallingAeNotRecognised => "calling_ae_not_recognised",
@@ -78,15 +88,21 @@ impl Rejection {
         }
     }
 
-    /// Failures that suggest probing count toward a ban; load does not.
+    /// Failures that suggest probing count toward a ban; load does not. Nor does
+    /// a deactivated facility: its modality retrying is no probe, and banning
+    /// its address would shut out everyone behind the same NAT, and outlast the
+    /// facility's reactivation.
     fn counts_toward_ban(&self) -> bool {
-        matches!(
-            self,
-            Rejection::CalledAeNotRecognised
-                | Rejection::CallingAeNotRecognised
-                | Rejection::FacilityInactive
-                | Rejection::AddressNotAllowed
-        )
+        match self {
+            Rejection::CalledAeNotRecognised | Rejection::CallingAeNotRecognised | Rejection::AddressNotAllowed => true,
+            Rejection::ProtocolVersionNotSupported
+            | Rejection::FacilityInactive
+            | Rejection::Banned
+            | Rejection::ProcessLimit
+            | Rejection::AddressLimit
+            | Rejection::FacilityLimit
+            | Rejection::RegistryUnavailable => false,
+        }
     }
 }
 
@@ -95,6 +111,7 @@ impl Rejection {
 pub struct Admitted {
     pub facility: Facility,
     pub calling_ae: AeTitle,
+    _process_slot: OwnedSemaphorePermit,
     _address_slot: Slot<IpAddr>,
     _facility_slot: Slot<FacilityId>,
 }
@@ -105,6 +122,8 @@ pub struct Admission {
     pub facilities: FacilityCache,
     pub backend: Backend,
     pub ban_policy: BanPolicy,
+    /// Associations served at once by this process.
+    pub process_slots: Arc<Semaphore>,
     pub address_slots: Arc<AddressSlots>,
     pub facility_slots: Arc<FacilitySlots>,
 }
@@ -112,8 +131,8 @@ pub struct Admission {
 impl Admission {
     /// Decides on `rq` from `peer`, records the decision in the audit trail and,
     /// for a failure that counts, toward a ban.
-    pub async fn admit(&self, rq: &AssociationRQ, peer: IpAddr, process_slot: bool) -> Result<Admitted, Rejection> {
-        let decision = self.decide(rq, peer, process_slot).await;
+    pub async fn admit(&self, rq: &AssociationRQ, peer: IpAddr) -> Result<Admitted, Rejection> {
+        let decision = self.decide(rq, peer).await;
         let (kind, facility, details) = match &decision {
             Ok(admitted) => (
                 AuditKind::AssociationAccepted,
@@ -149,12 +168,10 @@ impl Admission {
     }
 
     /// The decision, and the facility concerned when the calling AE title is known.
-    async fn decide(
-        &self,
-        rq: &AssociationRQ,
-        peer: IpAddr,
-        process_slot: bool,
-    ) -> Result<Admitted, (Rejection, Option<FacilityId>)> {
+    async fn decide(&self, rq: &AssociationRQ, peer: IpAddr) -> Result<Admitted, (Rejection, Option<FacilityId>)> {
+        if rq.protocol_version & 1 == 0 {
+            return Err((Rejection::ProtocolVersionNotSupported, None));
+        }
         match self.backend.bans.active_ban(peer, now()).await {
             Ok(Some(_)) => return Err((Rejection::Banned, None)),
             Ok(None) => {}
@@ -183,16 +200,28 @@ impl Admission {
         if !facility.allowed_networks.permits(peer) {
             return refuse(Rejection::AddressNotAllowed);
         }
-        if !process_slot {
+        let Ok(process_slot) = self.process_slots.clone().try_acquire_owned() else {
             return refuse(Rejection::ProcessLimit);
-        }
+        };
         let Some(address_slot) = self.address_slots.try_acquire(peer) else {
             return refuse(Rejection::AddressLimit);
         };
         let Some(facility_slot) = self.facility_slots.try_acquire(facility.id) else {
             return refuse(Rejection::FacilityLimit);
         };
-        Ok(Admitted { facility, calling_ae, _address_slot: address_slot, _facility_slot: facility_slot })
+        Ok(Admitted {
+            facility,
+            calling_ae,
+            _process_slot: process_slot,
+            _address_slot: address_slot,
+            _facility_slot: facility_slot,
+        })
+    }
+
+    /// A connection that never made a readable request (silence past ARTIM, a
+    /// malformed or unexpected PDU) counts toward a ban like a refused one.
+    pub async fn count_protocol_failure(&self, peer: IpAddr, reason: &str) {
+        self.count_failure(peer, reason).await;
     }
 
     async fn count_failure(&self, peer: IpAddr, reason: &str) {

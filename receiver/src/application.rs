@@ -48,6 +48,7 @@ impl Application {
     }
 
     pub async fn build_with_backend(config: Config, backend: Backend) -> Result<Self, BuildError> {
+        let started = std::time::SystemTime::now();
         let dicom = &config.dicom;
         if !(4096..=16 * 1024 * 1024).contains(&dicom.max_pdu_length) {
             return Err(BuildError::MaxPduLength(dicom.max_pdu_length));
@@ -56,10 +57,18 @@ impl Application {
             ("max_associations", dicom.limits.max_associations),
             ("max_per_address", dicom.limits.max_per_address),
             ("max_per_facility", dicom.limits.max_per_facility),
+            ("max_pending_per_address", dicom.limits.max_pending_per_address),
         ] {
             if value == 0 {
                 return Err(BuildError::ZeroLimit(name));
             }
+        }
+        // A receiver killed mid-instance left its partial write behind; every
+        // write begun before this start belongs to no running association.
+        match backend.objects.remove_abandoned_writes(started).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed partial writes left by an earlier process"),
+            Err(e) => tracing::warn!(error = %e, "could not remove partial writes left by an earlier process"),
         }
         let metrics = Metrics::new();
         let admission = Admission {
@@ -67,6 +76,7 @@ impl Application {
             facilities: FacilityCache::new(backend.facilities.clone(), Duration::from_secs(dicom.facility_cache_secs)),
             backend: backend.clone(),
             ban_policy: dicom.bans.policy(),
+            process_slots: Arc::new(Semaphore::new(dicom.limits.max_associations)),
             address_slots: Counter::new(dicom.limits.max_per_address),
             facility_slots: Counter::new(dicom.limits.max_per_facility),
         };
@@ -79,6 +89,7 @@ impl Application {
             admission,
             store,
             metrics: metrics.clone(),
+            pending_per_address: Counter::new(dicom.limits.max_pending_per_address),
             max_pdu_length: dicom.max_pdu_length,
             artim_timeout: Duration::from_secs(dicom.artim_timeout_secs),
             idle_timeout: Duration::from_secs(dicom.idle_timeout_secs),
@@ -96,7 +107,6 @@ impl Application {
                 tls,
                 proxy_protocol: dicom.proxy_protocol,
                 shared,
-                slots: Arc::new(Semaphore::new(max)),
                 connections: Arc::new(Semaphore::new(max.saturating_mul(2).saturating_add(16))),
                 shutdown_grace: Duration::from_secs(dicom.shutdown_grace_secs),
             },

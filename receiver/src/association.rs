@@ -8,14 +8,14 @@ use std::time::Duration;
 use bytes::BytesMut;
 use dicom_ul::pdu::{AbortRQServiceProviderReason, AbortRQSource, AssociationAC, AssociationRQ, Pdu, UserVariableItem};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::OwnedSemaphorePermit;
 
 use crate::admission::Admission;
-use crate::dimse::{Command, Response, field, status};
+use crate::limits::{AddressSlots, Slot};
 use crate::metrics::Metrics;
 use crate::negotiation::{AcceptedContext, negotiate};
 use crate::pdu_io::{Incoming, PduError, PduReader, PduWriter, Pdv};
 use crate::store::{IncomingInstance, InstanceStore, Origin, StoreOutcome};
+use noctis_wire::command::{Command, CommandError, EncodeError, Response, field, status};
 
 /// What every association of a receiver shares.
 #[derive(Debug)]
@@ -23,6 +23,8 @@ pub struct Shared {
     pub admission: Admission,
     pub store: Arc<InstanceStore>,
     pub metrics: Arc<Metrics>,
+    /// Connections per address that have not yet been admitted or refused.
+    pub pending_per_address: Arc<AddressSlots>,
     pub max_pdu_length: u32,
     pub artim_timeout: Duration,
     pub idle_timeout: Duration,
@@ -36,14 +38,14 @@ const APPLICATION_CONTEXT: &str = "1.2.840.10008.3.1.1.1";
 pub type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
 pub type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
 
-/// Serves one connection. `permit` is the process-wide slot, absent when the
-/// receiver is at its cap (the association is then refused, not dropped).
+/// Serves one connection. `pending` is its place among its address's
+/// connections awaiting admission, given back once admission has decided.
 pub async fn serve(
     read: ReadHalf,
     write: WriteHalf,
     peer: SocketAddr,
     shared: Arc<Shared>,
-    permit: Option<OwnedSemaphorePermit>,
+    pending: Slot<std::net::IpAddr>,
 ) {
     let mut association = Association {
         reader: PduReader::new(read, shared.max_pdu_length),
@@ -51,7 +53,7 @@ pub async fn serve(
         peer,
         shared,
     };
-    association.run(permit.is_some()).await;
+    association.run(pending).await;
     association.writer.shutdown().await;
 }
 
@@ -89,11 +91,32 @@ enum End {
     AbortedByPeer,
     Closed,
     /// We abort: protocol error, timeout, or a broken connection.
-    Abort(String),
+    Abort(AssociationError),
+}
+
+/// What makes Noctis abort an established association (A-ABORT, PS3.8 7.3).
+#[derive(Debug, thiserror::Error)]
+enum AssociationError {
+    #[error("PDV on presentation context {0}, which was not accepted")]
+    UnknownContext(u8),
+    #[error("unexpected {kind} fragment on presentation context {context}")]
+    UnexpectedFragment { kind: &'static str, context: u8 },
+    #[error("a command set longer than {MAX_COMMAND_LEN} bytes")]
+    CommandTooLong,
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    #[error(transparent)]
+    Pdu(#[from] PduError),
+    #[error("silent for longer than the idle timeout")]
+    IdleTimeout,
+    #[error("unexpected {0} PDU")]
+    UnexpectedPdu(String),
 }
 
 impl Association {
-    async fn run(&mut self, process_slot: bool) {
+    async fn run(&mut self, pending: Slot<std::net::IpAddr>) {
         let peer = self.peer;
         // ARTIM (PS3.8 9.1.5): the request must come promptly.
         let first = match tokio::time::timeout(self.shared.artim_timeout, self.reader.next()).await {
@@ -102,19 +125,24 @@ impl Association {
             Ok(Ok(Some(_))) => {
                 tracing::info!(%peer, "first PDU is not an A-ASSOCIATE-RQ");
                 self.abort(AbortRQServiceProviderReason::UnexpectedPdu).await;
+                self.shared.admission.count_protocol_failure(peer.ip(), "unexpected_pdu").await;
                 return;
             }
             Ok(Err(e)) => {
                 tracing::info!(%peer, error = %e, "unreadable association request");
                 self.abort(AbortRQServiceProviderReason::UnrecognizedPdu).await;
+                self.shared.admission.count_protocol_failure(peer.ip(), "malformed_pdu").await;
                 return;
             }
             Err(_) => {
                 tracing::info!(%peer, "no association request within the ARTIM timeout");
+                self.shared.admission.count_protocol_failure(peer.ip(), "artim_expired").await;
                 return;
             }
         };
-        let admitted = match self.shared.admission.admit(&first, peer.ip(), process_slot).await {
+        let decision = self.shared.admission.admit(&first, peer.ip()).await;
+        drop(pending);
+        let admitted = match decision {
             Ok(admitted) => admitted,
             Err(rejection) => {
                 tracing::info!(%peer, calling_ae = first.calling_ae_title.trim(), reason = rejection.label(), "association rejected");
@@ -142,7 +170,7 @@ impl Association {
             End::AbortedByPeer => tracing::info!(%peer, "association aborted by the peer"),
             End::Closed => tracing::info!(%peer, "connection closed without release"),
             End::Abort(reason) => {
-                tracing::warn!(%peer, reason, "aborting the association");
+                tracing::warn!(%peer, %reason, "aborting the association");
                 self.abort(AbortRQServiceProviderReason::ReasonNotSpecified).await;
             }
         }
@@ -183,7 +211,7 @@ impl Association {
         let end = loop {
             let next = match tokio::time::timeout(self.shared.idle_timeout, self.reader.next()).await {
                 Ok(next) => next,
-                Err(_) => break End::Abort("idle timeout".into()),
+                Err(_) => break End::Abort(AssociationError::IdleTimeout),
             };
             match next {
                 Ok(Some(Incoming::Data(pdvs))) => {
@@ -197,10 +225,10 @@ impl Association {
                 }
                 Ok(Some(Incoming::Other(Pdu::AbortRQ { .. }))) => break End::AbortedByPeer,
                 Ok(Some(Incoming::Other(other))) => {
-                    break End::Abort(format!("unexpected {}", other.short_description()));
+                    break End::Abort(AssociationError::UnexpectedPdu(other.short_description().to_string()));
                 }
                 Ok(None) => break End::Closed,
-                Err(e) => break End::Abort(e.to_string()),
+                Err(e) => break End::Abort(e.into()),
             }
         };
         // Whatever was mid-way is dropped whole: no partial object remains.
@@ -218,11 +246,9 @@ impl Association {
         message: &mut Message,
         contexts: &HashMap<u8, AcceptedContext>,
         origin: &Origin,
-    ) -> Result<(), String> {
+    ) -> Result<(), AssociationError> {
         for pdv in pdvs {
-            let context = contexts
-                .get(&pdv.context_id)
-                .ok_or_else(|| format!("PDV on presentation context {} that was not accepted", pdv.context_id))?;
+            let context = contexts.get(&pdv.context_id).ok_or(AssociationError::UnknownContext(pdv.context_id))?;
             *message = self.on_pdv(pdv, std::mem::replace(message, Message::Idle), context, origin).await?;
         }
         Ok(())
@@ -236,7 +262,7 @@ impl Association {
         message: Message,
         context: &AcceptedContext,
         origin: &Origin,
-    ) -> Result<Message, String> {
+    ) -> Result<Message, AssociationError> {
         match (message, pdv.is_command) {
             (Message::Idle, true) => {
                 let bytes = BytesMut::from(pdv.data.as_ref());
@@ -248,7 +274,7 @@ impl Association {
             }
             (Message::Command { context_id, mut bytes }, true) if context_id == pdv.context_id => {
                 if bytes.len() + pdv.data.len() > MAX_COMMAND_LEN {
-                    return Err("command set too long".into());
+                    return Err(AssociationError::CommandTooLong);
                 }
                 bytes.extend_from_slice(&pdv.data);
                 if pdv.is_last {
@@ -274,11 +300,10 @@ impl Association {
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
             }
-            (_, is_command) => Err(format!(
-                "unexpected {} fragment on presentation context {}",
-                if is_command { "command" } else { "data" },
-                pdv.context_id
-            )),
+            (_, is_command) => Err(AssociationError::UnexpectedFragment {
+                kind: if is_command { "command" } else { "data" },
+                context: pdv.context_id,
+            }),
         }
     }
 
@@ -287,9 +312,9 @@ impl Association {
         bytes: &[u8],
         context: &AcceptedContext,
         origin: &Origin,
-    ) -> Result<Message, String> {
+    ) -> Result<Message, AssociationError> {
         // Without a decodable command there is no message ID to answer to.
-        let command = Command::decode(bytes).map_err(|e| e.to_string())?;
+        let command = Command::decode(bytes)?;
         let context_id = context.id;
         match command.field {
             field::C_STORE_RQ if command.has_dataset => {
@@ -315,7 +340,12 @@ impl Association {
         }
     }
 
-    async fn respond(&mut self, context_id: u8, command: &Command, outcome: StoreOutcome) -> Result<(), String> {
+    async fn respond(
+        &mut self,
+        context_id: u8,
+        command: &Command,
+        outcome: StoreOutcome,
+    ) -> Result<(), AssociationError> {
         if outcome.status != status::SUCCESS {
             tracing::warn!(
                 peer = %self.peer,
@@ -329,7 +359,8 @@ impl Association {
         if let Some(comment) = outcome.comment {
             response = response.with_comment(comment);
         }
-        self.writer.send_command(context_id, &response.encode()).await.map_err(|e| e.to_string())
+        self.writer.send_command(context_id, &response.encode()?).await?;
+        Ok(())
     }
 
     async fn abort(&mut self, reason: AbortRQServiceProviderReason) {

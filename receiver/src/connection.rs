@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
 
 use crate::association::{self, Shared};
 use crate::proxy_protocol;
@@ -21,13 +20,7 @@ pub struct Transport {
     pub tls: Option<Acceptor>,
 }
 
-pub async fn serve(
-    mut stream: TcpStream,
-    connected: SocketAddr,
-    transport: Transport,
-    shared: Arc<Shared>,
-    slot: Option<OwnedSemaphorePermit>,
-) {
+pub async fn serve(mut stream: TcpStream, connected: SocketAddr, transport: Transport, shared: Arc<Shared>) {
     // Both steps are bounded by ARTIM: a peer that connects and says nothing
     // holds a connection slot for no longer than one that never sends an RQ.
     let peer = if transport.proxy_protocol {
@@ -47,15 +40,23 @@ pub async fn serve(
     } else {
         connected
     };
+    // Admission caps associations per address, but only once a request has been
+    // read: until then, this bounds what one address can hold (slow handshakes,
+    // silent connections), so other facilities keep their way in.
+    let Some(pending) = shared.pending_per_address.try_acquire(peer.ip()) else {
+        tracing::warn!(%peer, "too many connections from this address awaiting admission; closing");
+        shared.metrics.association("address_pending_limit");
+        return;
+    };
     let Some(acceptor) = transport.tls else {
         let (read, write) = stream.into_split();
-        association::serve(Box::new(read), Box::new(write), peer, shared, slot).await;
+        association::serve(Box::new(read), Box::new(write), peer, shared, pending).await;
         return;
     };
     match tokio::time::timeout(shared.artim_timeout, acceptor.0.accept(stream)).await {
         Ok(Ok(tls)) => {
             let (read, write) = tokio::io::split(tls);
-            association::serve(Box::new(read), Box::new(write), peer, shared, slot).await;
+            association::serve(Box::new(read), Box::new(write), peer, shared, pending).await;
         }
         outcome => {
             let error = match outcome {

@@ -5,9 +5,7 @@ pub mod admission;
 pub mod application;
 pub mod association;
 pub mod connection;
-pub mod dimse;
 pub mod facility_cache;
-pub mod header;
 pub mod health;
 pub mod health_probe;
 pub mod limits;
@@ -17,7 +15,6 @@ pub mod negotiation;
 pub mod pdu_io;
 pub mod proxy_protocol;
 pub mod store;
-pub mod telemetry;
 pub mod tls;
 
 pub use application::Application;

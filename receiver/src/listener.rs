@@ -21,8 +21,6 @@ pub struct Listener {
     /// Connections on both ports start with a PROXY protocol v2 header.
     pub proxy_protocol: bool,
     pub shared: Arc<Shared>,
-    /// Associations served at once; the next ones are refused with 2/3/2.
-    pub slots: Arc<Semaphore>,
     /// Connections held at once, refused ones included; past it they are closed
     /// unread, so a flood cannot exhaust memory or file descriptors.
     pub connections: Arc<Semaphore>,
@@ -83,11 +81,10 @@ impl Listener {
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY");
         }
-        let slot = self.slots.clone().try_acquire_owned().ok();
         let shared = self.shared.clone();
         let transport = Transport { proxy_protocol: self.proxy_protocol, tls };
         tasks.spawn(async move {
-            connection::serve(stream, peer, transport, shared, slot).await;
+            connection::serve(stream, peer, transport, shared).await;
             drop(connection);
         });
     }

@@ -2,7 +2,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use noctis_receiver::{Application, health_probe, telemetry};
+use noctis_core::telemetry;
+use noctis_receiver::{Application, health_probe};
 
 /// Noctis DICOM receiver: admits registered facilities by calling AE title and
 /// stores their instances.
@@ -43,28 +44,6 @@ async fn main() -> anyhow::Result<()> {
         health_port = app.health_port(),
         "receiver listening"
     );
-    app.run_until_stopped(shutdown_signal()).await;
+    app.run_until_stopped(telemetry::shutdown_signal()).await;
     Ok(())
-}
-
-/// SIGTERM (ECS, systemd) or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
 }

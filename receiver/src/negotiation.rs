@@ -8,10 +8,7 @@ use dicom_ul::pdu::{PresentationContextProposed, PresentationContextResult, Pres
 use noctis_core::domain::Uid;
 
 pub const VERIFICATION: &str = "1.2.840.10008.1.1";
-pub const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
-pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
-pub const DEFLATED_EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1.99";
-pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
+pub use noctis_wire::transfer_syntax::{DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE, EXPLICIT_VR_LE, IMPLICIT_VR_LE};
 
 /// Transfer syntaxes stored byte for byte (PS3.5 Annex A, PS3.6 Table A-1).
 const STORABLE_TRANSFER_SYNTAXES: &[&str] = &[

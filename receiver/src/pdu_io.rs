@@ -1,38 +1,24 @@
-//! PDUs on the wire (PS3.8 9.3). P-DATA-TF is split here into its PDVs without
-//! copying the data; every other PDU is parsed by `dicom_ul::read_pdu`.
+//! PDUs on the wire (PS3.8 9.3), read and written over a connection. Framing and
+//! decoding are `noctis_wire::pdu`'s; this module only moves the bytes, and
+//! grows a PDU's buffer as its bytes arrive rather than by what its header
+//! declares (a peer may declare a megabyte and send one byte a minute).
 
-use bytes::{Buf, Bytes, BytesMut};
-use dicom_ul::pdu::{MAXIMUM_PDU_SIZE, PDataValueType, Pdu};
+use bytes::BytesMut;
+use dicom_ul::pdu::{PDataValueType, Pdu};
+use noctis_wire::pdu::{self, PDU_HEADER_LEN, PduHeader};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-const PDU_HEADER_LEN: usize = 6;
-const P_DATA_TF: u8 = 0x04;
-/// Association negotiation PDUs are small; anything bigger is not one.
-const MAX_CONTROL_PDU_LEN: u32 = 1024 * 1024;
+pub use noctis_wire::pdu::{Incoming, Pdv};
 
-/// One presentation data value, its bytes shared with the PDU buffer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pdv {
-    pub context_id: u8,
-    pub is_command: bool,
-    pub is_last: bool,
-    pub data: Bytes,
-}
-
-#[derive(Debug)]
-pub enum Incoming {
-    Data(Vec<Pdv>),
-    Other(Pdu),
-}
+/// The first read of a PDU body is at most this big; the buffer then doubles.
+const FIRST_READ: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PduError {
     #[error("connection: {0}")]
     Io(#[from] std::io::Error),
-    #[error("a {pdu_type:#04x} PDU of {length} bytes exceeds the {limit}-byte limit")]
-    TooLarge { pdu_type: u8, length: u32, limit: u32 },
-    #[error("malformed PDU: {0}")]
-    Malformed(String),
+    #[error(transparent)]
+    Wire(#[from] pdu::PduError),
 }
 
 /// Reads PDUs, accepting P-DATA-TF up to `max_pdu_length` (what we advertised).
@@ -56,49 +42,30 @@ impl<R: AsyncRead + Unpin> PduReader<R> {
             Err(e) => return Err(e.into()),
         }
         self.inner.read_exact(&mut header[1..]).await?;
-        let pdu_type = header[0];
-        let length = u32::from_be_bytes([header[2], header[3], header[4], header[5]]);
-        let limit = if pdu_type == P_DATA_TF { self.max_pdu_length } else { MAX_CONTROL_PDU_LEN };
-        if length > limit {
-            return Err(PduError::TooLarge { pdu_type, length, limit });
+        let header = PduHeader::parse(header);
+        let limit = header.limit(self.max_pdu_length);
+        if header.length > limit {
+            return Err(pdu::PduError::TooLarge { pdu_type: header.pdu_type, length: header.length, limit }.into());
         }
-        let mut body = BytesMut::zeroed(length as usize);
-        self.inner.read_exact(&mut body).await?;
-        if pdu_type == P_DATA_TF {
-            return split_pdvs(body.freeze()).map(|pdvs| Some(Incoming::Data(pdvs)));
-        }
-        let mut whole = BytesMut::with_capacity(PDU_HEADER_LEN + body.len());
-        whole.extend_from_slice(&header);
-        whole.extend_from_slice(&body);
-        match dicom_ul::read_pdu(whole.freeze(), MAXIMUM_PDU_SIZE, false) {
-            Ok(Some(pdu)) => Ok(Some(Incoming::Other(pdu))),
-            Ok(None) => Err(PduError::Malformed("truncated PDU".into())),
-            Err(e) => Err(PduError::Malformed(e.to_string())),
-        }
+        let body = self.read_body(header.length as usize).await?;
+        Ok(Some(pdu::decode(header, body.freeze())?))
     }
-}
 
-/// PS3.8 9.3.5.1: a P-DATA-TF body is a run of items, each a 4-byte length, a
-/// presentation context ID, a message control header, then the fragment.
-fn split_pdvs(mut body: Bytes) -> Result<Vec<Pdv>, PduError> {
-    let mut pdvs = Vec::with_capacity(2);
-    while body.has_remaining() {
-        if body.remaining() < 6 {
-            return Err(PduError::Malformed("PDV item shorter than its header".into()));
+    /// Reads exactly `length` bytes, never holding more room than twice what arrived.
+    async fn read_body(&mut self, length: usize) -> Result<BytesMut, PduError> {
+        let mut body = BytesMut::with_capacity(length.min(FIRST_READ));
+        while body.len() < length {
+            if body.len() == body.capacity() {
+                body.reserve((length - body.len()).min(body.len().max(FIRST_READ)));
+            }
+            let room = (length - body.len()).min(body.capacity() - body.len());
+            let read = (&mut self.inner).take(room as u64).read_buf(&mut body).await?;
+            if read == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+            }
         }
-        let item_length = body.get_u32() as usize;
-        if item_length < 2 || item_length > body.remaining() {
-            return Err(PduError::Malformed(format!("PDV item length {item_length} does not fit the PDU")));
-        }
-        let context_id = body.get_u8();
-        let control = body.get_u8();
-        let data = body.split_to(item_length - 2);
-        pdvs.push(Pdv { context_id, is_command: control & 0x01 != 0, is_last: control & 0x02 != 0, data });
+        Ok(body)
     }
-    if pdvs.is_empty() {
-        return Err(PduError::Malformed("P-DATA-TF without a PDV".into()));
-    }
-    Ok(pdvs)
 }
 
 /// Writes PDUs, fragmenting command sets to the peer's maximum PDU length.
@@ -120,7 +87,7 @@ impl<W: AsyncWrite + Unpin> PduWriter<W> {
 
     pub async fn send(&mut self, pdu: &Pdu) -> Result<(), PduError> {
         let mut out = Vec::with_capacity(256);
-        dicom_ul::write_pdu(&mut out, pdu).map_err(|e| PduError::Malformed(e.to_string()))?;
+        dicom_ul::write_pdu(&mut out, pdu).map_err(|e| pdu::PduError::Malformed(e.to_string()))?;
         self.inner.write_all(&out).await?;
         self.inner.flush().await?;
         Ok(())
@@ -157,6 +124,7 @@ impl<W: AsyncWrite + Unpin> PduWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use noctis_wire::pdu::P_DATA_TF;
 
     fn pdv(context: u8, control: u8, data: &[u8]) -> Vec<u8> {
         let mut out = ((data.len() + 2) as u32).to_be_bytes().to_vec();
@@ -166,10 +134,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn p_data_is_split_into_its_pdvs() {
+    async fn p_data_is_read_whole_then_the_stream_ends_cleanly() {
         let mut body = pdv(1, 0b11, b"command");
-        body.extend(pdv(1, 0b00, b"data-1"));
-        body.extend(pdv(1, 0b10, b"data-2"));
+        body.extend(pdv(1, 0b10, b"data"));
         let mut wire = vec![P_DATA_TF, 0];
         wire.extend_from_slice(&(body.len() as u32).to_be_bytes());
         wire.extend(body);
@@ -177,22 +144,15 @@ mod tests {
         let Some(Incoming::Data(pdvs)) = reader.next().await.expect("reads") else {
             panic!("expected P-DATA");
         };
-        let summary: Vec<_> = pdvs.iter().map(|p| (p.is_command, p.is_last, p.data.as_ref())).collect();
-        assert_eq!(summary, [(true, true, &b"command"[..]), (false, false, b"data-1"), (false, true, b"data-2")]);
+        assert_eq!(pdvs.len(), 2);
         assert!(reader.next().await.expect("clean end").is_none());
     }
 
     #[tokio::test]
-    async fn oversized_and_malformed_pdus_are_errors() {
+    async fn oversized_and_truncated_pdus_are_errors() {
         let wire = [P_DATA_TF, 0, 0, 1, 0, 0];
         let err = PduReader::new(&wire[..], 4096).next().await.expect_err("too large");
-        assert!(matches!(err, PduError::TooLarge { length: 65536, .. }), "{err:?}");
-
-        let mut bad = vec![P_DATA_TF, 0, 0, 0, 0, 8];
-        bad.extend_from_slice(&[0, 0, 0, 200, 1, 3, 0, 0]);
-        let err = PduReader::new(bad.as_slice(), 4096).next().await.expect_err("bad item");
-        assert!(matches!(err, PduError::Malformed(_)), "{err:?}");
-
+        assert!(matches!(err, PduError::Wire(pdu::PduError::TooLarge { length: 65536, .. })), "{err:?}");
         let cut = [P_DATA_TF, 0, 0, 0, 0, 20, 1, 2];
         assert!(PduReader::new(&cut[..], 4096).next().await.is_err(), "truncated body");
     }

@@ -1,58 +1,39 @@
-//! PROXY protocol v2 (HAProxy's proxy-protocol.txt, section 2.2): a load balancer
-//! that does not keep the client's address puts it in a binary header at the
-//! start of the connection. Read before anything else, TLS included.
+//! Reading the PROXY protocol v2 header (`noctis_wire::proxy`) off a connection,
+//! before anything else, TLS included.
 
 use std::net::SocketAddr;
 
-use ppp::v2::{Addresses, Command, Header, PROTOCOL_PREFIX};
+use noctis_wire::proxy::{self, FIXED_LEN};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// 12-byte signature + version/command + family/protocol + 2-byte length.
-const FIXED_LEN: usize = 16;
-/// Addresses (at most 216 bytes for UNIX) plus the TLVs an NLB adds (VPC
-/// endpoint id, a few dozen bytes): anything near 64 KiB is not a load balancer.
-const MAX_PAYLOAD: usize = 4096;
+pub use noctis_wire::proxy::ProxyHeaderError as InvalidHeader;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyHeaderError {
     #[error("connection closed or failed before a PROXY header: {0}")]
     Io(#[from] std::io::Error),
-    #[error("not a PROXY protocol v2 header: {0}")]
-    Invalid(#[from] ppp::v2::ParseError),
-    #[error("PROXY header of {0} bytes is longer than a load balancer sends")]
-    TooLong(usize),
+    #[error(transparent)]
+    Invalid(#[from] InvalidHeader),
 }
 
-/// Reads the header and returns the client's address: the source of a PROXY
-/// command, or `connected` for a LOCAL command (the balancer's own probe) and
-/// for address families that carry no IP.
+/// Reads the header and returns the client's address (see `proxy::source`).
 pub async fn read_source<S: AsyncRead + Unpin>(
     stream: &mut S,
     connected: SocketAddr,
 ) -> Result<SocketAddr, ProxyHeaderError> {
-    let mut header = vec![0u8; FIXED_LEN];
-    stream.read_exact(&mut header).await?;
-    let payload = usize::from(u16::from_be_bytes([header[14], header[15]]));
-    if !header.starts_with(PROTOCOL_PREFIX) {
-        return Err(ppp::v2::ParseError::Prefix.into());
-    }
-    if payload > MAX_PAYLOAD {
-        return Err(ProxyHeaderError::TooLong(payload));
-    }
+    let mut fixed = [0u8; FIXED_LEN];
+    stream.read_exact(&mut fixed).await?;
+    let payload = proxy::payload_length(&fixed)?;
+    let mut header = fixed.to_vec();
     header.resize(FIXED_LEN + payload, 0);
     stream.read_exact(&mut header[FIXED_LEN..]).await?;
-    let parsed = Header::try_from(&header[..])?;
-    Ok(match (parsed.command, parsed.addresses) {
-        (Command::Proxy, Addresses::IPv4(a)) => SocketAddr::from((a.source_address, a.source_port)),
-        (Command::Proxy, Addresses::IPv6(a)) => SocketAddr::from((a.source_address, a.source_port)),
-        _ => connected,
-    })
+    Ok(proxy::source(&header, connected)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ppp::v2::{Builder, Protocol, Type, Version};
+    use ppp::v2::{Builder, Command, Protocol, Type, Version};
 
     fn header(command: Command, source: &str, destination: &str) -> Vec<u8> {
         let addresses =
@@ -93,7 +74,10 @@ mod tests {
         // when it reaches the port directly rather than through the balancer.
         let mut bytes = vec![0x01, 0x00, 0x00, 0x00, 0x00, 0xcd, 0x00, 0x01];
         bytes.resize(0xcd + 6, b' ');
-        assert!(matches!(read_source(&mut &bytes[..], connected()).await, Err(ProxyHeaderError::Invalid(_))));
+        assert!(matches!(
+            read_source(&mut &bytes[..], connected()).await,
+            Err(ProxyHeaderError::Invalid(InvalidHeader::Invalid(_)))
+        ));
     }
 
     #[tokio::test]
@@ -103,6 +87,9 @@ mod tests {
         assert!(matches!(read_source(&mut &cut[..], connected()).await, Err(ProxyHeaderError::Io(_))));
         let mut long = bytes[..FIXED_LEN].to_vec();
         long[14..16].copy_from_slice(&60_000u16.to_be_bytes());
-        assert!(matches!(read_source(&mut &long[..], connected()).await, Err(ProxyHeaderError::TooLong(60_000))));
+        assert!(matches!(
+            read_source(&mut &long[..], connected()).await,
+            Err(ProxyHeaderError::Invalid(InvalidHeader::TooLong(60_000)))
+        ));
     }
 }

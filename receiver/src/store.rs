@@ -12,8 +12,11 @@ use noctis_core::Backend;
 use noctis_core::domain::{Actor, AeTitle, AuditEvent, AuditKind, Facility, InstanceRecord, ObjectKey, Uid, now};
 use noctis_core::ports::ObjectWriter;
 
-use crate::dimse::{Command, status};
-use crate::header::{InstanceHeader, scan_header};
+use noctis_core::domain::{SeriesAttributes, StudyAttributes};
+use noctis_wire::command::{Command, status};
+use noctis_wire::header::{InstanceHeader, scan_header};
+use noctis_wire::transfer_syntax::DataSetEncoding;
+
 use crate::metrics::Metrics;
 use crate::negotiation::AcceptedContext;
 
@@ -27,7 +30,9 @@ pub const IMPLEMENTATION_VERSION_NAME: &str = concat!("NOCTIS_", env!("CARGO_PKG
 pub struct InstanceStore {
     pub backend: Backend,
     pub metrics: Arc<Metrics>,
-    /// Bytes held before the header is read.
+    /// The most bytes of a data set's start held to read its header: the
+    /// identifying attributes must lie within them (inflated, for a deflated
+    /// data set), or the instance is refused with C000.
     pub header_buffer: usize,
 }
 
@@ -83,13 +88,13 @@ pub struct IncomingInstance {
     command: Command,
     transfer_syntax: Uid,
     stage: Stage,
-    /// Where buffering gives up and streams anyway: the configured size, doubled
-    /// while the header is still incomplete, up to `MAX_HEADER_BUFFER`.
-    buffer_target: usize,
+    /// The buffered length at which the header is next scanned: it doubles up
+    /// to the store's `header_buffer` while the header is incomplete.
+    next_scan_at: usize,
 }
 
-/// A header that has not ended by this point is treated as unreadable.
-const MAX_HEADER_BUFFER: usize = 16 * 1024 * 1024;
+/// Most headers end within a few KiB: the first scan comes early.
+const FIRST_SCAN_AT: usize = 16 * 1024;
 
 impl std::fmt::Debug for IncomingInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -114,7 +119,7 @@ impl InstanceStore {
             command,
             transfer_syntax: context.transfer_syntax.clone(),
             stage,
-            buffer_target: self.header_buffer,
+            next_scan_at: FIRST_SCAN_AT.min(self.header_buffer),
         }
     }
 }
@@ -125,7 +130,7 @@ impl IncomingInstance {
         match &mut self.stage {
             Stage::Buffering(buffer) => {
                 buffer.extend_from_slice(&chunk);
-                if buffer.len() >= self.buffer_target {
+                if buffer.len() >= self.next_scan_at {
                     self.start_streaming(false).await;
                 }
             }
@@ -174,10 +179,23 @@ impl IncomingInstance {
         let Stage::Buffering(buffer) = &mut self.stage else {
             return;
         };
-        let scan = scan_header(buffer, self.transfer_syntax.as_str(), whole);
-        if !scan.complete && !whole && self.buffer_target < MAX_HEADER_BUFFER {
-            self.buffer_target = (self.buffer_target * 2).min(MAX_HEADER_BUFFER);
+        let limit = self.store.header_buffer;
+        let encoding = DataSetEncoding::of(self.transfer_syntax.as_str());
+        let scan = scan_header(buffer, encoding, whole, limit);
+        if !scan.complete && !whole {
+            if buffer.len() < limit {
+                self.next_scan_at = (self.next_scan_at * 2).min(limit);
+                return;
+            }
+            // The bound is what one association may hold: refuse rather than grow.
+            self.stage = Stage::Refused(StoreOutcome::failure(
+                status::CANNOT_UNDERSTAND,
+                format!("no Study/Series UID in the first {} KiB", limit / 1024),
+            ));
             return;
+        }
+        if let Some(why) = scan.malformed {
+            tracing::info!(why, "header scan stopped at a malformed element; storing as received");
         }
         let held = std::mem::take(buffer).freeze();
         let identity = match self.identify(scan.header) {
@@ -187,11 +205,18 @@ impl IncomingInstance {
                 return;
             }
         };
+        let preamble = match self.part10_preamble(&identity) {
+            Ok(preamble) => preamble,
+            Err(outcome) => {
+                self.stage = Stage::Refused(outcome);
+                return;
+            }
+        };
         let key =
             ObjectKey::for_instance(self.origin.facility.id, &identity.study, &identity.series, &identity.sop_instance);
         let opened = async {
             let mut writer = self.store.backend.objects.begin_write(&key).await?;
-            writer.write(self.part10_preamble(&identity)).await?;
+            writer.write(preamble).await?;
             writer.write(held).await?;
             Ok::<_, noctis_core::ports::StoreError>(writer)
         }
@@ -230,25 +255,29 @@ impl IncomingInstance {
     }
 
     /// PS3.10 7.1: 128-byte preamble, "DICM", and the File Meta Information.
-    fn part10_preamble(&self, identity: &Identity) -> Bytes {
+    /// A meta group that cannot be written refuses the instance: a Part-10 file
+    /// without one is not what the modality sent.
+    fn part10_preamble(&self, identity: &Identity) -> Result<Bytes, StoreOutcome> {
         let mut out = Vec::with_capacity(512);
         out.extend_from_slice(&[0u8; 128]);
         out.extend_from_slice(b"DICM");
-        let meta = FileMetaTableBuilder::new()
+        let written = FileMetaTableBuilder::new()
             .media_storage_sop_class_uid(identity.sop_class.as_str())
             .media_storage_sop_instance_uid(identity.sop_instance.as_str())
             .transfer_syntax(self.transfer_syntax.as_str())
             .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
             .implementation_version_name(IMPLEMENTATION_VERSION_NAME)
             .source_application_entity_title(self.origin.calling_ae.as_str())
-            .build();
-        match meta.map(|m| m.write(&mut out)) {
-            Ok(Ok(())) => {}
-            // Every value above is already validated; a failure here is a bug worth seeing.
-            Ok(Err(e)) => tracing::error!(error = %e, "could not encode the file meta information"),
-            Err(e) => tracing::error!(error = %e, "could not build the file meta information"),
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|meta| meta.write(&mut out).map_err(|e| e.to_string()));
+        match written {
+            Ok(()) => Ok(Bytes::from(out)),
+            Err(e) => {
+                tracing::error!(error = %e, "could not write the file meta information");
+                Err(StoreOutcome::failure(status::CANNOT_UNDERSTAND, "file meta information could not be written"))
+            }
         }
-        Bytes::from(out)
     }
 
     async fn fail_streaming(&mut self, outcome: StoreOutcome) {
@@ -281,8 +310,8 @@ impl IncomingInstance {
             size_bytes: size,
             received_at,
             source_ae_title: self.origin.calling_ae.clone(),
-            study: identity.header.study.clone(),
-            series: identity.header.series.clone(),
+            study: study_attributes(&identity.header),
+            series: series_attributes(&identity.header),
         };
         let event = AuditEvent::new(AuditKind::InstanceStored, Actor::modality(&self.origin.calling_ae), received_at)
             .for_facility(self.origin.facility.id)
@@ -309,5 +338,27 @@ impl IncomingInstance {
             "instance stored"
         );
         StoreOutcome { status: status::SUCCESS, comment: None }
+    }
+}
+
+fn study_attributes(header: &InstanceHeader) -> StudyAttributes {
+    StudyAttributes {
+        patient_name: header.patient_name.clone(),
+        patient_id: header.patient_id.clone(),
+        patient_birth_date: header.patient_birth_date.clone(),
+        patient_sex: header.patient_sex.clone(),
+        study_date: header.study_date.clone(),
+        study_time: header.study_time.clone(),
+        accession_number: header.accession_number.clone(),
+        study_description: header.study_description.clone(),
+        referring_physician: header.referring_physician.clone(),
+    }
+}
+
+fn series_attributes(header: &InstanceHeader) -> SeriesAttributes {
+    SeriesAttributes {
+        modality: header.modality.clone(),
+        series_number: header.series_number,
+        series_description: header.series_description.clone(),
     }
 }

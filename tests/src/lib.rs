@@ -8,6 +8,7 @@ pub mod certificates;
 pub mod dcmtk;
 pub mod process;
 pub mod python;
+pub mod raw_peer;
 pub mod receiver;
 pub mod storage;
 pub mod testdata;

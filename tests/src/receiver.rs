@@ -98,6 +98,12 @@ impl Receiver {
             .unwrap_or(0)
     }
 
+    /// Kills the process at once (SIGKILL), as a crash or `kill -9` would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns its exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         if let Ok(pid) = i32::try_from(self.child.id()) {

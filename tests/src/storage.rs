@@ -103,9 +103,10 @@ impl Storage {
             license_number: LicenseNumber::parse(&format!("LIC-{}", uuid::Uuid::new_v4())).expect("licence"),
             allowed_networks: AllowedNetworks::parse(networks).expect("networks"),
         };
-        noctis_core::facilities::register_facility(self.backend.facilities.as_ref(), draft, None, now())
+        noctis_core::facilities::register_facility(self.backend.facilities.as_ref(), draft, None, None, now())
             .await
             .expect("the facility registers")
+            .facility
     }
 }
 

@@ -11,6 +11,7 @@ use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// At or after (RFC 3339); default 7 days before `to`.
     pub from: Option<DateTime<Utc>>,
@@ -35,6 +36,16 @@ pub struct AuditPage {
 /// A query spans at most this long, so a listing by time stays bounded.
 const MAX_SPAN_DAYS: i64 = 366;
 
+/// The times an audit query may name: every event falls between them, and
+/// arithmetic on them cannot leave chrono's range.
+fn earliest() -> DateTime<Utc> {
+    DateTime::from_timestamp(-2_208_988_800, 0).unwrap_or(DateTime::<Utc>::MIN_UTC) // 1900-01-01
+}
+
+fn latest() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC) // 9999-12-31T23:59:59
+}
+
 #[utoipa::path(get, path = "/api/v1/audit", params(AuditParams), security(("bearer" = [])), responses((status = 200, body = AuditPage)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -43,6 +54,11 @@ pub async fn list(
 ) -> ApiResult<Json<AuditPage>> {
     authorize(&user.0, Action::ReadAudit, None)?;
     let to = params.to.unwrap_or_else(|| now() + chrono::Duration::seconds(1));
+    for (field, value) in [("to", Some(to)), ("from", params.from)] {
+        if value.is_some_and(|t| !(earliest()..=latest()).contains(&t)) {
+            return Err(ApiError::invalid(field, "times are between 1900 and 9999"));
+        }
+    }
     let from = params.from.unwrap_or(to - chrono::Duration::days(7));
     if from >= to {
         return Err(ApiError::invalid("from", "from must be before to"));

@@ -1,7 +1,9 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use noctis_core::domain::{Actor, AuditEvent, AuditKind, User, Username, now};
+use std::sync::OnceLock;
+
+use noctis_core::domain::{Actor, AuditEvent, AuditKind, PasswordHash, User, Username, now};
 use serde::{Deserialize, Serialize};
 
 use super::audit;
@@ -12,6 +14,7 @@ use crate::routes::users::UserView;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     username: String,
     password: String,
@@ -45,9 +48,10 @@ pub async fn login(
         Some(name) => state.backend.users.find_by_username(name).await?,
         None => None,
     };
-    let verified = match user {
-        Some(user) if user.active && verify_password(&user, &body.password).await => Some(user),
-        _ => None,
+    let user = user.filter(|user| user.active);
+    let verified = match verify_password(user.as_ref(), &body.password).await {
+        true => user,
+        false => None,
     };
     let Some(user) = verified else {
         state.logins.record_failure(&keys);
@@ -69,11 +73,29 @@ pub async fn login(
     Ok(Json(LoginResponse { token, expires_at, user: UserView::from(&user) }))
 }
 
-/// argon2 is deliberately slow; it runs off the async workers.
-async fn verify_password(user: &User, password: &str) -> bool {
-    let hash = user.password_hash.clone();
+/// argon2 is deliberately slow; it runs off the async workers. An unknown or
+/// inactive user is checked against a dummy hash of the same cost, so the time
+/// taken does not tell which usernames exist.
+async fn verify_password(user: Option<&User>, password: &str) -> bool {
+    let hash = user.map(|user| user.password_hash.clone());
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || hash.verify(&password)).await.unwrap_or(false)
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => hash.verify(&password),
+        None => {
+            if let Some(dummy) = dummy_hash() {
+                dummy.verify(&password);
+            }
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Made once, with the parameters every stored hash is made with.
+pub fn dummy_hash() -> Option<&'static PasswordHash> {
+    static DUMMY: OnceLock<Option<PasswordHash>> = OnceLock::new();
+    DUMMY.get_or_init(|| PasswordHash::hash("a password no account has, for timing only").ok()).as_ref()
 }
 
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserView), (status = 401, body = crate::error::ErrorBody)), security(("bearer" = [])))]

@@ -3,14 +3,16 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use noctis_core::domain::Username;
 use noctis_core::domain::{
     AeTitle, AllowedNetworks, AuditEvent, AuditKind, AuditQuery, EmailAddress, Facility, FacilityDraft, FacilityId,
     FacilityName, LicenseNumber, PageLimit, PageRequest, StudyFilter, now,
 };
-use noctis_core::facilities::{RegistrationError, register_facility};
+use noctis_core::facilities::{FirstUser, Registration, RegistrationError, register_facility};
+use noctis_core::ports::StoreError;
 use serde::{Deserialize, Serialize};
 
-use super::users::{CreateUser, UserView, create_user};
+use super::users::{UserView, hash_password};
 use super::{audit, parse_field};
 use crate::access::{Action, authorize};
 use crate::auth::CurrentUser;
@@ -55,6 +57,7 @@ impl From<&Facility> for FacilityView {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FacilityUserRequest {
     pub username: String,
     pub password: String,
@@ -62,6 +65,7 @@ pub struct FacilityUserRequest {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateFacility {
     pub name: String,
     #[serde(default)]
@@ -87,6 +91,7 @@ pub struct CreatedFacility {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateFacility {
     pub name: Option<String>,
     pub address: Option<String>,
@@ -101,7 +106,7 @@ pub struct UpdateFacility {
 
 fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     let value = value.trim();
-    if value.chars().count() > max || value.chars().any(char::is_control) {
+    if value.chars().count() > max || !noctis_core::domain::is_plain_text(value) {
         return Err(ApiError::invalid(field, format!("{field} has at most {max} printable characters")));
     }
     Ok(value.to_owned())
@@ -133,21 +138,29 @@ pub async fn create(
         allowed_networks: networks(&body.allowed_networks)?,
     };
     let ae_title = parse_field("ae_title", body.ae_title.as_deref(), AeTitle::parse)?;
-    // The first user's name is checked before anything is written, so a taken
-    // name does not leave a facility behind.
-    if let Some(first) = &body.facility_user {
-        let name = noctis_core::domain::Username::parse(&first.username)
-            .map_err(|e| ApiError::invalid("facility_user.username", e))?;
-        if state.backend.users.find_by_username(&name).await?.is_some() {
-            return Err(ApiError::Conflict("the username is already taken".into()));
-        }
-    }
-    let facility =
-        register_facility(state.backend.facilities.as_ref(), draft, ae_title, now()).await.map_err(|e| match e {
-            RegistrationError::AeTitle(e) => ApiError::invalid("name", e),
-            RegistrationError::Store(e) => e.into(),
-            RegistrationError::NoFreeAeTitle => ApiError::Conflict(e.to_string()),
-        })?;
+    // Everything about the first user is checked here; only a taken username is
+    // left to the write, which then refuses the facility with it.
+    let first_user = match body.facility_user {
+        Some(first) => Some(FirstUser {
+            username: Username::parse(&first.username).map_err(|e| ApiError::invalid("facility_user.username", e))?,
+            email: EmailAddress::parse(&first.email).map_err(|e| ApiError::invalid("facility_user.email", e))?,
+            password: hash_password(first.password).await.map_err(|e| match e {
+                ApiError::Validation { message, .. } => {
+                    ApiError::Validation { field: "facility_user.password".into(), message }
+                }
+                other => other,
+            })?,
+        }),
+        None => None,
+    };
+    let Registration { facility, first_user } =
+        register_facility(state.backend.facilities.as_ref(), draft, ae_title, first_user, now()).await.map_err(
+            |e| match e {
+                RegistrationError::AeTitle(e) => ApiError::invalid("name", e),
+                RegistrationError::Store(e) => e.into(),
+                RegistrationError::NoFreeAeTitle => ApiError::Conflict(e.to_string()),
+            },
+        )?;
     audit(
         &state,
         AuditEvent::new(AuditKind::FacilityCreated, user.actor(), now())
@@ -155,25 +168,16 @@ pub async fn create(
             .with_details(serde_json::json!({"after": FacilityView::from(&facility)})),
     )
     .await;
-    let facility_user = match body.facility_user {
-        Some(first) => {
-            let request = CreateUser {
-                username: first.username,
-                password: first.password,
-                email: first.email,
-                role: "facility_user".into(),
-                facility_id: Some(facility.id),
-            };
-            let created = create_user(&state, request, Some(&user)).await.map_err(|e| match e {
-                ApiError::Validation { field, message } => {
-                    ApiError::Validation { field: format!("facility_user.{field}"), message }
-                }
-                other => other,
-            })?;
-            Some(UserView::from(&created))
-        }
-        None => None,
-    };
+    if let Some(created) = &first_user {
+        audit(
+            &state,
+            AuditEvent::new(AuditKind::UserCreated, user.actor(), now())
+                .for_facility(facility.id)
+                .with_details(serde_json::json!({"after": UserView::from(created)})),
+        )
+        .await;
+    }
+    let facility_user = first_user.as_ref().map(UserView::from);
     Ok((StatusCode::CREATED, Json(CreatedFacility { facility: FacilityView::from(&facility), facility_user })))
 }
 
@@ -203,10 +207,12 @@ pub async fn update(
 ) -> ApiResult<Json<FacilityView>> {
     authorize(&user.0, Action::ManageFacilities, Some(id))?;
     let before = load(&state, id).await?;
-    let mut next = before.clone();
-    if let Some(revision) = body.revision {
-        next.revision = revision;
+    // A change based on another revision than the stored one is stale, whatever
+    // the number; the adapters' conditional write still settles any race.
+    if body.revision.is_some_and(|revision| revision != before.revision) {
+        return Err(StoreError::StaleRevision { expected: before.revision }.into());
     }
+    let mut next = before.clone();
     if let Some(name) = parse_field("name", body.name.as_deref(), FacilityName::parse)? {
         next.name = name;
     }
@@ -339,6 +345,7 @@ pub async fn stats(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// `csv` or `json` (default).
     pub format: Option<String>,

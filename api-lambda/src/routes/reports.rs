@@ -61,6 +61,7 @@ impl From<&Report> for ReportView {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SaveReport {
     pub body: String,
     /// `draft` (default) or `final`.

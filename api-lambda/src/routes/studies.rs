@@ -144,6 +144,7 @@ impl From<&StudyDetail> for StudyDetailView {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WorklistQuery {
     #[param(value_type = Option<String>, format = Uuid)]
     pub facility_id: Option<FacilityId>,
@@ -236,6 +237,7 @@ pub async fn get(
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateStudy {
     /// `received`, `in_review` or `reported`.
     pub status: Option<String>,

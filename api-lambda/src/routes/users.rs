@@ -52,6 +52,7 @@ impl From<&User> for UserView {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub username: String,
     pub password: String,
@@ -63,6 +64,7 @@ pub struct CreateUser {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     pub role: Option<String>,
     #[schema(value_type = Option<String>, format = Uuid)]

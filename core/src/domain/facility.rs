@@ -65,7 +65,7 @@ macro_rules! non_empty_text {
             pub fn parse(raw: &str) -> Result<Self, $error> {
                 let trimmed = raw.trim();
                 let len = trimmed.chars().count();
-                if len == 0 || len > $max || trimmed.chars().any(char::is_control) {
+                if len == 0 || len > $max || !super::text::is_plain_text(trimmed) {
                     return Err($error);
                 }
                 Ok(Self(trimmed.to_owned()))
@@ -96,5 +96,6 @@ mod tests {
         assert_eq!(FacilityName::parse(&"x".repeat(201)), Err(FacilityNameError));
         assert_eq!(LicenseNumber::parse("LIC\n1"), Err(LicenseNumberError));
         assert!(LicenseNumber::parse("MOH-2024-0042").is_ok());
+        assert_eq!(FacilityName::parse("Mercy \u{202E}cinilC"), Err(FacilityNameError), "a bidi override");
     }
 }

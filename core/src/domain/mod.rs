@@ -31,6 +31,7 @@ pub use study::{
     InstanceRecord, InstanceSummary, Priority, Recorded, SeriesAttributes, SeriesSummary, StudyAttributes, StudyChange,
     StudyDetail, StudyFilter, StudyStatus, StudySummary, listing_key,
 };
+pub use text::is_plain_text;
 pub use uid::{Uid, UidError};
 pub use user::{MIN_PASSWORD_LEN, PasswordError, PasswordHash, Role, User, Username, UsernameError};
 

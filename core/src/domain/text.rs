@@ -41,3 +41,27 @@ macro_rules! string_value {
 }
 
 pub(crate) use string_value;
+
+/// True when `text` can be shown as it is: no control characters, and none of
+/// the bidirectional controls that make a name display as something it is not
+/// (Unicode TR 9 explicit embeddings, overrides and isolates; "Trojan Source").
+pub fn is_plain_text(text: &str) -> bool {
+    !text.chars().any(|c| {
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plain_text;
+
+    #[test]
+    fn bidirectional_overrides_and_controls_are_not_plain_text() {
+        assert!(is_plain_text("Hôpital Saint-Éloi"));
+        assert!(is_plain_text("مستشفى"), "right-to-left script itself is fine");
+        assert!(!is_plain_text("Mercy\u{202E}cipsoh"));
+        assert!(!is_plain_text("A\u{2067}B"));
+        assert!(!is_plain_text("tab\there"));
+    }
+}

@@ -57,6 +57,26 @@ impl ObjectStore for FileObjectStore {
         }
     }
 
+    async fn remove_abandoned_writes(&self, started_before: std::time::SystemTime) -> Result<usize, StoreError> {
+        let mut entries = fs::read_dir(&self.staging).await.map_err(StoreError::backend)?;
+        let mut removed = 0;
+        while let Some(entry) = entries.next_entry().await.map_err(StoreError::backend)? {
+            let path = entry.path();
+            if path.extension().is_none_or(|extension| extension != "part") {
+                continue;
+            }
+            let modified = entry.metadata().await.and_then(|meta| meta.modified());
+            if modified.is_ok_and(|modified| modified < started_before) {
+                match fs::remove_file(&path).await {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(StoreError::backend(e)),
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
         match fs::remove_file(self.path_of(key)?).await {
             Ok(()) => Ok(()),
@@ -180,5 +200,29 @@ impl Drop for FileWriter {
         if !self.done {
             let _ = std::fs::remove_file(&self.temp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[tokio::test]
+    async fn staging_files_left_before_the_start_are_removed_and_newer_ones_kept() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = FileObjectStore::open(dir.path().to_path_buf()).await.expect("opens");
+        let orphan = dir.path().join(".staging/killed-mid-instance.part");
+        std::fs::write(&orphan, b"half an instance").expect("writes");
+        let started = SystemTime::now() + Duration::from_secs(1);
+        let removed = store.remove_abandoned_writes(started).await.expect("cleans");
+        assert_eq!(removed, 1);
+        assert!(!orphan.exists());
+
+        let in_flight = dir.path().join(".staging/being-written.part");
+        std::fs::write(&in_flight, b"bytes").expect("writes");
+        let removed = store.remove_abandoned_writes(SystemTime::now() - Duration::from_secs(60)).await.expect("ok");
+        assert_eq!(removed, 0);
+        assert!(in_flight.exists(), "a write begun after the cut-off is another process's, still running");
     }
 }

@@ -24,6 +24,7 @@ pub trait BanList: Send + Sync {
     /// Bans in force at `at`, soonest to expire first.
     async fn list_active(&self, at: Timestamp) -> Result<Vec<Ban>, StoreError>;
 
-    /// Lifts the ban and forgets the failures counted so far. `false` when there was none.
+    /// Lifts the ban and forgets the failures counted toward it. `false`, and
+    /// nothing changed (failures counted so far included), when there was none.
     async fn lift(&self, address: IpAddr) -> Result<bool, StoreError>;
 }

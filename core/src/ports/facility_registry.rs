@@ -1,14 +1,16 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::domain::{AeTitle, Facility, FacilityId, Timestamp};
+use crate::domain::{AeTitle, Facility, FacilityId, Timestamp, User};
 
 /// The facilities allowed to send, with their AE titles and licence numbers held
 /// unique by the database itself.
 #[async_trait]
 pub trait FacilityRegistry: Send + Sync {
-    /// Inserts a new facility. `Conflict(AeTitle | LicenseNumber)` when either is held.
-    async fn insert(&self, facility: &Facility) -> Result<(), StoreError>;
+    /// Inserts a new facility and, in the same unit of work, its first user:
+    /// both are written or neither is. `Conflict(AeTitle | LicenseNumber |
+    /// Username)` when one is held.
+    async fn insert(&self, facility: &Facility, first_user: Option<&User>) -> Result<(), StoreError>;
 
     async fn get(&self, id: FacilityId) -> Result<Option<Facility>, StoreError>;
 

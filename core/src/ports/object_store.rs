@@ -26,6 +26,16 @@ pub trait ObjectStore: Send + Sync {
     /// store offers one (S3 presigning); `None` means serve the bytes via `read`.
     async fn download_url(&self, key: &ObjectKey, valid_for: std::time::Duration)
     -> Result<Option<String>, StoreError>;
+
+    /// Removes what writers that ended without `finish` or `abort` (a process
+    /// killed mid-instance) left behind, when begun before `started_before`;
+    /// returns how many. Only the process that writes calls it, at start. A
+    /// store whose own lifecycle does this (S3's rule aborting incomplete
+    /// multipart uploads) has nothing to remove here.
+    async fn remove_abandoned_writes(&self, started_before: std::time::SystemTime) -> Result<usize, StoreError> {
+        let _ = started_before;
+        Ok(0)
+    }
 }
 
 pub type ObjectReader = Box<dyn AsyncRead + Send + Unpin>;

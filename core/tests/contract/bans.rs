@@ -10,6 +10,7 @@ crate::contract_tests!(
     failures_in_a_new_window_start_over,
     a_ban_ends_when_it_expires,
     lifting_a_ban_forgets_the_failures,
+    lifting_where_there_is_no_ban_changes_nothing,
     a_ban_counted_by_one_handle_holds_for_another,
     ipv4_mapped_addresses_are_the_same_address,
 );
@@ -113,4 +114,16 @@ async fn ipv4_mapped_addresses_are_the_same_address(fx: &Fixture) {
     }
     let ban = fx.backend.bans.active_ban(ip("198.51.100.50"), at).await.expect("checks").expect("banned");
     assert_eq!(ban.address, ip("198.51.100.50"));
+}
+
+async fn lifting_where_there_is_no_ban_changes_nothing(fx: &Fixture) {
+    let at = mid_window();
+    let addr = ip("198.51.100.77");
+    for _ in 0..2 {
+        fx.backend.bans.record_failure(addr, "unknown calling AE", &POLICY, at).await.expect("counts");
+    }
+    assert!(!fx.backend.bans.lift(addr).await.expect("answers"), "there was no ban to lift");
+    let third = fx.backend.bans.record_failure(addr, "unknown calling AE", &POLICY, at).await.expect("counts");
+    assert_eq!(third.failures_in_window, 3, "the failures counted before were kept");
+    assert!(third.banned.is_some());
 }

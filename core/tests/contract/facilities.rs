@@ -1,7 +1,8 @@
 use noctis_core::domain::{
-    AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, now,
+    AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, PasswordHash, Role,
+    User, Username, now,
 };
-use noctis_core::facilities::register_facility;
+use noctis_core::facilities::{FirstUser, RegistrationError, register_facility};
 use noctis_core::ports::{StoreError, Taken};
 
 use crate::support::Fixture;
@@ -18,6 +19,8 @@ crate::contract_tests!(
     deactivation_is_stored_and_reversible,
     facilities_are_listed_by_name,
     unknown_facilities_are_absent,
+    a_facility_and_its_first_user_are_registered_together,
+    a_taken_first_username_leaves_no_facility_behind,
 );
 
 pub fn draft(name: &str, license: &str) -> FacilityDraft {
@@ -37,7 +40,7 @@ fn ae(title: &str) -> AeTitle {
 
 async fn an_inserted_facility_reads_back_by_id_and_by_ae_title(fx: &Fixture) {
     let facility = Facility::register(draft("Mercy Clinic", "LIC-1"), ae("MERCY"), now());
-    fx.backend.facilities.insert(&facility).await.expect("inserts");
+    fx.backend.facilities.insert(&facility, None).await.expect("inserts");
     assert_eq!(fx.backend.facilities.get(facility.id).await.expect("reads"), Some(facility.clone()));
     let found = fx.backend.facilities.find_by_ae_title(&ae("mercy")).await.expect("finds");
     assert_eq!(found, Some(facility));
@@ -45,22 +48,22 @@ async fn an_inserted_facility_reads_back_by_id_and_by_ae_title(fx: &Fixture) {
 
 async fn a_taken_ae_title_is_refused(fx: &Fixture) {
     let first = Facility::register(draft("Mercy", "LIC-1"), ae("MERCY"), now());
-    fx.backend.facilities.insert(&first).await.expect("first inserts");
+    fx.backend.facilities.insert(&first, None).await.expect("first inserts");
     let second = Facility::register(draft("Mercy Two", "LIC-2"), ae("MERCY"), now());
-    let err = fx.backend.facilities.insert(&second).await.expect_err("second is refused");
+    let err = fx.backend.facilities.insert(&second, None).await.expect_err("second is refused");
     assert!(matches!(err, StoreError::Conflict(Taken::AeTitle)), "{err:?}");
     assert_eq!(fx.backend.facilities.get(second.id).await.expect("reads"), None, "nothing half-written");
 }
 
 async fn a_taken_licence_number_is_refused_whatever_its_case(fx: &Fixture) {
     let first = Facility::register(draft("Mercy", "moh-42"), ae("MERCY"), now());
-    fx.backend.facilities.insert(&first).await.expect("first inserts");
+    fx.backend.facilities.insert(&first, None).await.expect("first inserts");
     let second = Facility::register(draft("Other", "MOH-42"), ae("OTHER"), now());
-    let err = fx.backend.facilities.insert(&second).await.expect_err("second is refused");
+    let err = fx.backend.facilities.insert(&second, None).await.expect_err("second is refused");
     assert!(matches!(err, StoreError::Conflict(Taken::LicenseNumber)), "{err:?}");
     // The refused insert did not keep its AE title either.
     let third = Facility::register(draft("Other", "MOH-43"), ae("OTHER"), now());
-    fx.backend.facilities.insert(&third).await.expect("the title is still free");
+    fx.backend.facilities.insert(&third, None).await.expect("the title is still free");
 }
 
 async fn racing_inserts_of_one_ae_title_have_exactly_one_winner(fx: &Fixture) {
@@ -70,7 +73,7 @@ async fn racing_inserts_of_one_ae_title_have_exactly_one_winner(fx: &Fixture) {
         let registry = if i % 2 == 0 { fx.backend.facilities.clone() } else { other.facilities.clone() };
         tasks.push(tokio::spawn(async move {
             let facility = Facility::register(draft("Racer", &format!("LIC-{i}")), ae("RACER"), now());
-            registry.insert(&facility).await
+            registry.insert(&facility, None).await
         }));
     }
     let mut winners = 0;
@@ -87,11 +90,11 @@ async fn racing_inserts_of_one_ae_title_have_exactly_one_winner(fx: &Fixture) {
 
 async fn generated_titles_take_the_next_free_suffix(fx: &Fixture) {
     let registry = fx.backend.facilities.as_ref();
-    let a = register_facility(registry, draft("City General Hospital", "L1"), None, now()).await.expect("first");
-    let b = register_facility(registry, draft("City General Hospital", "L2"), None, now()).await.expect("second");
-    assert_eq!(a.ae_title.as_str(), "CITY_GENERAL");
-    assert_eq!(b.ae_title.as_str(), "CITY_GENERAL_2");
-    let chosen = register_facility(registry, draft("Elsewhere", "L3"), Some(ae("CITY_GENERAL_2")), now()).await;
+    let a = register_facility(registry, draft("City General Hospital", "L1"), None, None, now()).await.expect("first");
+    let b = register_facility(registry, draft("City General Hospital", "L2"), None, None, now()).await.expect("second");
+    assert_eq!(a.facility.ae_title.as_str(), "CITY_GENERAL");
+    assert_eq!(b.facility.ae_title.as_str(), "CITY_GENERAL_2");
+    let chosen = register_facility(registry, draft("Elsewhere", "L3"), Some(ae("CITY_GENERAL_2")), None, now()).await;
     assert!(chosen.is_err(), "a chosen title that is taken is refused, not renamed");
 }
 
@@ -101,12 +104,12 @@ async fn racing_registrations_from_one_name_get_distinct_titles(fx: &Fixture) {
     for i in 0..6 {
         let registry = if i % 2 == 0 { fx.backend.facilities.clone() } else { other.facilities.clone() };
         tasks.push(tokio::spawn(async move {
-            register_facility(registry.as_ref(), draft("St Luke", &format!("SL-{i}")), None, now()).await
+            register_facility(registry.as_ref(), draft("St Luke", &format!("SL-{i}")), None, None, now()).await
         }));
     }
     let mut titles = Vec::new();
     for task in tasks {
-        titles.push(task.await.expect("task").expect("registers").ae_title.to_string());
+        titles.push(task.await.expect("task").expect("registers").facility.ae_title.to_string());
     }
     titles.sort();
     assert_eq!(titles, ["ST_LUKE", "ST_LUKE_2", "ST_LUKE_3", "ST_LUKE_4", "ST_LUKE_5", "ST_LUKE_6"]);
@@ -115,9 +118,9 @@ async fn racing_registrations_from_one_name_get_distinct_titles(fx: &Fixture) {
 async fn changing_the_ae_title_moves_its_uniqueness(fx: &Fixture) {
     let registry = &fx.backend.facilities;
     let mut facility = Facility::register(draft("Mercy", "L1"), ae("MERCY"), now());
-    registry.insert(&facility).await.expect("inserts");
+    registry.insert(&facility, None).await.expect("inserts");
     let blocker = Facility::register(draft("Blocker", "L2"), ae("TAKEN"), now());
-    registry.insert(&blocker).await.expect("inserts");
+    registry.insert(&blocker, None).await.expect("inserts");
 
     facility.ae_title = ae("TAKEN");
     let err = registry.update(&facility, now()).await.expect_err("taken title refused");
@@ -129,13 +132,13 @@ async fn changing_the_ae_title_moves_its_uniqueness(fx: &Fixture) {
     assert_eq!(registry.find_by_ae_title(&ae("MERCY")).await.expect("reads"), None);
     assert_eq!(registry.find_by_ae_title(&ae("MERCY_NEW")).await.expect("reads").map(|f| f.id), Some(facility.id));
     let reuse = Facility::register(draft("Newcomer", "L3"), ae("MERCY"), now());
-    registry.insert(&reuse).await.expect("the old title is free again");
+    registry.insert(&reuse, None).await.expect("the old title is free again");
 }
 
 async fn an_update_from_a_stale_revision_is_refused(fx: &Fixture) {
     let registry = &fx.backend.facilities;
     let facility = Facility::register(draft("Mercy", "L1"), ae("MERCY"), now());
-    registry.insert(&facility).await.expect("inserts");
+    registry.insert(&facility, None).await.expect("inserts");
     let mut first = facility.clone();
     first.phone = "+1 555 0199".into();
     registry.update(&first, now()).await.expect("first edit");
@@ -150,7 +153,7 @@ async fn an_update_from_a_stale_revision_is_refused(fx: &Fixture) {
 async fn deactivation_is_stored_and_reversible(fx: &Fixture) {
     let registry = &fx.backend.facilities;
     let facility = Facility::register(draft("Mercy", "L1"), ae("MERCY"), now());
-    registry.insert(&facility).await.expect("inserts");
+    registry.insert(&facility, None).await.expect("inserts");
     let off = registry.set_active(facility.id, false, now()).await.expect("deactivates");
     assert!(!off.active);
     let found = registry.find_by_ae_title(&ae("MERCY")).await.expect("reads").expect("still registered");
@@ -164,7 +167,7 @@ async fn facilities_are_listed_by_name(fx: &Fixture) {
     for (name, license, title) in [("Zeta", "L1", "ZETA"), ("Alpha", "L2", "ALPHA"), ("Mid", "L3", "MID")] {
         fx.backend
             .facilities
-            .insert(&Facility::register(draft(name, license), ae(title), now()))
+            .insert(&Facility::register(draft(name, license), ae(title), now()), None)
             .await
             .expect("inserts");
     }
@@ -181,4 +184,53 @@ async fn unknown_facilities_are_absent(fx: &Fixture) {
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
     let err = fx.backend.facilities.update(&ghost, now()).await.expect_err("nothing to update");
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}
+
+fn first_user(name: &str) -> FirstUser {
+    FirstUser {
+        username: Username::parse(name).expect("username"),
+        email: EmailAddress::parse("staff@hospital.example").expect("email"),
+        // Already hashed: the stored PHC string is all the registry sees.
+        password: PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into()),
+    }
+}
+
+async fn a_facility_and_its_first_user_are_registered_together(fx: &Fixture) {
+    let registration = register_facility(
+        fx.backend.facilities.as_ref(),
+        draft("Mercy", "L1"),
+        None,
+        Some(first_user("mercy.staff")),
+        now(),
+    )
+    .await
+    .expect("registers");
+    let user = registration.first_user.expect("a first user");
+    assert_eq!(user.role, Role::FacilityUser(registration.facility.id));
+    let stored = fx.backend.users.find_by_username(&user.username).await.expect("reads").expect("stored");
+    assert_eq!(stored.id, user.id);
+    assert!(fx.backend.facilities.get(registration.facility.id).await.expect("reads").is_some());
+}
+
+async fn a_taken_first_username_leaves_no_facility_behind(fx: &Fixture) {
+    let holder = first_user("taken.name");
+    let existing = User::new(holder.username.clone(), holder.email.clone(), Role::Radiologist, holder.password, now());
+    fx.backend.users.insert(&existing).await.expect("inserts");
+    let err = register_facility(
+        fx.backend.facilities.as_ref(),
+        draft("Mercy", "L1"),
+        None,
+        Some(first_user("taken.name")),
+        now(),
+    )
+    .await
+    .expect_err("the username is taken");
+    assert!(matches!(err, RegistrationError::Store(StoreError::Conflict(Taken::Username))), "{err:?}");
+    assert!(fx.backend.facilities.list().await.expect("lists").is_empty(), "no facility was left registered");
+    assert_eq!(fx.backend.facilities.find_by_ae_title(&ae("MERCY")).await.expect("reads"), None);
+    // The title and licence were not claimed either: registering again succeeds.
+    let again = register_facility(fx.backend.facilities.as_ref(), draft("Mercy", "L1"), None, None, now())
+        .await
+        .expect("the title and licence are free");
+    assert_eq!(again.facility.ae_title.as_str(), "MERCY");
 }

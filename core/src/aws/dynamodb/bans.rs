@@ -153,13 +153,16 @@ impl BanList for DynamoBanList {
             .send()
             .await
             .map_err(StoreError::backend)?;
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(pk(failures_pk(address))))
-            .send()
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(removed.attributes.is_some_and(|a| !a.is_empty()))
+        let lifted = removed.attributes.is_some_and(|a| !a.is_empty());
+        if lifted {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(pk(failures_pk(address))))
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+        }
+        Ok(lifted)
     }
 }

@@ -3,7 +3,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use super::{TableNames, get_item, n, pk, read_record, read_string, record_item, s, scan_all, transact};
-use crate::domain::{AeTitle, Facility, FacilityId, Timestamp};
+use crate::domain::{AeTitle, Facility, FacilityId, Timestamp, User};
 use crate::ports::{FacilityRegistry, StoreError, Taken};
 
 /// Facilities live at `facility#<id>`; their AE title and licence number are
@@ -13,11 +13,14 @@ use crate::ports::{FacilityRegistry, StoreError, Taken};
 pub struct DynamoFacilityRegistry {
     client: Client,
     table: String,
+    /// A facility's first user is written into the users table in the
+    /// facility's own transaction.
+    users_table: String,
 }
 
 impl DynamoFacilityRegistry {
     pub fn new(client: Client, tables: TableNames) -> Self {
-        Self { client, table: tables.facilities }
+        Self { client, table: tables.facilities, users_table: tables.users }
     }
 }
 
@@ -101,16 +104,20 @@ impl DynamoFacilityRegistry {
 
 #[async_trait]
 impl FacilityRegistry for DynamoFacilityRegistry {
-    async fn insert(&self, facility: &Facility) -> Result<(), StoreError> {
-        let items = vec![
+    async fn insert(&self, facility: &Facility, first_user: Option<&User>) -> Result<(), StoreError> {
+        let mut items = vec![
             self.put_facility(facility, "attribute_not_exists(pk)", None)?,
             self.claim(ae_guard(&facility.ae_title), facility.id)?,
             self.claim(license_guard(facility), facility.id)?,
         ];
+        if let Some(user) = first_user {
+            items.extend(super::users::insert_items(&self.users_table, user)?);
+        }
         match transact(&self.client, items).await? {
             Ok(()) => Ok(()),
             Err(c) if c.failed(1) => Err(StoreError::Conflict(Taken::AeTitle)),
             Err(c) if c.failed(2) => Err(StoreError::Conflict(Taken::LicenseNumber)),
+            Err(c) if c.failed(4) => Err(StoreError::Conflict(Taken::Username)),
             Err(c) => Err(StoreError::Backend(format!("facility insert cancelled: {:?}", c.0).into())),
         }
     }

@@ -27,31 +27,33 @@ fn username_guard(username: &Username) -> String {
     format!("username#{username}")
 }
 
-impl DynamoUserDirectory {
-    fn put_user(&self, user: &User, condition: &str, revision: Option<u64>) -> Result<TransactWriteItem, StoreError> {
-        let item = record_item(&[("pk", s(user_pk(user.id)))], user, &[("rev", n(user.revision))])?;
-        let mut put = Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression(condition);
-        if let Some(rev) = revision {
-            put = put.expression_attribute_values(":rev", n(rev));
-        }
-        Ok(TransactWriteItem::builder().put(put.build().map_err(StoreError::backend)?).build())
+fn put_user(table: &str, user: &User, condition: &str, revision: Option<u64>) -> Result<TransactWriteItem, StoreError> {
+    let item = record_item(&[("pk", s(user_pk(user.id)))], user, &[("rev", n(user.revision))])?;
+    let mut put = Put::builder().table_name(table).set_item(Some(item)).condition_expression(condition);
+    if let Some(rev) = revision {
+        put = put.expression_attribute_values(":rev", n(rev));
     }
+    Ok(TransactWriteItem::builder().put(put.build().map_err(StoreError::backend)?).build())
+}
+
+/// The writes that insert `user` into `table`: the record, then the username
+/// guard (its index in a transaction tells a taken name). The facility
+/// registry adds them to a facility's transaction for its first user.
+pub(super) fn insert_items(table: &str, user: &User) -> Result<[TransactWriteItem; 2], StoreError> {
+    let guard = Put::builder()
+        .table_name(table)
+        .item("pk", s(username_guard(&user.username)))
+        .item("user_id", s(user.id.to_string()))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .map_err(StoreError::backend)?;
+    Ok([put_user(table, user, "attribute_not_exists(pk)", None)?, TransactWriteItem::builder().put(guard).build()])
 }
 
 #[async_trait]
 impl UserDirectory for DynamoUserDirectory {
     async fn insert(&self, user: &User) -> Result<(), StoreError> {
-        let guard = Put::builder()
-            .table_name(&self.table)
-            .item("pk", s(username_guard(&user.username)))
-            .item("user_id", s(user.id.to_string()))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(StoreError::backend)?;
-        let items = vec![
-            self.put_user(user, "attribute_not_exists(pk)", None)?,
-            TransactWriteItem::builder().put(guard).build(),
-        ];
+        let items = insert_items(&self.table, user)?.to_vec();
         match transact(&self.client, items).await? {
             Ok(()) => Ok(()),
             Err(c) if c.failed(1) => Err(StoreError::Conflict(Taken::Username)),
@@ -90,7 +92,7 @@ impl UserDirectory for DynamoUserDirectory {
         next.revision += 1;
         next.updated_at = now;
         next.username = stored.username;
-        match transact(&self.client, vec![self.put_user(&next, "rev = :rev", Some(user.revision))?]).await? {
+        match transact(&self.client, vec![put_user(&self.table, &next, "rev = :rev", Some(user.revision))?]).await? {
             Ok(()) => Ok(next),
             Err(_) => Err(StoreError::StaleRevision { expected: user.revision }),
         }

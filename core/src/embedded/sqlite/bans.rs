@@ -95,7 +95,9 @@ impl BanList for SqliteBanList {
             .call(move |conn| {
                 let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
                 let lifted = tx.execute("DELETE FROM bans WHERE address = ?1", [&key]).map_err(db_err)? > 0;
-                tx.execute("DELETE FROM ban_failures WHERE address = ?1", [&key]).map_err(db_err)?;
+                if lifted {
+                    tx.execute("DELETE FROM ban_failures WHERE address = ?1", [&key]).map_err(db_err)?;
+                }
                 tx.commit().map_err(db_err)?;
                 Ok(lifted)
             })

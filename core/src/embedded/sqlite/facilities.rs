@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use super::{Database, db_err, optional_record, records, to_json, unique_violation};
-use crate::domain::{AeTitle, Facility, FacilityId, Timestamp};
+use crate::domain::{AeTitle, Facility, FacilityId, Timestamp, User};
 use crate::ports::{FacilityRegistry, StoreError, Taken};
 
 #[derive(Debug, Clone)]
@@ -55,11 +55,13 @@ fn write(conn: &rusqlite::Connection, facility: &Facility, expected_revision: u6
 
 #[async_trait]
 impl FacilityRegistry for SqliteFacilityRegistry {
-    async fn insert(&self, facility: &Facility) -> Result<(), StoreError> {
+    async fn insert(&self, facility: &Facility, first_user: Option<&User>) -> Result<(), StoreError> {
         let facility = facility.clone();
+        let first_user = first_user.cloned();
         self.db
             .call(move |conn| {
-                conn.execute(
+                let tx = conn.transaction().map_err(db_err)?;
+                tx.execute(
                     "INSERT INTO facilities (id, ae_title, license_key, name, revision, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![
                         facility.id.to_string(),
@@ -71,7 +73,10 @@ impl FacilityRegistry for SqliteFacilityRegistry {
                     ],
                 )
                 .map_err(|e| unique_violation(e, UNIQUE_COLUMNS))?;
-                Ok(())
+                if let Some(user) = &first_user {
+                    super::users::insert_row(&tx, user)?;
+                }
+                tx.commit().map_err(db_err)
             })
             .await
     }

@@ -20,20 +20,22 @@ fn read_one(conn: &rusqlite::Connection, column: &str, value: String) -> Result<
     optional_record(conn, &format!("SELECT record FROM users WHERE {column} = ?1"), [value])
 }
 
+/// Inserts `user`'s row; the facility registry calls it inside a facility's
+/// transaction for its first user.
+pub(super) fn insert_row(conn: &rusqlite::Connection, user: &User) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO users (id, username, revision, record) VALUES (?1, ?2, ?3, ?4)",
+        params![user.id.to_string(), user.username.as_str(), user.revision, to_json(user)?],
+    )
+    .map_err(|e| unique_violation(e, &[("users.username", Taken::Username)]))?;
+    Ok(())
+}
+
 #[async_trait]
 impl UserDirectory for SqliteUserDirectory {
     async fn insert(&self, user: &User) -> Result<(), StoreError> {
         let user = user.clone();
-        self.db
-            .call(move |conn| {
-                conn.execute(
-                    "INSERT INTO users (id, username, revision, record) VALUES (?1, ?2, ?3, ?4)",
-                    params![user.id.to_string(), user.username.as_str(), user.revision, to_json(&user)?],
-                )
-                .map_err(|e| unique_violation(e, &[("users.username", Taken::Username)]))?;
-                Ok(())
-            })
-            .await
+        self.db.call(move |conn| insert_row(conn, &user)).await
     }
 
     async fn get(&self, id: UserId) -> Result<Option<User>, StoreError> {

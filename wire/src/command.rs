@@ -1,10 +1,13 @@
 //! DIMSE command sets in and out (PS3.7 9.3, E.1). Command sets are always
-//! Implicit VR Little Endian, whatever the presentation context says.
+//! Implicit VR Little Endian, whatever the presentation context says. Requests
+//! are read with the bounded element walker: a command set is a peer's bytes.
 
 use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use dicom_transfer_syntax_registry::entries::IMPLICIT_VR_LITTLE_ENDIAN;
+
+use crate::elements::{Encoding, Tag, WalkError, Walker};
 
 /// PS3.7 E.1: Command Field values.
 pub mod field {
@@ -51,28 +54,58 @@ pub struct Command {
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     #[error("the command set cannot be decoded: {0}")]
-    Decode(String),
+    Decode(WalkError),
     #[error("the command set lacks {0}")]
     Missing(&'static str),
+    #[error("the command set's {0} is not a 2-byte US")]
+    Invalid(&'static str),
 }
 
 impl Command {
     pub fn decode(bytes: &[u8]) -> Result<Self, CommandError> {
-        let ts = IMPLICIT_VR_LITTLE_ENDIAN.erased();
-        let set =
-            InMemDicomObject::read_dataset_with_ts(bytes, &ts).map_err(|e| CommandError::Decode(e.to_string()))?;
-        let int = |tag, name| -> Result<u16, CommandError> {
-            set.get(tag).and_then(|e| e.to_int::<u16>().ok()).ok_or(CommandError::Missing(name))
-        };
-        let text = |tag| set.get(tag).and_then(|e| e.to_str().ok()).map(|s| s.trim_end_matches(['\0', ' ']).to_owned());
+        let mut walker = Walker::new(bytes, Encoding::ImplicitLittle);
+        let (mut field, mut message_id, mut data_set_type) = (None, None, None);
+        let (mut affected_sop_class_uid, mut affected_sop_instance_uid) = (None, None);
+        while let Some(element) = walker.next_header().map_err(CommandError::Decode)? {
+            let Some(value) = walker.value().map_err(CommandError::Decode)? else {
+                return Err(CommandError::Decode(WalkError::Malformed("a command element of undefined length")));
+            };
+            match element.tag {
+                COMMAND_FIELD => field = Some(us(value, "Command Field (0000,0100)")?),
+                MESSAGE_ID => message_id = Some(us(value, "Message ID (0000,0110)")?),
+                COMMAND_DATA_SET_TYPE => data_set_type = Some(us(value, "Command Data Set Type (0000,0800)")?),
+                AFFECTED_SOP_CLASS_UID => affected_sop_class_uid = Some(ui(value)),
+                AFFECTED_SOP_INSTANCE_UID => affected_sop_instance_uid = Some(ui(value)),
+                _ => {}
+            }
+        }
         Ok(Self {
-            field: int(tags::COMMAND_FIELD, "Command Field (0000,0100)")?,
-            message_id: int(tags::MESSAGE_ID, "Message ID (0000,0110)")?,
-            affected_sop_class_uid: text(tags::AFFECTED_SOP_CLASS_UID),
-            affected_sop_instance_uid: text(tags::AFFECTED_SOP_INSTANCE_UID),
-            has_dataset: int(tags::COMMAND_DATA_SET_TYPE, "Command Data Set Type (0000,0800)")? != NO_DATASET,
+            field: field.ok_or(CommandError::Missing("Command Field (0000,0100)"))?,
+            message_id: message_id.ok_or(CommandError::Missing("Message ID (0000,0110)"))?,
+            affected_sop_class_uid,
+            affected_sop_instance_uid,
+            has_dataset: data_set_type.ok_or(CommandError::Missing("Command Data Set Type (0000,0800)"))? != NO_DATASET,
         })
     }
+}
+
+const COMMAND_FIELD: Tag = Tag(0x0000, 0x0100);
+const MESSAGE_ID: Tag = Tag(0x0000, 0x0110);
+const COMMAND_DATA_SET_TYPE: Tag = Tag(0x0000, 0x0800);
+const AFFECTED_SOP_CLASS_UID: Tag = Tag(0x0000, 0x0002);
+const AFFECTED_SOP_INSTANCE_UID: Tag = Tag(0x0000, 0x1000);
+
+/// A US value: two bytes, little endian.
+fn us(value: &[u8], name: &'static str) -> Result<u16, CommandError> {
+    match value {
+        [low, high] => Ok(u16::from_le_bytes([*low, *high])),
+        _ => Err(CommandError::Invalid(name)),
+    }
+}
+
+/// A UI value, less its padding.
+fn ui(value: &[u8]) -> String {
+    String::from_utf8_lossy(value).trim_end_matches(['\0', ' ']).to_owned()
 }
 
 /// A response command set, ready to send.
@@ -107,7 +140,7 @@ impl Response {
         self
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let mut elements = Vec::with_capacity(7);
         if let Some(uid) = &self.affected_sop_class_uid {
             elements.push(DataElement::new(tags::AFFECTED_SOP_CLASS_UID, VR::UI, PrimitiveValue::from(uid.as_str())));
@@ -132,13 +165,16 @@ impl Response {
         }
         let set = InMemDicomObject::command_from_element_iter(elements);
         let mut out = Vec::with_capacity(160);
-        // Writing to a Vec cannot fail; an encoder error here is a bug in the elements above.
-        if let Err(e) = set.write_dataset_with_ts(&mut out, &IMPLICIT_VR_LITTLE_ENDIAN.erased()) {
-            tracing::error!(error = %e, "could not encode a response command set");
-        }
-        out
+        set.write_dataset_with_ts(&mut out, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+            .map_err(|e| EncodeError(e.to_string()))?;
+        Ok(out)
     }
 }
+
+/// A response that could not be encoded: a bug in the elements, never input.
+#[derive(Debug, thiserror::Error)]
+#[error("could not encode a response command set: {0}")]
+pub struct EncodeError(String);
 
 #[cfg(test)]
 mod tests {
@@ -178,7 +214,7 @@ mod tests {
     fn a_response_echoes_the_message_id_and_round_trips() {
         let command = Command::decode(&request(field::C_ECHO_RQ, 42, false)).expect("decodes");
         assert!(!command.has_dataset);
-        let bytes = Response::to(&command, status::SUCCESS).encode();
+        let bytes = Response::to(&command, status::SUCCESS).encode().expect("encodes");
         let set = InMemDicomObject::read_dataset_with_ts(bytes.as_slice(), &IMPLICIT_VR_LITTLE_ENDIAN.erased())
             .expect("reads");
         let int = |tag| set.get(tag).and_then(|e| e.to_int::<u32>().ok());
@@ -187,6 +223,22 @@ mod tests {
         assert_eq!(int(tags::STATUS), Some(0));
         // (0000,0000) counts every byte after itself.
         assert_eq!(int(tags::COMMAND_GROUP_LENGTH), Some(bytes.len() as u32 - 12));
+    }
+
+    #[test]
+    fn an_element_declaring_more_than_the_command_holds_is_refused_without_allocating() {
+        // 72 bytes declaring (0000,0002) of 1 GiB: dicom-rs allocated the 1 GiB.
+        let mut bytes = request(field::C_STORE_RQ, 1, true);
+        bytes[16..20].copy_from_slice(&0x4000_0000u32.to_le_bytes());
+        let error = Command::decode(&bytes).expect_err("refused");
+        assert!(matches!(error, CommandError::Decode(WalkError::Truncated)), "{error}");
+    }
+
+    #[test]
+    fn a_command_field_of_the_wrong_size_is_invalid() {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&[0x00, 0x00, 0x00, 0x01, 4, 0, 0, 0, 1, 0, 0, 0]);
+        assert!(matches!(Command::decode(&bytes), Err(CommandError::Invalid(_))));
     }
 
     #[test]
