@@ -11,6 +11,21 @@ use crate::state::AppState;
 
 /// Request bodies are small JSON documents; reports are the largest.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// No route needs a longer URI (ids and a few query filters); API Gateway's own
+/// limit is 8 KiB too.
+const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// 414 in the API's error shape, before any routing or extraction.
+async fn refuse_long_uris(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    if request.uri().to_string().len() > MAX_URI_BYTES {
+        let message = format!("the URI is longer than {MAX_URI_BYTES} bytes");
+        return axum::response::IntoResponse::into_response(crate::error::ApiError::Rejected(
+            axum::http::StatusCode::URI_TOO_LONG,
+            message,
+        ));
+    }
+    next.run(request).await
+}
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -39,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { crate::error::ApiError::NotFound })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(crate::error::json_errors))
+        .layer(axum::middleware::from_fn(refuse_long_uris))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -36,6 +36,8 @@ pub async fn state(config: Config) -> Result<AppState, BootstrapError> {
 
 pub async fn state_with_backend(config: Config, backend: Backend) -> Result<AppState, BootstrapError> {
     let secret = token_secret(&config).await?;
+    // Made before the first sign-in, so that one is not slower than the rest.
+    let _ = tokio::task::spawn_blocking(crate::routes::auth::dummy_hash).await;
     let api = &config.api;
     Ok(AppState {
         tokens: TokenKeys::new(&secret, Duration::from_secs(api.token_ttl_secs.max(60))),

@@ -65,3 +65,12 @@ pub fn paths(files: &[&TestFile]) -> Vec<PathBuf> {
 pub fn as_paths(paths: &[PathBuf]) -> Vec<&Path> {
     paths.iter().map(PathBuf::as_path).collect()
 }
+
+/// One of pydicom's bundled test files, as it ships.
+pub fn pydicom_file(name: &str) -> PathBuf {
+    let code = format!("from pydicom.data import get_testdata_file; print(get_testdata_file({name:?}))");
+    let output = Command::new(python()).args(["-c", &code]).output().expect("python runs");
+    let path = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert!(output.status.success() && !path.is_empty(), "pydicom has no bundled {name}");
+    PathBuf::from(path)
+}

@@ -229,8 +229,9 @@ async fn a_partial_write_left_by_a_killed_receiver_is_removed_at_the_next_start(
     data.extend(explicit_element(0x0020, 0x000E, b"UI", b"1.2.3.4\0", None));
     data.extend(explicit_element(0x7FE0, 0x0010, b"OB", &[], Some(8 * 1024 * 1024)));
     assert!(send(&mut stream, &p_data(1, false, false, &data)).await);
+    // Past the embedded store's 1 MiB write buffer, so the partial file exists.
     let chunk = vec![0u8; 16_000];
-    for _ in 0..40 {
+    for _ in 0..160 {
         assert!(send(&mut stream, &p_data(1, false, false, &chunk)).await);
     }
     noctis_e2e::eventually(10, "the instance to be mid-write", || async {
@@ -261,4 +262,26 @@ async fn identifying_attributes_sent_as_un_are_indexed_with_their_dictionary_vr(
     assert_eq!(answer.status(), Some(0x0000), "{answer:?}");
     let detail = storage.study(&facility, "1.2.826.0.1.3680043.2").await.expect("indexed under the UN Study UID");
     assert_eq!(detail.study.attributes.patient_name.as_deref(), Some("COM^MON"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_set_with_nonsense_lengths_is_refused_in_bounded_memory() {
+    // pydicom's SC_rgb_jpeg.dcm: 4 KB whose data set, read as its transfer
+    // syntax says, declares a 1.3 GB element. It once cost the receiver 1.2 GB.
+    let file = noctis_e2e::testdata::pydicom_file("SC_rgb_jpeg.dcm");
+    let bytes = std::fs::read(&file).expect("pydicom's test file (make test installs pydicom)");
+    // PS3.10 7.1: preamble, DICM, then (0002,0000) UL holding the meta group's length.
+    let meta_length = u32::from_le_bytes([bytes[140], bytes[141], bytes[142], bytes[143]]) as usize;
+    let data_set = &bytes[144 + meta_length..];
+    let storage = Storage::embedded().await;
+    let facility = storage.facility("Mercy Clinic").await;
+    let receiver = Receiver::start(&storage);
+    let before = receiver.peak_rss_kib();
+    let mut stream = associate(address(LOCALHOST), receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE).await;
+    assert!(send(&mut stream, &p_data(1, true, true, &store_command(1, "1.2.3.4"))).await);
+    assert!(send(&mut stream, &p_data(1, false, true, data_set)).await);
+    let answer = read_pdu(&mut stream, Duration::from_secs(10)).await.expect("a C-STORE response");
+    assert_eq!(answer.status(), Some(0xC000), "{answer:?}");
+    let grown = receiver.peak_rss_kib().saturating_sub(before);
+    assert!(grown < MAX_GROWTH_KIB, "peak RSS grew by {grown} KiB");
 }

@@ -102,3 +102,21 @@ pub fn dummy_hash() -> Option<&'static PasswordHash> {
 pub async fn me(user: CurrentUser) -> Json<UserView> {
     Json(UserView::from(&user.0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cost of a hash is in its PHC parameters (`$argon2id$v=19$m=…,t=…,p=…$`).
+    fn parameters(hash: &PasswordHash) -> String {
+        hash.as_str().split('$').take(4).collect::<Vec<_>>().join("$")
+    }
+
+    #[test]
+    fn unknown_users_are_checked_against_a_hash_of_the_same_cost() {
+        let dummy = dummy_hash().expect("the dummy hash is made");
+        let real = PasswordHash::hash("correct horse battery staple").expect("hashes");
+        assert_eq!(parameters(dummy), parameters(&real));
+        assert!(!dummy.verify("correct horse battery staple"));
+    }
+}
