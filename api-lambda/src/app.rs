@@ -1,10 +1,15 @@
 //! The router: every route, the shared state, and the layers around them. The
-//! same `Router` serves on Lambda and as a local server.
+//! same `Router` serves on Lambda and as a local server. Routes and their
+//! OpenAPI operations are registered together, from the handlers' annotations,
+//! so the document cannot describe a route that is not served or miss one that is.
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::routes::{audit, auth, facilities, health, reports, security, studies, users};
 use crate::state::AppState;
@@ -14,6 +19,50 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// No route needs a longer URI (ids and a few query filters); API Gateway's own
 /// limit is 8 KiB too.
 const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Every documented route, with its handler.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::me))
+        .routes(routes!(facilities::create, facilities::list))
+        .routes(routes!(facilities::export))
+        .routes(routes!(facilities::get, facilities::update))
+        .routes(routes!(facilities::activate))
+        .routes(routes!(facilities::deactivate))
+        .routes(routes!(facilities::stats))
+        .routes(routes!(facilities::dicom_config))
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(users::get, users::update))
+        .routes(routes!(studies::list))
+        .routes(routes!(studies::get, studies::update))
+        .routes(routes!(studies::file))
+        .routes(routes!(reports::get, reports::put))
+        .routes(routes!(audit::list))
+        .routes(routes!(security::list))
+        .routes(routes!(security::lift))
+}
+
+/// The OpenAPI document of exactly the routes `router` serves.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let mut document = documented_routes().split_for_parts().1;
+    crate::openapi::add_standard_responses(&mut document);
+    document
+}
+
+pub fn router(state: AppState) -> Router {
+    let (routes, _) = documented_routes().split_for_parts();
+    let document = std::sync::Arc::new(openapi_document());
+    routes
+        .route("/api/v1/openapi.json", get(move || async move { axum::Json(document.as_ref().clone()) }))
+        .fallback(|| async { crate::error::ApiError::NotFound })
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(crate::error::json_errors))
+        .layer(axum::middleware::from_fn(refuse_long_uris))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
 
 /// 414 in the API's error shape, before any routing or extraction.
 async fn refuse_long_uris(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
@@ -25,36 +74,4 @@ async fn refuse_long_uris(request: axum::extract::Request, next: axum::middlewar
         ));
     }
     next.run(request).await
-}
-
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/auth/login", post(auth::login))
-        .route("/me", get(auth::me))
-        .route("/facilities", post(facilities::create).get(facilities::list))
-        .route("/facilities/export", get(facilities::export))
-        .route("/facilities/{id}", get(facilities::get).patch(facilities::update))
-        .route("/facilities/{id}/activate", post(facilities::activate))
-        .route("/facilities/{id}/deactivate", post(facilities::deactivate))
-        .route("/facilities/{id}/stats", get(facilities::stats))
-        .route("/facilities/{id}/dicom-config", get(facilities::dicom_config))
-        .route("/users", post(users::create).get(users::list))
-        .route("/users/{id}", get(users::get).patch(users::update))
-        .route("/studies", get(studies::list))
-        .route("/studies/{id}", get(studies::get).patch(studies::update))
-        .route("/studies/{id}/instances/{sop_instance_uid}/file", get(studies::file))
-        .route("/studies/{id}/report", get(reports::get).put(reports::put))
-        .route("/audit", get(audit::list))
-        .route("/security/bans", get(security::list))
-        .route("/security/bans/{address}", axum::routing::delete(security::lift))
-        .route("/openapi.json", get(crate::openapi::document));
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .nest("/api/v1", api)
-        .fallback(|| async { crate::error::ApiError::NotFound })
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(axum::middleware::map_response(crate::error::json_errors))
-        .layer(axum::middleware::from_fn(refuse_long_uris))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }

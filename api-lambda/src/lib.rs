@@ -12,5 +12,5 @@ pub mod openapi;
 pub mod routes;
 pub mod state;
 
-pub use app::router;
+pub use app::{openapi_document, router};
 pub use state::AppState;

@@ -21,8 +21,14 @@ pub struct AuditParams {
     pub facility_id: Option<FacilityId>,
     /// `user:<id>`, `ae:<AE title>` or `system`.
     pub actor: Option<String>,
+    #[param(
+        pattern = "^(association_accepted|association_rejected|instance_stored|instance_failed|sign_in|sign_in_failed|facility_created|facility_updated|facility_activated|facility_deactivated|user_created|user_updated|study_updated|report_saved|address_banned|ban_lifted)$"
+    )]
     pub kind: Option<String>,
+    /// Where the previous page ended: its `next_cursor`, as given.
     pub cursor: Option<String>,
+    /// 1–500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -46,7 +52,7 @@ fn latest() -> DateTime<Utc> {
     DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC) // 9999-12-31T23:59:59
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams), security(("bearer" = [])), responses((status = 200, body = AuditPage)))]
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "list_audit_events", params(AuditParams), security(("bearer" = [])), responses((status = 200, body = AuditPage)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -75,8 +81,27 @@ pub async fn list(
         Some(n) => PageLimit::new(n).ok_or_else(|| ApiError::invalid("limit", "limit is between 1 and 500"))?,
         None => PageLimit::DEFAULT,
     };
-    let after = params.cursor.as_deref().map(crate::cursor::decode).transpose()?;
-    let query = AuditQuery { from, to, facility_id: params.facility_id, actor: params.actor, kind };
+    // An empty parameter (`?cursor=`, as a form sends it) is an absent one.
+    let after = params.cursor.as_deref().filter(|c| !c.is_empty()).map(crate::cursor::decode).transpose()?;
+    let actor = params.actor.filter(|a| !a.is_empty());
+    let query = AuditQuery { from, to, facility_id: params.facility_id, actor, kind };
     let page = state.backend.audit.query(&query, &PageRequest { limit, after }).await?;
     Ok(Json(AuditPage { items: page.items, next_cursor: page.next_cursor.as_ref().map(crate::cursor::encode) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use noctis_core::domain::AuditKind;
+
+    #[test]
+    fn the_documented_kinds_are_exactly_the_domains() {
+        let document = serde_json::to_value(crate::openapi_document()).expect("serialises");
+        let parameters =
+            document["paths"]["/api/v1/audit"]["get"]["parameters"].as_array().cloned().unwrap_or_default();
+        let kind = parameters.iter().find(|p| p["name"] == "kind").expect("a kind parameter");
+        let pattern = kind["schema"]["pattern"].as_str().expect("a pattern");
+        let documented: Vec<&str> = pattern.trim_start_matches("^(").trim_end_matches(")$").split('|').collect();
+        let domain: Vec<&str> = AuditKind::ALL.iter().map(AuditKind::as_str).collect();
+        assert_eq!(documented, domain);
+    }
 }

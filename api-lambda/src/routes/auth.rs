@@ -28,7 +28,7 @@ pub struct LoginResponse {
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/auth/login", request_body = LoginRequest,
+    post, path = "/api/v1/auth/login", operation_id = "sign_in", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody))
 )]
 pub async fn login(
@@ -98,7 +98,7 @@ pub fn dummy_hash() -> Option<&'static PasswordHash> {
     DUMMY.get_or_init(|| PasswordHash::hash("a password no account has, for timing only").ok()).as_ref()
 }
 
-#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserView), (status = 401, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "get_current_user", responses((status = 200, body = UserView), (status = 401, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn me(user: CurrentUser) -> Json<UserView> {
     Json(UserView::from(&user.0))
 }

@@ -59,22 +59,43 @@ impl From<&Facility> for FacilityView {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FacilityUserRequest {
+    #[schema(pattern = "^\\s*[A-Za-z0-9._@-]{3,64}\\s*$")]
     pub username: String,
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateFacility {
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069][^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+    )]
     pub name: String,
     #[serde(default)]
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+    )]
     pub address: String,
     #[serde(default)]
+    #[schema(
+        max_length = 64,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+    )]
     pub phone: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(
+        max_length = 64,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069][^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+    )]
     pub license_number: String,
     /// Chosen AE title; generated from the name when absent.
+    #[schema(pattern = "^ *[!-\\[\\]-~][ -\\[\\]-~]{0,15} *$")]
     pub ae_title: Option<String>,
     /// CIDRs the facility's modalities connect from; any when empty.
     #[serde(default)]
@@ -93,11 +114,29 @@ pub struct CreatedFacility {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateFacility {
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069][^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+    )]
     pub name: Option<String>,
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+    )]
     pub address: Option<String>,
+    #[schema(
+        max_length = 64,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+    )]
     pub phone: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    #[schema(
+        max_length = 64,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069][^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+    )]
     pub license_number: Option<String>,
+    #[schema(pattern = "^ *[!-\\[\\]-~][ -\\[\\]-~]{0,15} *$")]
     pub ae_title: Option<String>,
     pub allowed_networks: Option<Vec<String>>,
     /// The revision the change was based on; a stale one is refused with 409.
@@ -120,7 +159,7 @@ async fn load(state: &AppState, id: FacilityId) -> ApiResult<Facility> {
     state.backend.facilities.get(id).await?.ok_or(ApiError::NotFound)
 }
 
-#[utoipa::path(post, path = "/api/v1/facilities", request_body = CreateFacility, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/facilities", operation_id = "create_facility", request_body = CreateFacility, security(("bearer" = [])),
     responses((status = 201, body = CreatedFacility), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -181,13 +220,13 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(CreatedFacility { facility: FacilityView::from(&facility), facility_user })))
 }
 
-#[utoipa::path(get, path = "/api/v1/facilities", security(("bearer" = [])), responses((status = 200, body = Vec<FacilityView>)))]
+#[utoipa::path(get, path = "/api/v1/facilities", operation_id = "list_facilities", security(("bearer" = [])), responses((status = 200, body = Vec<FacilityView>)))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<FacilityView>>> {
     authorize(&user.0, Action::ManageFacilities, None)?;
     Ok(Json(state.backend.facilities.list().await?.iter().map(FacilityView::from).collect()))
 }
 
-#[utoipa::path(get, path = "/api/v1/facilities/{id}", security(("bearer" = [])), responses((status = 200, body = FacilityView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/facilities/{id}", params(("id" = String, Path, format = Uuid, description = "The facility")), operation_id = "get_facility", security(("bearer" = [])), responses((status = 200, body = FacilityView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -197,7 +236,7 @@ pub async fn get(
     Ok(Json(FacilityView::from(&load(&state, id).await?)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/facilities/{id}", request_body = UpdateFacility, security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/facilities/{id}", params(("id" = String, Path, format = Uuid, description = "The facility")), operation_id = "update_facility", request_body = UpdateFacility, security(("bearer" = [])),
     responses((status = 200, body = FacilityView), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -260,7 +299,7 @@ async fn set_active(state: AppState, user: CurrentUser, id: FacilityId, active: 
     Ok(Json(FacilityView::from(&stored)))
 }
 
-#[utoipa::path(post, path = "/api/v1/facilities/{id}/deactivate", security(("bearer" = [])), responses((status = 200, body = FacilityView)))]
+#[utoipa::path(post, path = "/api/v1/facilities/{id}/deactivate", params(("id" = String, Path, format = Uuid, description = "The facility")), operation_id = "deactivate_facility", security(("bearer" = [])), responses((status = 200, body = FacilityView)))]
 pub async fn deactivate(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -269,7 +308,7 @@ pub async fn deactivate(
     set_active(state, user, id, false).await
 }
 
-#[utoipa::path(post, path = "/api/v1/facilities/{id}/activate", security(("bearer" = [])), responses((status = 200, body = FacilityView)))]
+#[utoipa::path(post, path = "/api/v1/facilities/{id}/activate", params(("id" = String, Path, format = Uuid, description = "The facility")), operation_id = "activate_facility", security(("bearer" = [])), responses((status = 200, body = FacilityView)))]
 pub async fn activate(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -288,7 +327,7 @@ pub struct FacilityStats {
     pub associations_rejected: u64,
 }
 
-#[utoipa::path(get, path = "/api/v1/facilities/{id}/stats", security(("bearer" = [])), responses((status = 200, body = FacilityStats)))]
+#[utoipa::path(get, path = "/api/v1/facilities/{id}/stats", params(("id" = String, Path, format = Uuid, description = "The facility")), operation_id = "get_facility_stats", security(("bearer" = [])), responses((status = 200, body = FacilityStats)))]
 pub async fn stats(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -348,10 +387,11 @@ pub async fn stats(
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// `csv` or `json` (default).
+    #[param(pattern = "^(csv|json)$")]
     pub format: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/facilities/export", params(ExportQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/facilities/export", operation_id = "export_facilities", params(ExportQuery), security(("bearer" = [])),
     responses((status = 200, description = "CSV or JSON list of facilities")))]
 pub async fn export(
     State(state): State<AppState>,
@@ -417,7 +457,7 @@ pub struct DicomSheet {
     pub active: bool,
 }
 
-#[utoipa::path(get, path = "/api/v1/facilities/{id}/dicom-config", security(("bearer" = [])), responses((status = 200, body = DicomSheet)))]
+#[utoipa::path(get, path = "/api/v1/facilities/{id}/dicom-config", params(("id" = String, Path, format = Uuid, description = "The facility")), operation_id = "get_facility_dicom_sheet", security(("bearer" = [])), responses((status = 200, body = DicomSheet)))]
 pub async fn dicom_config(
     State(state): State<AppState>,
     user: CurrentUser,

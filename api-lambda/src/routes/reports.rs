@@ -63,12 +63,14 @@ impl From<&Report> for ReportView {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SaveReport {
+    #[schema(max_length = 200000)]
     pub body: String,
     /// `draft` (default) or `final`.
+    #[schema(pattern = "^(draft|final)$")]
     pub status: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/studies/{id}/report", security(("bearer" = [])), responses((status = 200, body = ReportView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/studies/{id}/report", params(("id" = String, Path, format = Uuid, description = "The study")), operation_id = "get_report", security(("bearer" = [])), responses((status = 200, body = ReportView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -82,7 +84,7 @@ pub async fn get(
 /// Longest report body accepted (characters).
 const MAX_BODY: usize = 200_000;
 
-#[utoipa::path(put, path = "/api/v1/studies/{id}/report", request_body = SaveReport, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/studies/{id}/report", params(("id" = String, Path, format = Uuid, description = "The study")), operation_id = "save_report", request_body = SaveReport, security(("bearer" = [])),
     responses((status = 200, body = ReportView), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,

@@ -34,13 +34,13 @@ impl From<&Ban> for BanView {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/security/bans", security(("bearer" = [])), responses((status = 200, body = Vec<BanView>)))]
+#[utoipa::path(get, path = "/api/v1/security/bans", operation_id = "list_bans", security(("bearer" = [])), responses((status = 200, body = Vec<BanView>)))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<BanView>>> {
     authorize(&user.0, Action::ManageBans, None)?;
     Ok(Json(state.backend.bans.list_active(now()).await?.iter().map(BanView::from).collect()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/security/bans/{address}", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/security/bans/{address}", params(("address" = String, Path, description = "An IPv4 or IPv6 address")), operation_id = "lift_ban", security(("bearer" = [])),
     responses((status = 204, description = "Lifted"), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn lift(
     State(state): State<AppState>,
@@ -48,7 +48,8 @@ pub async fn lift(
     Path(address): Path<String>,
 ) -> ApiResult<StatusCode> {
     authorize(&user.0, Action::ManageBans, None)?;
-    let address: IpAddr = address.parse().map_err(|_| ApiError::invalid("address", "not an IP address"))?;
+    // What is not an address holds no ban: absent, like any other unbanned address.
+    let address: IpAddr = address.parse().map_err(|_| ApiError::NotFound)?;
     if !state.backend.bans.lift(address).await? {
         return Err(ApiError::NotFound);
     }

@@ -155,9 +155,12 @@ pub struct WorklistQuery {
     pub modality: Option<String>,
     /// Part of the patient's name or ID.
     pub patient: Option<String>,
+    #[param(pattern = "^(received|in_review|reported)$")]
     pub status: Option<String>,
+    /// Where the previous page ended: its `next_cursor`, as given.
     pub cursor: Option<String>,
     /// 1–500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -180,7 +183,7 @@ pub(crate) async fn readable_study(
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/studies", params(WorklistQuery), security(("bearer" = [])), responses((status = 200, body = StudyPage)))]
+#[utoipa::path(get, path = "/api/v1/studies", operation_id = "list_studies", params(WorklistQuery), security(("bearer" = [])), responses((status = 200, body = StudyPage)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -205,7 +208,8 @@ pub async fn list(
         Some(n) => PageLimit::new(n).ok_or_else(|| ApiError::invalid("limit", "limit is between 1 and 500"))?,
         None => PageLimit::DEFAULT,
     };
-    let after = query.cursor.as_deref().map(crate::cursor::decode).transpose()?;
+    // An empty parameter (`?cursor=`, as a form sends it) is an absent one.
+    let after = query.cursor.as_deref().filter(|c| !c.is_empty()).map(crate::cursor::decode).transpose()?;
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from >= to
     {
@@ -226,7 +230,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/studies/{id}", security(("bearer" = [])), responses((status = 200, body = StudyDetailView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/studies/{id}", params(("id" = String, Path, format = Uuid, description = "The study")), operation_id = "get_study", security(("bearer" = [])), responses((status = 200, body = StudyDetailView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -240,12 +244,14 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct UpdateStudy {
     /// `received`, `in_review` or `reported`.
+    #[schema(pattern = "^(received|in_review|reported)$")]
     pub status: Option<String>,
     /// `routine`, `urgent` or `stat`.
+    #[schema(pattern = "^(routine|urgent|stat)$")]
     pub priority: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/studies/{id}", request_body = UpdateStudy, security(("bearer" = [])), responses((status = 200, body = StudyItem)))]
+#[utoipa::path(patch, path = "/api/v1/studies/{id}", params(("id" = String, Path, format = Uuid, description = "The study")), operation_id = "update_study", request_body = UpdateStudy, security(("bearer" = [])), responses((status = 200, body = StudyItem)))]
 pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -296,7 +302,7 @@ pub struct FileParams {
     sop_instance_uid: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/studies/{id}/instances/{sop_instance_uid}/file", params(FileParams), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/studies/{id}/instances/{sop_instance_uid}/file", operation_id = "download_instance", params(FileParams), security(("bearer" = [])),
     responses((status = 200, description = "The Part-10 file", content_type = "application/dicom"), (status = 307, description = "Redirect to a time-limited object store URL")))]
 pub async fn file(
     State(state): State<AppState>,

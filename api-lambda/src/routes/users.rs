@@ -54,10 +54,14 @@ impl From<&User> for UserView {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(pattern = "^\\s*[A-Za-z0-9._@-]{3,64}\\s*$")]
     pub username: String,
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// `administrator`, `radiologist` or `facility_user`.
+    #[schema(pattern = "^(administrator|radiologist|facility_user)$")]
     pub role: String,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub facility_id: Option<FacilityId>,
@@ -66,13 +70,16 @@ pub struct CreateUser {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(pattern = "^(administrator|radiologist|facility_user)$")]
     pub role: Option<String>,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub facility_id: Option<FacilityId>,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     pub active: Option<bool>,
     pub verified: Option<bool>,
     /// Sets a new password (a reset by an administrator).
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
 }
 
@@ -119,7 +126,7 @@ pub async fn create_user(state: &AppState, body: CreateUser, actor: Option<&Curr
     Ok(user)
 }
 
-#[utoipa::path(post, path = "/api/v1/users", request_body = CreateUser, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/users", operation_id = "create_user", request_body = CreateUser, security(("bearer" = [])),
     responses((status = 201, body = UserView), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -131,14 +138,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(UserView::from(&created))))
 }
 
-#[utoipa::path(get, path = "/api/v1/users", security(("bearer" = [])), responses((status = 200, body = Vec<UserView>)))]
+#[utoipa::path(get, path = "/api/v1/users", operation_id = "list_users", security(("bearer" = [])), responses((status = 200, body = Vec<UserView>)))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<UserView>>> {
     authorize(&user.0, Action::ManageUsers, None)?;
     let users = state.backend.users.list().await?;
     Ok(Json(users.iter().map(UserView::from).collect()))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}", security(("bearer" = [])), responses((status = 200, body = UserView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/users/{id}", params(("id" = String, Path, format = Uuid, description = "The user")), operation_id = "get_user", security(("bearer" = [])), responses((status = 200, body = UserView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -149,7 +156,7 @@ pub async fn get(
     Ok(Json(UserView::from(&found)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/users/{id}", request_body = UpdateUser, security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/users/{id}", params(("id" = String, Path, format = Uuid, description = "The user")), operation_id = "update_user", request_body = UpdateUser, security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,

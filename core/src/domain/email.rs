@@ -14,7 +14,14 @@ impl EmailAddress {
             trimmed,
             email_address::Options::default().without_display_text(),
         ) {
-            Ok(parsed) if parsed.domain().contains('.') => Ok(Self(parsed.email().to_owned())),
+            // RFC 1035 2.3.4: labels of at most 63 octets; RFC 5321 4.5.3.1.3: 254 in all.
+            Ok(parsed)
+                if parsed.domain().contains('.')
+                    && parsed.domain().split('.').all(|label| (1..=63).contains(&label.len()))
+                    && parsed.email().len() <= 254 =>
+            {
+                Ok(Self(parsed.email().to_owned()))
+            }
             _ => Err(EmailAddressError(raw.to_owned())),
         }
     }
@@ -25,6 +32,13 @@ super::text::string_value!(EmailAddress, EmailAddressError);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn domain_labels_longer_than_63_octets_are_refused() {
+        let long = format!("a@{}.example", "b".repeat(64));
+        assert!(EmailAddress::parse(&long).is_err());
+        assert!(EmailAddress::parse(&format!("a@{}.example", "b".repeat(63))).is_ok());
+    }
 
     #[test]
     fn addresses_need_a_local_part_and_a_dotted_domain() {
