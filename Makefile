@@ -2,21 +2,26 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test tools fmt lint unit bench package infra-check infra-test diagram
+.PHONY: help run test tools fmt lint fuzz api-contract bench package infra-check infra-test diagram
+
+## help: list these targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /'
 
 ## run: start Noctis on this machine: receiver + API, embedded backend, data in ./var/noctis
 run:
 	scripts/run-local
 
-## test: install what the tests need, then format check, clippy and every test (both backends)
-test: tools
-	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+## test: install what the tests need, then format check, clippy, every test (both backends),
+## the API contract (schemathesis), a bounded fuzz run, and the Terraform checks
+test: tools lint
 	$(CARGO) build --workspace --bins --locked
 	@# cargo lambda watch (in the API suite) runs `cargo run` for noctis-api alone,
 	@# whose features differ from the workspace build: build that once up front.
 	$(CARGO) build -p noctis-api --locked
 	localstack/emulator run -- $(CARGO) test --workspace --locked
+	scripts/api-contract 25
+	scripts/fuzz 45
 	@# Terraform: fmt + validate, then apply envs/localstack to a fresh emulator, run the
 	@# deployed-stack suite on what it created, destroy. Skipped (loudly) without terraform
 	@# or a provider mirror, since nothing may be downloaded.
@@ -26,22 +31,33 @@ test: tools
 		echo "SKIPPED: Terraform checks (no terraform or AWS provider mirror; see README 'Deploy to AWS')"; \
 	fi
 
-## tools: the test venv (moto server, pydicom, pynetdicom) and DCMTK
+## tools: the test venvs (moto server, pydicom, pynetdicom; schemathesis; checkov), DCMTK, cargo-fuzz
 tools:
 	scripts/install-test-tools all
 
+## fmt: format the workspace
 fmt:
 	$(CARGO) fmt --all
 
+## lint: rustfmt check and clippy with warnings as errors
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+## fuzz: every parser of peer bytes under cargo-fuzz, 10 minutes each (make test runs 45 s each)
+fuzz:
+	scripts/fuzz 600
+
+## api-contract: the OpenAPI document validated, then schemathesis --checks all against noctis-api
+api-contract:
+	$(CARGO) build -p noctis-api --locked
+	scripts/api-contract 100
 
 ## package: the API as a Lambda zip for provided.al2023 (target/lambda/noctis-api/bootstrap.zip)
 package: tools
 	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" $(CARGO) lambda build --release --x86-64 --output-format zip -p noctis-api --locked
 
-## infra-check: terraform fmt -check and validate of every root and module, offline
+## infra-check: terraform fmt -check and validate of every root and module, offline, then checkov
 infra-check:
 	scripts/infra check
 

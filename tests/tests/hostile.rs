@@ -62,6 +62,7 @@ async fn a_command_set_declaring_a_gigabyte_is_refused_without_allocating_it() {
         assert_eq!(answer.pdu_type, 0x07, "an undecodable command set aborts the association: {answer:?}");
     }
     let grown = receiver.peak_rss_kib().saturating_sub(before);
+    eprintln!("peak RSS growth: {grown} KiB");
     assert!(grown < MAX_GROWTH_KIB, "peak RSS grew by {grown} KiB");
 }
 
@@ -87,6 +88,7 @@ async fn a_data_element_declaring_a_gigabyte_is_refused_with_c000_without_alloca
         assert_eq!(answer.status(), Some(0xC000), "no Study UID can be read: {answer:?}");
     }
     let grown = receiver.peak_rss_kib().saturating_sub(before);
+    eprintln!("peak RSS growth: {grown} KiB");
     assert!(grown < MAX_GROWTH_KIB, "peak RSS grew by {grown} KiB");
     assert_eq!(storage.unfinished_writes().await, 0);
 }
@@ -123,6 +125,7 @@ async fn a_large_element_before_the_uids_is_refused_at_the_header_bound_in_bound
         assert_eq!(sender.await.expect("a sender"), Some(0xC000), "refused: the UIDs lie past the header bound");
     }
     let grown = receiver.peak_rss_kib().saturating_sub(before);
+    eprintln!("peak RSS growth: {grown} KiB");
     assert!(grown < MAX_GROWTH_KIB, "peak RSS grew by {grown} KiB for eight 15 MiB headers");
     assert_eq!(storage.unfinished_writes().await, 0);
 }
@@ -283,5 +286,6 @@ async fn a_data_set_with_nonsense_lengths_is_refused_in_bounded_memory() {
     let answer = read_pdu(&mut stream, Duration::from_secs(10)).await.expect("a C-STORE response");
     assert_eq!(answer.status(), Some(0xC000), "{answer:?}");
     let grown = receiver.peak_rss_kib().saturating_sub(before);
+    eprintln!("peak RSS growth: {grown} KiB");
     assert!(grown < MAX_GROWTH_KIB, "peak RSS grew by {grown} KiB");
 }

@@ -28,5 +28,7 @@ module "noctis" {
   alarm_emails               = var.alarm_emails
   log_retention_days         = var.log_retention_days
   archive_after_days         = var.archive_after_days
-  tags                       = var.tags
+  # Every facility's modality is configured with this balancer's address.
+  load_balancer_deletion_protection = true
+  tags                              = var.tags
 }

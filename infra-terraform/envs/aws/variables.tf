@@ -103,7 +103,7 @@ variable "alarm_emails" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of every log group."
+  description = "Retention of every log group, of the VPC flow logs and of the access-log bucket (a year at least is the usual audit requirement)."
   type        = number
   default     = 365
 }

@@ -46,11 +46,12 @@ module "noctis" {
   receiver_max_tasks   = 2
   # Neither moto nor LocalStack's community edition implements Application
   # Auto Scaling's tagging API, which the provider calls after every create.
-  receiver_autoscaling = false
-  interface_endpoints  = false
-  log_retention_days   = 7
-  aws_endpoint_url     = var.service_endpoint_url
-  throwaway            = true
+  receiver_autoscaling              = false
+  interface_endpoints               = false
+  log_retention_days                = 7
+  aws_endpoint_url                  = var.service_endpoint_url
+  throwaway                         = true
+  load_balancer_deletion_protection = false
   # The emulator speaks plain HTTP on loopback, and moto enforces the policy.
   tls_only_bucket_policy = false
 }

@@ -27,15 +27,18 @@ locals {
   )
 }
 
+# Logs can carry identifiers of patients' studies: encrypted with the stack's key.
 resource "aws_cloudwatch_log_group" "function" {
   name              = "/aws/lambda/${var.name}"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
   tags              = var.tags
 }
 
 resource "aws_cloudwatch_log_group" "access" {
   name              = "/noctis/${var.name}/access"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
   tags              = var.tags
 }
 
@@ -76,9 +79,11 @@ data "aws_iam_policy_document" "function" {
     actions   = ["s3:GetObject"]
     resources = ["${var.bucket_arn}/*"]
   }
+  # The stack's key encrypts the instances, the tables and this function's
+  # environment (which holds the token secret).
   statement {
-    sid       = "DecryptInstances"
-    actions   = ["kms:Decrypt"]
+    sid       = "UseStackKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
     resources = [var.kms_key_arn]
   }
 }
@@ -90,6 +95,10 @@ resource "aws_iam_role_policy" "function" {
 }
 
 resource "aws_lambda_function" "api" {
+  # checkov:skip=CKV_AWS_116: API Gateway invokes it synchronously; a dead-letter queue only receives failed asynchronous invocations.
+  # checkov:skip=CKV_AWS_117: it reaches only DynamoDB and S3, with IAM, over AWS endpoints; there is nothing in the VPC for it to reach.
+  # checkov:skip=CKV_AWS_272: the zip is built and deployed by the same pipeline (make package); code signing adds a signer profile with no second party to check.
+  # checkov:skip=CKV_AWS_50: the function writes structured JSON logs per request; X-Ray traces would add nothing a single-hop API needs.
   function_name                  = var.name
   role                           = aws_iam_role.function.arn
   filename                       = var.package_path
@@ -100,6 +109,7 @@ resource "aws_lambda_function" "api" {
   memory_size                    = var.memory_mb
   timeout                        = 29 # API Gateway's own limit
   reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
 
   environment {
     variables = local.environment
@@ -130,6 +140,7 @@ resource "aws_apigatewayv2_integration" "function" {
 }
 
 resource "aws_apigatewayv2_route" "everything" {
+  # checkov:skip=CKV_AWS_309: the API authenticates every request itself (signed tokens, roles per route); sign-in and health must stay open.
   api_id    = aws_apigatewayv2_api.http.id
   route_key = "$default"
   target    = "integrations/${aws_apigatewayv2_integration.function.id}"

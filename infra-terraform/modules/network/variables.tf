@@ -31,6 +31,17 @@ variable "interface_endpoints" {
   default     = true
 }
 
+variable "kms_key_arn" {
+  description = "The key the flow-log group is encrypted with (the stack's key)."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "How long the VPC flow logs are kept."
+  type        = number
+  default     = 365
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -67,9 +67,11 @@ resource "aws_ecr_lifecycle_policy" "receiver" {
   })
 }
 
+# Logs can carry identifiers of patients' studies: encrypted with the stack's key.
 resource "aws_cloudwatch_log_group" "receiver" {
   name              = "/noctis/${var.name}"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
   tags              = var.tags
 }
 
@@ -146,9 +148,10 @@ data "aws_iam_policy_document" "task" {
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
     resources = ["${var.bucket_arn}/*"]
   }
+  # The stack's key encrypts the instances and the tables.
   statement {
-    sid       = "EncryptInstances"
-    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    sid       = "UseStackKey"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"]
     resources = [var.kms_key_arn]
   }
   statement {
@@ -297,6 +300,14 @@ resource "aws_lb" "dicom" {
   enable_cross_zone_load_balancing = true
   enable_deletion_protection       = var.deletion_protection
   tags                             = var.tags
+
+  # Who connected, when, from where: the TLS listener's connections (an NLB logs
+  # only those), beside the receivers' own association audit trail.
+  access_logs {
+    bucket  = var.access_logs_bucket
+    prefix  = "nlb/${var.name}"
+    enabled = true
+  }
 }
 
 resource "aws_lb_target_group" "dicom" {

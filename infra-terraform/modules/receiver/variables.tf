@@ -185,6 +185,11 @@ variable "images_to_keep" {
   default     = 30
 }
 
+variable "access_logs_bucket" {
+  description = "The bucket the load balancer writes its access logs to (the storage module's logs bucket)."
+  type        = string
+}
+
 variable "deletion_protection" {
   description = "Protect the load balancer from deletion."
   type        = bool

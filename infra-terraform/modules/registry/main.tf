@@ -77,7 +77,7 @@ resource "aws_dynamodb_table" "this" {
   }
 
   server_side_encryption {
-    enabled     = var.kms_key_arn != null
+    enabled     = true
     kms_key_arn = var.kms_key_arn
   }
 

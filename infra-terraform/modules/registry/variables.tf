@@ -21,9 +21,8 @@ variable "deletion_protection" {
 }
 
 variable "kms_key_arn" {
-  description = "A customer-managed KMS key for the tables; null keeps DynamoDB's AWS-owned key."
+  description = "The customer-managed KMS key the tables are encrypted with (the index holds patient names)."
   type        = string
-  default     = null
 }
 
 variable "tags" {

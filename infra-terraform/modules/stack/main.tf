@@ -11,6 +11,8 @@ module "network" {
   cidr_block          = var.vpc_cidr_block
   zone_count          = var.zone_count
   interface_endpoints = var.interface_endpoints
+  kms_key_arn         = module.storage.kms_key_arn
+  log_retention_days  = var.log_retention_days
   tags                = local.tags
 }
 
@@ -22,6 +24,7 @@ module "storage" {
   force_destroy            = var.throwaway
   tls_only_policy          = var.tls_only_bucket_policy
   kms_deletion_window_days = var.throwaway ? 7 : 30
+  log_retention_days       = var.log_retention_days
   tags                     = local.tags
 }
 
@@ -29,6 +32,7 @@ module "registry" {
   source              = "../registry"
   table_prefix        = "${var.name}-"
   deletion_protection = !var.throwaway
+  kms_key_arn         = module.storage.kms_key_arn
   tags                = local.tags
 }
 
@@ -54,7 +58,8 @@ module "receiver" {
   autoscaling          = var.receiver_autoscaling
   log_retention_days   = var.log_retention_days
   aws_endpoint_url     = var.aws_endpoint_url
-  deletion_protection  = !var.throwaway
+  deletion_protection  = var.load_balancer_deletion_protection
+  access_logs_bucket   = module.storage.logs_bucket_name
   force_delete_images  = var.throwaway
   tags                 = local.tags
 }

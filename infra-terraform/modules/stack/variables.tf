@@ -172,3 +172,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "load_balancer_deletion_protection" {
+  description = "Refuse to delete the DICOM load balancer (its address is what every facility's modality is configured with)."
+  type        = bool
+  default     = true
+}

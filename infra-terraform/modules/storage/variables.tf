@@ -54,6 +54,12 @@ variable "tls_only_policy" {
   default     = true
 }
 
+variable "log_retention_days" {
+  description = "How long the access logs (S3 server access, load balancer) are kept."
+  type        = number
+  default     = 365
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
