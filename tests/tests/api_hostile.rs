@@ -196,3 +196,13 @@ async fn lifting_an_address_without_a_ban_is_404_and_keeps_its_failures() {
     let third = api.storage.backend.bans.record_failure(address, "probe", &policy, at).await.expect("counts");
     assert!(third.banned.is_some(), "the two failures before were kept, so the third bans");
 }
+
+#[tokio::test]
+async fn the_api_server_stops_gracefully_on_sigterm() {
+    let storage = noctis_e2e::storage::Storage::embedded().await;
+    let mut server = noctis_e2e::api_server::ApiServer::start(&storage.env);
+    let health = reqwest::get(server.url("/healthz")).await.expect("the API answers");
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
+    let status = server.terminate(std::time::Duration::from_secs(10)).expect("it exits within 10 s of SIGTERM");
+    assert!(status.success(), "a clean exit, not death by signal: {status:?}");
+}
