@@ -43,6 +43,19 @@ fn the_image_is_multi_stage_and_runs_the_receiver_as_a_non_root_user() {
 }
 
 #[test]
+fn the_build_stage_copies_every_workspace_member() {
+    // Cargo refuses to build a workspace whose members are missing.
+    let manifest = std::fs::read_to_string(noctis_e2e::workspace_root().join("Cargo.toml")).expect("the manifest");
+    let members_line = manifest.lines().find(|l| l.starts_with("members")).expect("a members list");
+    let members: Vec<&str> = members_line.split('"').skip(1).step_by(2).collect();
+    assert!(members.len() >= 5, "{members:?}");
+    let copied: Vec<String> = instructions().iter().filter(|i| i["cmd"] == "COPY").flat_map(values).collect();
+    for member in members {
+        assert!(copied.iter().any(|c| c == member), "the image build copies {member}: {copied:?}");
+    }
+}
+
+#[test]
 fn the_image_exposes_dicom_dicom_tls_and_health_and_checks_health_with_the_binary() {
     let all = instructions();
     let runtime = runtime_stage(&all);
