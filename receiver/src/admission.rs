@@ -218,13 +218,10 @@ impl Admission {
         })
     }
 
-    /// A connection that never made a readable request (silence past ARTIM, a
-    /// malformed or unexpected PDU) counts toward a ban like a refused one.
-    pub async fn count_protocol_failure(&self, peer: IpAddr, reason: &str) {
-        self.count_failure(peer, reason).await;
-    }
-
-    async fn count_failure(&self, peer: IpAddr, reason: &str) {
+    /// Counts a failure toward a ban: a refusal that counts, or a connection
+    /// that never made a readable request (silence past ARTIM, a malformed or
+    /// unexpected PDU).
+    pub async fn count_failure(&self, peer: IpAddr, reason: &str) {
         match self.backend.bans.record_failure(peer, reason, &self.ban_policy, now()).await {
             Ok(count) => {
                 if let Some(ban) = count.banned {

@@ -125,18 +125,18 @@ impl Association {
             Ok(Ok(Some(_))) => {
                 tracing::info!(%peer, "first PDU is not an A-ASSOCIATE-RQ");
                 self.abort(AbortRQServiceProviderReason::UnexpectedPdu).await;
-                self.shared.admission.count_protocol_failure(peer.ip(), "unexpected_pdu").await;
+                self.shared.admission.count_failure(peer.ip(), "unexpected_pdu").await;
                 return;
             }
             Ok(Err(e)) => {
                 tracing::info!(%peer, error = %e, "unreadable association request");
                 self.abort(AbortRQServiceProviderReason::UnrecognizedPdu).await;
-                self.shared.admission.count_protocol_failure(peer.ip(), "malformed_pdu").await;
+                self.shared.admission.count_failure(peer.ip(), "malformed_pdu").await;
                 return;
             }
             Err(_) => {
                 tracing::info!(%peer, "no association request within the ARTIM timeout");
-                self.shared.admission.count_protocol_failure(peer.ip(), "artim_expired").await;
+                self.shared.admission.count_failure(peer.ip(), "artim_expired").await;
                 return;
             }
         };
