@@ -81,7 +81,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             .and_then(bearer_token)
             .ok_or(ApiError::Unauthenticated)?;
         let id = state.tokens.verify(token.trim()).ok_or(ApiError::Unauthenticated)?;
-        match state.backend.users.get(id).await? {
+        match state.ports.users.get(id).await? {
             Some(user) if user.active => Ok(Self(user)),
             _ => Err(ApiError::Unauthenticated),
         }

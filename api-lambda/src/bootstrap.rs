@@ -5,11 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use noctis_core::config::BackendKind;
-use noctis_core::domain::Role;
-use noctis_core::{Backend, Config};
+use noctis_core::domain::{
+    Actor, AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, now,
+};
+use noctis_core::usecases::facilities::{NewFacility, register_facility};
+use noctis_core::usecases::users::{create_first_administrator, create_user};
+use noctis_core::{Config, Ports};
 
 use crate::auth::{LoginLimiter, TokenKeys};
-use crate::routes::users::{CreateUser, create_user};
+use crate::routes::users::CreateUser;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,11 +34,11 @@ pub enum BootstrapError {
 
 /// The state the router runs on, from configuration.
 pub async fn state(config: Config) -> Result<AppState, BootstrapError> {
-    let backend = Backend::open(&config).await?;
-    state_with_backend(config, backend).await
+    let ports = noctis_core::wiring::open_ports(&config).await?;
+    state_with_ports(config, ports).await
 }
 
-pub async fn state_with_backend(config: Config, backend: Backend) -> Result<AppState, BootstrapError> {
+pub async fn state_with_ports(config: Config, ports: Ports) -> Result<AppState, BootstrapError> {
     let secret = token_secret(&config).await?;
     // Made before the first sign-in, so that one is not slower than the rest.
     let _ = tokio::task::spawn_blocking(crate::routes::auth::dummy_hash).await;
@@ -42,12 +46,12 @@ pub async fn state_with_backend(config: Config, backend: Backend) -> Result<AppS
     Ok(AppState {
         tokens: TokenKeys::new(&secret, Duration::from_secs(api.token_ttl_secs.max(60))),
         logins: Arc::new(LoginLimiter::new(api.login_attempts, Duration::from_secs(api.login_window_secs))),
-        backend,
+        ports,
         config: Arc::new(config),
     })
 }
 
-/// The configured secret; on the embedded backend, one generated on first start
+/// The configured secret; on the embedded ports, one generated on first start
 /// and kept (mode 0600) in the data directory so tokens survive restarts.
 async fn token_secret(config: &Config) -> Result<Vec<u8>, BootstrapError> {
     match (&config.api.token_secret, config.storage.backend) {
@@ -84,42 +88,42 @@ async fn generated_secret(path: &Path) -> Result<Vec<u8>, BootstrapError> {
     }
 }
 
-/// Creates an administrator. `Ok(false)` when `only_if_none` and one exists.
+/// Creates an administrator, audited as the system's doing. `Ok(false)` when
+/// `only_if_none` and one exists.
 pub async fn create_admin(
     state: &AppState,
     username: &str,
     password: String,
     only_if_none: bool,
 ) -> Result<bool, BootstrapError> {
-    if only_if_none {
-        let users = state.backend.users.list().await?;
-        if users.iter().any(|u| u.role == Role::Administrator) {
-            return Ok(false);
-        }
-    }
     let request = CreateUser {
         username: username.to_owned(),
         password,
         email: format!("{}@localhost.localdomain", username.replace('@', ".")),
         role: "administrator".into(),
         facility_id: None,
+    }
+    .parse()
+    .map_err(|e| BootstrapError::Admin(e.to_string()))?;
+    let ports = &state.ports;
+    let (users, facilities, audit) = (ports.users.as_ref(), ports.facilities.as_ref(), ports.audit.as_ref());
+    let created = if only_if_none {
+        create_first_administrator(users, facilities, audit, request, now()).await.map(|user| user.is_some())
+    } else {
+        create_user(users, facilities, audit, &Actor::System, request, now()).await.map(|_| true)
     };
-    create_user(state, request, None).await.map_err(|e| BootstrapError::Admin(e.to_string()))?;
-    Ok(true)
+    created.map_err(|e| BootstrapError::Admin(e.to_string()))
 }
 
-/// Registers a facility from the command line, audited as the system's doing.
+/// Registers a facility from the command line, audited as the system's doing:
+/// the same use case, and the same checks, as `POST /api/v1/facilities`.
 pub async fn create_facility(
     state: &AppState,
     name: &str,
     license_number: &str,
     email: &str,
     ae_title: Option<&str>,
-) -> Result<noctis_core::domain::Facility, BootstrapError> {
-    use noctis_core::domain::{
-        Actor, AeTitle, AllowedNetworks, AuditEvent, AuditKind, EmailAddress, FacilityDraft, FacilityName,
-        LicenseNumber, now,
-    };
+) -> Result<Facility, BootstrapError> {
     let invalid = |e: &dyn std::fmt::Display| BootstrapError::Facility(e.to_string());
     let draft = FacilityDraft {
         name: FacilityName::parse(name).map_err(|e| invalid(&e))?,
@@ -130,14 +134,10 @@ pub async fn create_facility(
         allowed_networks: AllowedNetworks::any(),
     };
     let ae_title = ae_title.map(AeTitle::parse).transpose().map_err(|e| invalid(&e))?;
-    let facility =
-        noctis_core::facilities::register_facility(state.backend.facilities.as_ref(), draft, ae_title, None, now())
-            .await
-            .map_err(|e| invalid(&e))?
-            .facility;
-    let event = AuditEvent::new(AuditKind::FacilityCreated, Actor::System, now())
-        .for_facility(facility.id)
-        .with_details(serde_json::json!({"after": crate::routes::facilities::FacilityView::from(&facility)}));
-    crate::routes::audit(state, event).await;
-    Ok(facility)
+    let request = NewFacility { draft, ae_title, first_user: None };
+    let ports = &state.ports;
+    register_facility(ports.facilities.as_ref(), ports.audit.as_ref(), &Actor::System, request, now())
+        .await
+        .map(|registration| registration.facility)
+        .map_err(|e| invalid(&e))
 }

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use noctis_core::ports::{StoreError, Taken};
+use noctis_core::usecases::UseCaseError;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +97,21 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             other => {
                 tracing::error!(error = %other, "storage failure");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<UseCaseError> for ApiError {
+    fn from(err: UseCaseError) -> Self {
+        match err {
+            UseCaseError::Invalid { field, message } => ApiError::Validation { field: field.to_owned(), message },
+            UseCaseError::NotFound => ApiError::NotFound,
+            UseCaseError::Conflict(message) => ApiError::Conflict(message),
+            UseCaseError::Store(e) => e.into(),
+            UseCaseError::Internal(e) => {
+                tracing::error!(error = %e, "internal failure");
                 ApiError::Internal
             }
         }

@@ -1,13 +1,13 @@
 use std::sync::Arc;
 
-use noctis_core::{Backend, Config};
+use noctis_core::{Config, Ports};
 
 use crate::auth::{LoginLimiter, TokenKeys};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub backend: Backend,
+    pub ports: Ports,
     pub tokens: TokenKeys,
     pub logins: Arc<LoginLimiter>,
     pub config: Arc<Config>,

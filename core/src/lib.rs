@@ -1,14 +1,15 @@
-//! Noctis core: the domain, the storage ports both binaries use, and the two
-//! adapter sets that implement them (`aws` for production, `embedded` for one node).
+//! Noctis core: the domain, the use cases every front door shares, the storage
+//! ports, and the two adapter sets that implement them (`aws` for production,
+//! `embedded` for one node).
 
 pub mod aws;
-pub mod backend;
 pub mod config;
 pub mod domain;
 pub mod embedded;
-pub mod facilities;
 pub mod ports;
 pub mod telemetry;
+pub mod usecases;
+pub mod wiring;
 
-pub use backend::Backend;
 pub use config::Config;
+pub use ports::Ports;

@@ -8,8 +8,8 @@ use dicom_ul::pdu::{
     AssociationRJ, AssociationRJResult, AssociationRJServiceProviderASCEReason,
     AssociationRJServiceProviderPresentationReason, AssociationRJServiceUserReason, AssociationRJSource, AssociationRQ,
 };
-use noctis_core::Backend;
 use noctis_core::domain::{Actor, AeTitle, AuditEvent, AuditKind, BanPolicy, Facility, FacilityId, now};
+use noctis_core::ports::{AuditLog, BanList};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::facility_cache::FacilityCache;
@@ -120,7 +120,8 @@ pub struct Admitted {
 pub struct Admission {
     pub scp_ae_title: AeTitle,
     pub facilities: FacilityCache,
-    pub backend: Backend,
+    pub audit: Arc<dyn AuditLog>,
+    pub bans: Arc<dyn BanList>,
     pub ban_policy: BanPolicy,
     /// Associations served at once by this process.
     pub process_slots: Arc<Semaphore>,
@@ -156,7 +157,7 @@ impl Admission {
         if let Some(facility) = facility {
             event = event.for_facility(facility);
         }
-        if let Err(e) = self.backend.audit.append(&event).await {
+        if let Err(e) = self.audit.append(&event).await {
             tracing::error!(error = %e, "could not write the admission audit event");
         }
         if let Err((rejection, _)) = &decision
@@ -172,7 +173,7 @@ impl Admission {
         if rq.protocol_version & 1 == 0 {
             return Err((Rejection::ProtocolVersionNotSupported, None));
         }
-        match self.backend.bans.active_ban(peer, now()).await {
+        match self.bans.active_ban(peer, now()).await {
             Ok(Some(_)) => return Err((Rejection::Banned, None)),
             Ok(None) => {}
             Err(e) => {
@@ -222,14 +223,14 @@ impl Admission {
     /// that never made a readable request (silence past ARTIM, a malformed or
     /// unexpected PDU).
     pub async fn count_failure(&self, peer: IpAddr, reason: &str) {
-        match self.backend.bans.record_failure(peer, reason, &self.ban_policy, now()).await {
+        match self.bans.record_failure(peer, reason, &self.ban_policy, now()).await {
             Ok(count) => {
                 if let Some(ban) = count.banned {
                     tracing::warn!(peer = %peer, failures = count.failures_in_window, until = %ban.expires_at, "address banned");
                     let event = AuditEvent::new(AuditKind::AddressBanned, Actor::System, now())
                         .from_peer(peer)
                         .with_details(serde_json::json!({"reason": reason, "failures": ban.failures, "expires_at": ban.expires_at}));
-                    if let Err(e) = self.backend.audit.append(&event).await {
+                    if let Err(e) = self.audit.append(&event).await {
                         tracing::error!(error = %e, "could not write the ban audit event");
                     }
                 }

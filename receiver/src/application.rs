@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use noctis_core::{Backend, Config};
+use noctis_core::{Config, Ports};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -43,11 +43,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, BuildError> {
-        let backend = Backend::open(&config).await?;
-        Self::build_with_backend(config, backend).await
+        let ports = noctis_core::wiring::open_ports(&config).await?;
+        Self::build_with_ports(config, ports).await
     }
 
-    pub async fn build_with_backend(config: Config, backend: Backend) -> Result<Self, BuildError> {
+    pub async fn build_with_ports(config: Config, ports: Ports) -> Result<Self, BuildError> {
         let started = std::time::SystemTime::now();
         let dicom = &config.dicom;
         if !(4096..=16 * 1024 * 1024).contains(&dicom.max_pdu_length) {
@@ -65,7 +65,7 @@ impl Application {
         }
         // A receiver killed mid-instance left its partial write behind; every
         // write begun before this start belongs to no running association.
-        match backend.objects.remove_abandoned_writes(started).await {
+        match ports.objects.remove_abandoned_writes(started).await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "removed partial writes left by an earlier process"),
             Err(e) => tracing::warn!(error = %e, "could not remove partial writes left by an earlier process"),
@@ -73,15 +73,17 @@ impl Application {
         let metrics = Metrics::new();
         let admission = Admission {
             scp_ae_title: dicom.ae_title.clone(),
-            facilities: FacilityCache::new(backend.facilities.clone(), Duration::from_secs(dicom.facility_cache_secs)),
-            backend: backend.clone(),
+            facilities: FacilityCache::new(ports.facilities.clone(), Duration::from_secs(dicom.facility_cache_secs)),
+            audit: ports.audit.clone(),
+            bans: ports.bans.clone(),
             ban_policy: dicom.bans.policy(),
             process_slots: Arc::new(Semaphore::new(dicom.limits.max_associations)),
             address_slots: Counter::new(dicom.limits.max_per_address),
             facility_slots: Counter::new(dicom.limits.max_per_facility),
         };
         let store = Arc::new(InstanceStore {
-            backend,
+            objects: ports.objects,
+            index: ports.studies,
             metrics: metrics.clone(),
             header_buffer: dicom.header_buffer_kib.max(4) as usize * 1024,
         });

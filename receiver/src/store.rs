@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use dicom_object::meta::FileMetaTableBuilder;
-use noctis_core::Backend;
-use noctis_core::domain::{Actor, AeTitle, AuditEvent, AuditKind, Facility, InstanceRecord, ObjectKey, Uid, now};
-use noctis_core::ports::ObjectWriter;
+use noctis_core::domain::{AeTitle, Facility, InstanceRecord, ObjectKey, Uid, now};
+use noctis_core::ports::{ObjectStore, ObjectWriter, StudyIndex};
+use noctis_core::usecases::instances::record_instance;
 
 use noctis_core::domain::{SeriesAttributes, StudyAttributes};
 use noctis_wire::command::{Command, status};
@@ -28,7 +28,8 @@ pub const IMPLEMENTATION_VERSION_NAME: &str = concat!("NOCTIS_", env!("CARGO_PKG
 /// Shared by every association of a receiver.
 #[derive(Debug)]
 pub struct InstanceStore {
-    pub backend: Backend,
+    pub objects: Arc<dyn ObjectStore>,
+    pub index: Arc<dyn StudyIndex>,
     pub metrics: Arc<Metrics>,
     /// The most bytes of a data set's start held to read its header: the
     /// identifying attributes must lie within them (inflated, for a deflated
@@ -215,7 +216,7 @@ impl IncomingInstance {
         let key =
             ObjectKey::for_instance(self.origin.facility.id, &identity.study, &identity.series, &identity.sop_instance);
         let opened = async {
-            let mut writer = self.store.backend.objects.begin_write(&key).await?;
+            let mut writer = self.store.objects.begin_write(&key).await?;
             writer.write(preamble).await?;
             writer.write(held).await?;
             Ok::<_, noctis_core::ports::StoreError>(writer)
@@ -313,20 +314,7 @@ impl IncomingInstance {
             study: study_attributes(&identity.header),
             series: series_attributes(&identity.header),
         };
-        let event = AuditEvent::new(AuditKind::InstanceStored, Actor::modality(&self.origin.calling_ae), received_at)
-            .for_facility(self.origin.facility.id)
-            .from_peer(self.origin.peer)
-            .with_details(serde_json::json!({
-                "study_instance_uid": identity.study,
-                "series_instance_uid": identity.series,
-                "sop_instance_uid": identity.sop_instance,
-                "bytes": size,
-                "transfer_syntax": self.transfer_syntax,
-            }));
-        // Indexed and audited in one commit. A failure here leaves a whole object
-        // that no index row points to; the modality, told of the failure, sends
-        // again and the same key is overwritten.
-        if let Err(e) = self.store.backend.studies.record_instance(&record, Some(&event)).await {
+        if let Err(e) = record_instance(self.store.index.as_ref(), &record, self.origin.peer).await {
             tracing::error!(error = %e, "could not index an instance");
             return StoreOutcome::failure(status::OUT_OF_RESOURCES, "indexing failed");
         }

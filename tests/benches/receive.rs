@@ -1,5 +1,5 @@
 //! `make bench`: DCMTK's storescu sends the same file sets to DCMTK's storescp
-//! (storing to disk) and to noctis-receiver (embedded backend), in one run.
+//! (storing to disk) and to noctis-receiver (embedded ports), in one run.
 //! Prints instances/s, MB/s and the ratio, and writes them to
 //! target/bench/receive.json. A measurement, never a pass/fail.
 

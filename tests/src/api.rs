@@ -50,9 +50,8 @@ impl Api {
             config.aws = aws.clone();
             config.storage.backend = noctis_core::config::BackendKind::Aws;
         }
-        let state = noctis_api::bootstrap::state_with_backend(config, storage.backend.clone())
-            .await
-            .expect("the API state builds");
+        let state =
+            noctis_api::bootstrap::state_with_ports(config, storage.ports.clone()).await.expect("the API state builds");
         noctis_api::bootstrap::create_admin(&state, admin, PASSWORD.into(), false).await.expect("an administrator");
         let router = noctis_api::router(state.clone());
         let mut api = Self { storage, state, router, admin: String::new() };
@@ -166,12 +165,12 @@ pub async fn seed_instance(
         },
         series: SeriesAttributes { modality: Some(modality.into()), ..Default::default() },
     };
-    storage.backend.studies.record_instance(&record, None).await.expect("indexes");
+    storage.ports.studies.record_instance(&record, None).await.expect("indexes");
     record.study_id()
 }
 
 async fn write_object(storage: &Storage, key: &noctis_core::domain::ObjectKey, content: &[u8]) {
-    let mut writer = storage.backend.objects.begin_write(key).await.expect("begins");
+    let mut writer = storage.ports.objects.begin_write(key).await.expect("begins");
     writer.write(content.to_vec().into()).await.expect("writes");
     writer.finish().await.expect("finishes");
 }

@@ -2,10 +2,13 @@
 //! tables and bucket on the emulator `make test` started. The test keeps its own
 //! handle on the same storage to arrange facilities and inspect results.
 
-use noctis_core::Backend;
+use noctis_core::Ports;
 use noctis_core::aws::{self, AwsClients};
 use noctis_core::config::{AwsConfig, Config};
-use noctis_core::domain::{AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, now};
+use noctis_core::domain::{
+    Actor, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, now,
+};
+use noctis_core::usecases::facilities::{NewFacility, register_facility};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -15,7 +18,7 @@ pub enum Kind {
 
 pub struct Storage {
     pub kind: Kind,
-    pub backend: Backend,
+    pub ports: Ports,
     /// `NOCTIS_*` variables that point a Noctis process at this storage.
     pub env: Vec<(String, String)>,
     pub aws: Option<AwsConfig>,
@@ -38,12 +41,12 @@ impl Storage {
 
     pub async fn embedded() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let backend = noctis_core::embedded::open(dir.path()).await.expect("the embedded backend opens");
+        let ports = noctis_core::embedded::open(dir.path()).await.expect("the embedded backend opens");
         let env = vec![
             ("NOCTIS_STORAGE__BACKEND".into(), "embedded".into()),
             ("NOCTIS_STORAGE__DATA_DIR".into(), dir.path().display().to_string()),
         ];
-        Self { kind: Kind::Embedded, backend, env, aws: None, _dir: Some(dir) }
+        Self { kind: Kind::Embedded, ports, env, aws: None, _dir: Some(dir) }
     }
 
     /// Fresh resources on `endpoint`, or on the emulator `make test` exports.
@@ -80,7 +83,7 @@ impl Storage {
             ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
             ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
         ];
-        Self { kind: Kind::Aws, backend: aws::backend(&clients, &config), env, aws: Some(config), _dir: None }
+        Self { kind: Kind::Aws, ports: aws::ports(&clients, &config), env, aws: Some(config), _dir: None }
     }
 
     /// Clients for the emulator this storage lives on (AWS storage only).
@@ -103,7 +106,9 @@ impl Storage {
             license_number: LicenseNumber::parse(&format!("LIC-{}", uuid::Uuid::new_v4())).expect("licence"),
             allowed_networks: AllowedNetworks::parse(networks).expect("networks"),
         };
-        noctis_core::facilities::register_facility(self.backend.facilities.as_ref(), draft, None, None, now())
+        let request = NewFacility { draft, ae_title: None, first_user: None };
+        let (registry, audit) = (self.ports.facilities.as_ref(), self.ports.audit.as_ref());
+        register_facility(registry, audit, &Actor::System, request, now())
             .await
             .expect("the facility registers")
             .facility
@@ -122,7 +127,7 @@ impl Storage {
             &uid(&file.series_instance_uid),
             &uid(&file.sop_instance_uid),
         );
-        let mut reader = self.backend.objects.read(&key).await.expect("the object store answers")?;
+        let mut reader = self.ports.objects.read(&key).await.expect("the object store answers")?;
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).await.expect("the object reads");
         Some(bytes)
@@ -131,7 +136,7 @@ impl Storage {
     pub async fn study(&self, facility: &Facility, study_uid: &str) -> Option<noctis_core::domain::StudyDetail> {
         use noctis_core::domain::{StudyId, Uid};
         let id = StudyId::for_study(facility.id, &Uid::parse(study_uid).expect("a valid UID"));
-        self.backend.studies.get_study(id).await.expect("the index answers")
+        self.ports.studies.get_study(id).await.expect("the index answers")
     }
 }
 

@@ -47,7 +47,7 @@ async fn a_wrong_called_ae_is_rejected(kind: Kind) {
 async fn a_deactivated_facility_is_refused(kind: Kind) {
     let storage = Storage::new(kind).await;
     let facility = storage.facility("Mercy Clinic").await;
-    storage.backend.facilities.set_active(facility.id, false, now()).await.expect("deactivates");
+    storage.ports.facilities.set_active(facility.id, false, now()).await.expect("deactivates");
     let receiver = Receiver::start(&storage);
     let run = echoscu(receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE);
     assert!(!run.success);
@@ -83,7 +83,7 @@ async fn audit_reasons(storage: &Storage) -> Vec<String> {
         kind: Some(AuditKind::AssociationRejected),
     };
     let page = storage
-        .backend
+        .ports
         .audit
         .query(&query, &PageRequest::first(PageLimit::new(100).expect("limit")))
         .await

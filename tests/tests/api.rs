@@ -198,12 +198,12 @@ async fn bans_are_listed_and_lifted(kind: Kind) {
         ban_for: std::time::Duration::from_secs(600),
     };
     let address = "198.51.100.77".parse().expect("ip");
-    api.storage.backend.bans.record_failure(address, "calling_ae_not_recognised", &policy, now()).await.expect("bans");
+    api.storage.ports.bans.record_failure(address, "calling_ae_not_recognised", &policy, now()).await.expect("bans");
     let listed = api.get("/api/v1/security/bans", &api.admin).await;
     assert_eq!(listed.json[0]["address"], "198.51.100.77");
     let lifted = api.request(Method::DELETE, "/api/v1/security/bans/198.51.100.77", Some(&api.admin), None).await;
     assert_eq!(lifted.status, StatusCode::NO_CONTENT);
-    let bans: Vec<Ban> = api.storage.backend.bans.list_active(now()).await.expect("lists");
+    let bans: Vec<Ban> = api.storage.ports.bans.list_active(now()).await.expect("lists");
     assert!(bans.is_empty());
     let again = api.request(Method::DELETE, "/api/v1/security/bans/198.51.100.77", Some(&api.admin), None).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);

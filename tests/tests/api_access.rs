@@ -180,7 +180,7 @@ async fn every_route_answers_every_role_as_the_rules_say(kind: Kind) {
             for (name, role, token) in &roles {
                 if route.template == "/api/v1/security/bans/{address}" {
                     let address = "198.51.100.99".parse().expect("ip");
-                    api.storage.backend.bans.record_failure(address, "test", &ban, now()).await.expect("bans");
+                    api.storage.ports.bans.record_failure(address, "test", &ban, now()).await.expect("bans");
                 }
                 let facility = match scope {
                     Scope::None => None,

@@ -36,7 +36,7 @@ async fn a_facility_whose_first_user_is_invalid_is_not_registered(kind: Kind) {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.json);
         assert_eq!(reply.json["error"]["field"], format!("facility_user.{field}"), "{:?}", reply.json);
     }
-    assert!(api.storage.backend.facilities.list().await.expect("lists").is_empty(), "nothing was registered");
+    assert!(api.storage.ports.facilities.list().await.expect("lists").is_empty(), "nothing was registered");
     let good = json!({"username": "riverside", "password": PASSWORD, "email": "staff@riverside.example"});
     let reply = api.post("/api/v1/facilities", &api.admin, registration(good)).await;
     assert_eq!(reply.status, StatusCode::CREATED, "the corrected request is not a conflict: {:?}", reply.json);
@@ -51,7 +51,7 @@ async fn a_facility_whose_first_username_is_taken_is_not_registered(kind: Kind) 
     let first_user = json!({"username": "taken", "password": PASSWORD, "email": "staff@riverside.example"});
     let reply = api.post("/api/v1/facilities", &api.admin, registration(first_user)).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{:?}", reply.json);
-    assert!(api.storage.backend.facilities.list().await.expect("lists").is_empty(), "nothing was registered");
+    assert!(api.storage.ports.facilities.list().await.expect("lists").is_empty(), "nothing was registered");
 }
 
 async fn api() -> Api {
@@ -150,7 +150,7 @@ async fn unknown_fields_in_a_write_are_refused_by_name() {
     let reply = api.post("/api/v1/facilities", &api.admin, body).await;
     assert_error_shape(&reply, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json["error"]["field"], "is_admin");
-    assert!(api.storage.backend.facilities.list().await.expect("lists").is_empty());
+    assert!(api.storage.ports.facilities.list().await.expect("lists").is_empty());
 }
 
 #[tokio::test]
@@ -189,11 +189,11 @@ async fn lifting_an_address_without_a_ban_is_404_and_keeps_its_failures() {
     };
     let at = noctis_core::domain::now();
     for _ in 0..2 {
-        api.storage.backend.bans.record_failure(address, "probe", &policy, at).await.expect("counts");
+        api.storage.ports.bans.record_failure(address, "probe", &policy, at).await.expect("counts");
     }
     let reply = api.request(Method::DELETE, &format!("/api/v1/security/bans/{address}"), Some(&api.admin), None).await;
     assert_error_shape(&reply, StatusCode::NOT_FOUND);
-    let third = api.storage.backend.bans.record_failure(address, "probe", &policy, at).await.expect("counts");
+    let third = api.storage.ports.bans.record_failure(address, "probe", &policy, at).await.expect("counts");
     assert!(third.banned.is_some(), "the two failures before were kept, so the third bans");
 }
 

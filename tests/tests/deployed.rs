@@ -295,7 +295,7 @@ async fn a_facility_sends_to_the_deployed_stack_and_its_study_is_served() {
     assert_eq!(reply.status(), 307);
     let location = reply.headers()["location"].to_str().expect("a URL").to_owned();
     let downloaded = http.get(&location).send().await.expect("S3 answers").bytes().await.expect("bytes");
-    let registered = storage.backend.facilities.get(facility_id).await.expect("registry answers").expect("facility");
+    let registered = storage.ports.facilities.get(facility_id).await.expect("registry answers").expect("facility");
     let stored = storage.stored_object(&registered, file).await.expect("the object is in the bucket");
     assert_eq!(downloaded.as_ref(), stored.as_slice(), "the presigned URL serves the stored instance");
     assert_eq!(&stored[128..132], b"DICM");

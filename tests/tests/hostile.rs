@@ -177,7 +177,7 @@ async fn silence_past_artim_and_malformed_requests_count_toward_a_ban() {
         assert_eq!(answer.pdu_type, 0x07, "a malformed request is aborted");
     }
     let ban = noctis_e2e::eventually(20, "the prober to be banned", || async {
-        let bans = storage.backend.bans.list_active(now()).await.expect("bans list");
+        let bans = storage.ports.bans.list_active(now()).await.expect("bans list");
         bans.into_iter().find(|ban| ban.address == prober)
     })
     .await;
@@ -209,13 +209,13 @@ async fn a_deactivated_facility_retrying_does_not_get_its_address_banned() {
         &storage,
         &[("NOCTIS_DICOM__BANS__THRESHOLD", "2"), ("NOCTIS_DICOM__FACILITY_CACHE_SECS", "0")],
     );
-    storage.backend.facilities.set_active(facility.id, false, now()).await.expect("deactivates");
+    storage.ports.facilities.set_active(facility.id, false, now()).await.expect("deactivates");
     for _ in 0..4 {
         let run = echoscu(receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE);
         assert!(run.text.contains("Calling AE Title Not Recognized"), "{}", run.text);
     }
-    assert!(storage.backend.bans.list_active(now()).await.expect("bans list").is_empty());
-    storage.backend.facilities.set_active(facility.id, true, now()).await.expect("reactivates");
+    assert!(storage.ports.bans.list_active(now()).await.expect("bans list").is_empty());
+    storage.ports.facilities.set_active(facility.id, true, now()).await.expect("reactivates");
     let run = echoscu(receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE);
     assert!(run.success, "admitted at once after reactivation: {}", run.text);
 }

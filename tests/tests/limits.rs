@@ -59,10 +59,10 @@ async fn repeated_failures_ban_the_address_on_every_receiver(kind: Kind) {
     let run = echoscu(second.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE);
     assert!(!run.success);
     assert_local_limit(&run.text);
-    let bans = storage.backend.bans.list_active(now()).await.expect("bans list");
+    let bans = storage.ports.bans.list_active(now()).await.expect("bans list");
     assert_eq!(bans.len(), 1);
     assert_eq!(bans[0].address.to_string(), "127.0.0.1");
-    assert!(storage.backend.bans.lift(bans[0].address).await.expect("lifts"));
+    assert!(storage.ports.bans.lift(bans[0].address).await.expect("lifts"));
     let run = echoscu(second.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE);
     assert!(run.success, "accepted once the ban is lifted: {}", run.text);
 }
@@ -72,7 +72,7 @@ async fn deactivation_takes_effect_within_the_cache_lifetime(kind: Kind) {
     let facility = storage.facility("Mercy Clinic").await;
     let receiver = Receiver::start_with(&storage, &[("NOCTIS_DICOM__FACILITY_CACHE_SECS", "1")]);
     assert!(echoscu(receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE).success);
-    storage.backend.facilities.set_active(facility.id, false, now()).await.expect("deactivates");
+    storage.ports.facilities.set_active(facility.id, false, now()).await.expect("deactivates");
     let started = std::time::Instant::now();
     noctis_e2e::eventually(10, "the deactivation to reach the receiver", || async {
         let run = echoscu(receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE);

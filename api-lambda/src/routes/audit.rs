@@ -85,7 +85,7 @@ pub async fn list(
     let after = params.cursor.as_deref().filter(|c| !c.is_empty()).map(crate::cursor::decode).transpose()?;
     let actor = params.actor.filter(|a| !a.is_empty());
     let query = AuditQuery { from, to, facility_id: params.facility_id, actor, kind };
-    let page = state.backend.audit.query(&query, &PageRequest { limit, after }).await?;
+    let page = state.ports.audit.query(&query, &PageRequest { limit, after }).await?;
     Ok(Json(AuditPage { items: page.items, next_cursor: page.next_cursor.as_ref().map(crate::cursor::encode) }))
 }
 

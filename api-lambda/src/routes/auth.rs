@@ -45,7 +45,7 @@ pub async fn login(
         return Err(ApiError::TooManyRequests);
     }
     let user = match &username {
-        Some(name) => state.backend.users.find_by_username(name).await?,
+        Some(name) => state.ports.users.find_by_username(name).await?,
         None => None,
     };
     let user = user.filter(|user| user.active);

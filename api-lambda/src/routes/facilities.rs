@@ -3,17 +3,18 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use noctis_core::domain::Username;
 use noctis_core::domain::{
-    AeTitle, AllowedNetworks, AuditEvent, AuditKind, AuditQuery, EmailAddress, Facility, FacilityDraft, FacilityId,
-    FacilityName, LicenseNumber, PageLimit, PageRequest, StudyFilter, now,
+    AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityId, FacilityName, LicenseNumber, Username,
+    now,
 };
-use noctis_core::facilities::{FirstUser, Registration, RegistrationError, register_facility};
-use noctis_core::ports::StoreError;
+use noctis_core::usecases::facilities::{
+    FacilityChange, FirstUser, NewFacility, Registration, facility_stats, register_facility, set_facility_active,
+    update_facility,
+};
 use serde::{Deserialize, Serialize};
 
-use super::users::{UserView, hash_password};
-use super::{audit, parse_field};
+use super::parse_field;
+use super::users::UserView;
 use crate::access::{Action, authorize};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
@@ -156,7 +157,7 @@ fn networks(values: &[String]) -> ApiResult<AllowedNetworks> {
 }
 
 async fn load(state: &AppState, id: FacilityId) -> ApiResult<Facility> {
-    state.backend.facilities.get(id).await?.ok_or(ApiError::NotFound)
+    state.ports.facilities.get(id).await?.ok_or(ApiError::NotFound)
 }
 
 #[utoipa::path(post, path = "/api/v1/facilities", operation_id = "create_facility", request_body = CreateFacility, security(("bearer" = [])),
@@ -177,45 +178,18 @@ pub async fn create(
         allowed_networks: networks(&body.allowed_networks)?,
     };
     let ae_title = parse_field("ae_title", body.ae_title.as_deref(), AeTitle::parse)?;
-    // Everything about the first user is checked here; only a taken username is
-    // left to the write, which then refuses the facility with it.
     let first_user = match body.facility_user {
         Some(first) => Some(FirstUser {
             username: Username::parse(&first.username).map_err(|e| ApiError::invalid("facility_user.username", e))?,
             email: EmailAddress::parse(&first.email).map_err(|e| ApiError::invalid("facility_user.email", e))?,
-            password: hash_password(first.password).await.map_err(|e| match e {
-                ApiError::Validation { message, .. } => {
-                    ApiError::Validation { field: "facility_user.password".into(), message }
-                }
-                other => other,
-            })?,
+            password: first.password,
         }),
         None => None,
     };
+    let ports = &state.ports;
+    let request = NewFacility { draft, ae_title, first_user };
     let Registration { facility, first_user } =
-        register_facility(state.backend.facilities.as_ref(), draft, ae_title, first_user, now()).await.map_err(
-            |e| match e {
-                RegistrationError::AeTitle(e) => ApiError::invalid("name", e),
-                RegistrationError::Store(e) => e.into(),
-                RegistrationError::NoFreeAeTitle => ApiError::Conflict(e.to_string()),
-            },
-        )?;
-    audit(
-        &state,
-        AuditEvent::new(AuditKind::FacilityCreated, user.actor(), now())
-            .for_facility(facility.id)
-            .with_details(serde_json::json!({"after": FacilityView::from(&facility)})),
-    )
-    .await;
-    if let Some(created) = &first_user {
-        audit(
-            &state,
-            AuditEvent::new(AuditKind::UserCreated, user.actor(), now())
-                .for_facility(facility.id)
-                .with_details(serde_json::json!({"after": UserView::from(created)})),
-        )
-        .await;
-    }
+        register_facility(ports.facilities.as_ref(), ports.audit.as_ref(), &user.actor(), request, now()).await?;
     let facility_user = first_user.as_ref().map(UserView::from);
     Ok((StatusCode::CREATED, Json(CreatedFacility { facility: FacilityView::from(&facility), facility_user })))
 }
@@ -223,7 +197,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/facilities", operation_id = "list_facilities", security(("bearer" = [])), responses((status = 200, body = Vec<FacilityView>)))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<FacilityView>>> {
     authorize(&user.0, Action::ManageFacilities, None)?;
-    Ok(Json(state.backend.facilities.list().await?.iter().map(FacilityView::from).collect()))
+    Ok(Json(state.ports.facilities.list().await?.iter().map(FacilityView::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/facilities/{id}", params(("id" = String, Path, format = Uuid, description = "The facility")), operation_id = "get_facility", security(("bearer" = [])), responses((status = 200, body = FacilityView), (status = 404, body = crate::error::ErrorBody)))]
@@ -245,57 +219,34 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateFacility>,
 ) -> ApiResult<Json<FacilityView>> {
     authorize(&user.0, Action::ManageFacilities, Some(id))?;
-    let before = load(&state, id).await?;
-    // A change based on another revision than the stored one is stale, whatever
-    // the number; the adapters' conditional write still settles any race.
-    if body.revision.is_some_and(|revision| revision != before.revision) {
-        return Err(StoreError::StaleRevision { expected: before.revision }.into());
-    }
-    let mut next = before.clone();
-    if let Some(name) = parse_field("name", body.name.as_deref(), FacilityName::parse)? {
-        next.name = name;
-    }
-    if let Some(address) = &body.address {
-        next.address = text("address", address, 500)?;
-    }
-    if let Some(phone) = &body.phone {
-        next.phone = text("phone", phone, 64)?;
-    }
-    if let Some(email) = parse_field("email", body.email.as_deref(), EmailAddress::parse)? {
-        next.email = email;
-    }
-    if let Some(license) = parse_field("license_number", body.license_number.as_deref(), LicenseNumber::parse)? {
-        next.license_number = license;
-    }
-    if let Some(ae_title) = parse_field("ae_title", body.ae_title.as_deref(), AeTitle::parse)? {
-        next.ae_title = ae_title;
-    }
-    if let Some(list) = &body.allowed_networks {
-        next.allowed_networks = networks(list)?;
-    }
-    let stored = state.backend.facilities.update(&next, now()).await?;
-    audit(
-        &state,
-        AuditEvent::new(AuditKind::FacilityUpdated, user.actor(), now()).for_facility(id).with_details(
-            serde_json::json!({"before": FacilityView::from(&before), "after": FacilityView::from(&stored)}),
-        ),
+    let change = FacilityChange {
+        name: parse_field("name", body.name.as_deref(), FacilityName::parse)?,
+        address: body.address.as_deref().map(|address| text("address", address, 500)).transpose()?,
+        phone: body.phone.as_deref().map(|phone| text("phone", phone, 64)).transpose()?,
+        email: parse_field("email", body.email.as_deref(), EmailAddress::parse)?,
+        license_number: parse_field("license_number", body.license_number.as_deref(), LicenseNumber::parse)?,
+        ae_title: parse_field("ae_title", body.ae_title.as_deref(), AeTitle::parse)?,
+        allowed_networks: body.allowed_networks.as_deref().map(networks).transpose()?,
+    };
+    let ports = &state.ports;
+    let stored = update_facility(
+        ports.facilities.as_ref(),
+        ports.audit.as_ref(),
+        &user.actor(),
+        id,
+        change,
+        body.revision,
+        now(),
     )
-    .await;
+    .await?;
     Ok(Json(FacilityView::from(&stored)))
 }
 
 async fn set_active(state: AppState, user: CurrentUser, id: FacilityId, active: bool) -> ApiResult<Json<FacilityView>> {
     authorize(&user.0, Action::ManageFacilities, Some(id))?;
-    let before = load(&state, id).await?;
-    let stored = state.backend.facilities.set_active(id, active, now()).await?;
-    let kind = if active { AuditKind::FacilityActivated } else { AuditKind::FacilityDeactivated };
-    audit(
-        &state,
-        AuditEvent::new(kind, user.actor(), now())
-            .for_facility(id)
-            .with_details(serde_json::json!({"before": {"active": before.active}, "after": {"active": stored.active}})),
-    )
-    .await;
+    let ports = &state.ports;
+    let stored =
+        set_facility_active(ports.facilities.as_ref(), ports.audit.as_ref(), &user.actor(), id, active, now()).await?;
     Ok(Json(FacilityView::from(&stored)))
 }
 
@@ -318,7 +269,7 @@ pub async fn activate(
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct FacilityStats {
+pub struct FacilityStatsView {
     pub studies: u64,
     pub instances: u64,
     pub bytes: u64,
@@ -327,60 +278,24 @@ pub struct FacilityStats {
     pub associations_rejected: u64,
 }
 
-#[utoipa::path(get, path = "/api/v1/facilities/{id}/stats", params(("id" = String, Path, format = Uuid, description = "The facility")), operation_id = "get_facility_stats", security(("bearer" = [])), responses((status = 200, body = FacilityStats)))]
+#[utoipa::path(get, path = "/api/v1/facilities/{id}/stats", params(("id" = String, Path, format = Uuid, description = "The facility")), operation_id = "get_facility_stats", security(("bearer" = [])), responses((status = 200, body = FacilityStatsView)))]
 pub async fn stats(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<FacilityId>,
-) -> ApiResult<Json<FacilityStats>> {
+) -> ApiResult<Json<FacilityStatsView>> {
     authorize(&user.0, Action::ManageFacilities, Some(id))?;
-    load(&state, id).await?;
-    let mut result = FacilityStats {
-        studies: 0,
-        instances: 0,
-        bytes: 0,
-        last_received_at: None,
-        associations_accepted: 0,
-        associations_rejected: 0,
-    };
-    let filter = StudyFilter { facility_id: Some(id), ..Default::default() };
-    let mut page = PageRequest::first(PageLimit::new(PageLimit::MAX).unwrap_or(PageLimit::DEFAULT));
-    loop {
-        let studies = state.backend.studies.list_studies(&filter, &page).await?;
-        for study in &studies.items {
-            result.studies += 1;
-            result.instances += study.instance_count;
-            result.bytes += study.total_bytes;
-            result.last_received_at = result.last_received_at.max(Some(study.last_received_at));
-        }
-        match studies.next_cursor {
-            Some(cursor) => page.after = Some(cursor),
-            None => break,
-        }
-    }
-    // Associations over the last 30 days, from the audit trail.
-    for (kind, slot) in [
-        (AuditKind::AssociationAccepted, &mut result.associations_accepted),
-        (AuditKind::AssociationRejected, &mut result.associations_rejected),
-    ] {
-        let query = AuditQuery {
-            from: now() - chrono::Duration::days(30),
-            to: now(),
-            facility_id: Some(id),
-            actor: None,
-            kind: Some(kind),
-        };
-        let mut page = PageRequest::first(PageLimit::new(PageLimit::MAX).unwrap_or(PageLimit::DEFAULT));
-        loop {
-            let events = state.backend.audit.query(&query, &page).await?;
-            *slot += events.items.len() as u64;
-            match events.next_cursor {
-                Some(cursor) => page.after = Some(cursor),
-                None => break,
-            }
-        }
-    }
-    Ok(Json(result))
+    let ports = &state.ports;
+    let stats =
+        facility_stats(ports.facilities.as_ref(), ports.studies.as_ref(), ports.audit.as_ref(), id, now()).await?;
+    Ok(Json(FacilityStatsView {
+        studies: stats.studies,
+        instances: stats.instances,
+        bytes: stats.bytes,
+        last_received_at: stats.last_received_at,
+        associations_accepted: stats.associations_accepted,
+        associations_rejected: stats.associations_rejected,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -399,7 +314,7 @@ pub async fn export(
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     authorize(&user.0, Action::ManageFacilities, None)?;
-    let facilities: Vec<FacilityView> = state.backend.facilities.list().await?.iter().map(FacilityView::from).collect();
+    let facilities: Vec<FacilityView> = state.ports.facilities.list().await?.iter().map(FacilityView::from).collect();
     match query.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(facilities).into_response()),
         "csv" => {

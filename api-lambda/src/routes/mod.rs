@@ -16,7 +16,7 @@ use crate::state::AppState;
 /// Appends to the audit trail. A change that happened is not undone because its
 /// audit record could not be written; the failure is logged loudly instead.
 pub async fn audit(state: &AppState, event: AuditEvent) {
-    if let Err(e) = state.backend.audit.append(&event).await {
+    if let Err(e) = state.ports.audit.append(&event).await {
         tracing::error!(error = %e, kind = event.kind.as_str(), "could not write an audit event");
     }
 }

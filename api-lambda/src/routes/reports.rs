@@ -1,10 +1,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
-use noctis_core::domain::{AuditEvent, AuditKind, Intent, Report, ReportStatus, StudyId, UserId, now};
+use noctis_core::domain::{Intent, Report, ReportStatus, StudyId, UserId, now};
+use noctis_core::usecases::reports::write_report;
 use serde::{Deserialize, Serialize};
 
-use super::audit;
 use super::studies::readable_study;
 use crate::access::Action;
 use crate::auth::CurrentUser;
@@ -77,12 +77,9 @@ pub async fn get(
     Path(id): Path<StudyId>,
 ) -> ApiResult<Json<ReportView>> {
     readable_study(&state, &user, id, Action::ReadReport).await?;
-    let report = state.backend.reports.get(id).await?.ok_or(ApiError::NotFound)?;
+    let report = state.ports.reports.get(id).await?.ok_or(ApiError::NotFound)?;
     Ok(Json(ReportView::from(&report)))
 }
-
-/// Longest report body accepted (characters).
-const MAX_BODY: usize = 200_000;
 
 #[utoipa::path(put, path = "/api/v1/studies/{id}/report", params(("id" = String, Path, format = Uuid, description = "The study")), operation_id = "save_report", request_body = SaveReport, security(("bearer" = [])),
     responses((status = 200, body = ReportView), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
@@ -98,27 +95,9 @@ pub async fn put(
         "final" => Intent::Final,
         _ => return Err(ApiError::invalid("status", "status is draft or final")),
     };
-    if body.body.chars().count() > MAX_BODY {
-        return Err(ApiError::invalid("body", format!("a report has at most {MAX_BODY} characters")));
-    }
-    let before = state.backend.reports.get(id).await?;
-    let previous_version = before.as_ref().and_then(|r| r.current().map(|v| (v.version, v.status)));
-    let report = Report::save(before, id, &body.body, intent, user.0.id, now()).map_err(|e| match e {
-        noctis_core::domain::ReportError::EmptyBody => ApiError::invalid("body", e),
-        noctis_core::domain::ReportError::DraftAfterFinal => ApiError::Conflict(e.to_string()),
-    })?;
-    state.backend.reports.put(&report).await?;
-    let current = report.current().map(|v| (v.version, v.status));
-    audit(
-        &state,
-        AuditEvent::new(AuditKind::ReportSaved, user.actor(), now())
-            .for_facility(study.study.facility_id)
-            .with_details(serde_json::json!({
-                "study_id": id,
-                "before": previous_version.map(|(v, s)| serde_json::json!({"version": v, "status": status_name(s)})),
-                "after": current.map(|(v, s)| serde_json::json!({"version": v, "status": status_name(s)})),
-            })),
-    )
-    .await;
+    let ports = &state.ports;
+    let report =
+        write_report(ports.reports.as_ref(), ports.audit.as_ref(), &user.0, &study.study, &body.body, intent, now())
+            .await?;
     Ok(Json(ReportView::from(&report)))
 }

@@ -4,10 +4,10 @@ use std::net::IpAddr;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use noctis_core::domain::{AuditEvent, AuditKind, Ban, now};
+use noctis_core::domain::{Ban, now};
+use noctis_core::usecases::bans::lift_ban;
 use serde::Serialize;
 
-use super::audit;
 use crate::access::{Action, authorize};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
@@ -37,7 +37,7 @@ impl From<&Ban> for BanView {
 #[utoipa::path(get, path = "/api/v1/security/bans", operation_id = "list_bans", security(("bearer" = [])), responses((status = 200, body = Vec<BanView>)))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<BanView>>> {
     authorize(&user.0, Action::ManageBans, None)?;
-    Ok(Json(state.backend.bans.list_active(now()).await?.iter().map(BanView::from).collect()))
+    Ok(Json(state.ports.bans.list_active(now()).await?.iter().map(BanView::from).collect()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/security/bans/{address}", params(("address" = String, Path, description = "An IPv4 or IPv6 address")), operation_id = "lift_ban", security(("bearer" = [])),
@@ -50,9 +50,6 @@ pub async fn lift(
     authorize(&user.0, Action::ManageBans, None)?;
     // What is not an address holds no ban: absent, like any other unbanned address.
     let address: IpAddr = address.parse().map_err(|_| ApiError::NotFound)?;
-    if !state.backend.bans.lift(address).await? {
-        return Err(ApiError::NotFound);
-    }
-    audit(&state, AuditEvent::new(AuditKind::BanLifted, user.actor(), now()).from_peer(address)).await;
+    lift_ban(state.ports.bans.as_ref(), state.ports.audit.as_ref(), &user.actor(), address, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

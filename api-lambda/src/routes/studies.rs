@@ -7,17 +7,17 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use noctis_core::domain::{
-    AuditEvent, AuditKind, FacilityId, PageLimit, PageRequest, Priority, Role, StudyChange, StudyDetail, StudyFilter,
-    StudyId, StudyStatus, StudySummary, Uid, now,
+    FacilityId, PageLimit, PageRequest, Priority, Role, StudyChange, StudyDetail, StudyFilter, StudyId, StudyStatus,
+    StudySummary, Uid, now,
 };
 use serde::{Deserialize, Serialize};
 
-use super::audit;
 use crate::access::{Action, authorize};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
+use noctis_core::usecases::studies::update_workflow;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StudyItem {
@@ -171,7 +171,7 @@ pub(crate) async fn readable_study(
     id: StudyId,
     action: Action,
 ) -> ApiResult<StudyDetail> {
-    match state.backend.studies.get_study(id).await? {
+    match state.ports.studies.get_study(id).await? {
         Some(detail) => {
             authorize(&user.0, action, Some(detail.study.facility_id))?;
             Ok(detail)
@@ -223,7 +223,7 @@ pub async fn list(
         patient: query.patient.filter(|p| !p.trim().is_empty()),
         status,
     };
-    let page = state.backend.studies.list_studies(&filter, &PageRequest { limit, after }).await?;
+    let page = state.ports.studies.list_studies(&filter, &PageRequest { limit, after }).await?;
     Ok(Json(StudyPage {
         items: page.items.iter().map(StudyItem::from).collect(),
         next_cursor: page.next_cursor.as_ref().map(crate::cursor::encode),
@@ -276,18 +276,10 @@ pub async fn update(
             })
             .transpose()?,
     };
-    let after = state.backend.studies.update_study(id, change).await?;
-    audit(
-        &state,
-        AuditEvent::new(AuditKind::StudyUpdated, user.actor(), now()).for_facility(after.facility_id).with_details(
-            serde_json::json!({
-                "study_id": id,
-                "before": {"status": before.study.status.as_str(), "priority": before.study.priority.as_str()},
-                "after": {"status": after.status.as_str(), "priority": after.priority.as_str()},
-            }),
-        ),
-    )
-    .await;
+    let ports = &state.ports;
+    let after =
+        update_workflow(ports.studies.as_ref(), ports.audit.as_ref(), &user.actor(), &before.study, change, now())
+            .await?;
     Ok(Json(StudyItem::from(&after)))
 }
 
@@ -313,10 +305,10 @@ pub async fn file(
     let detail = readable_study(&state, &user, id, Action::ReadStudies).await?;
     let sop = Uid::parse(&sop).map_err(|_| ApiError::NotFound)?;
     let instance = detail.instances.iter().find(|i| i.sop_instance_uid == sop).ok_or(ApiError::NotFound)?;
-    if let Some(url) = state.backend.objects.download_url(&instance.object_key, DOWNLOAD_LINK_LIFETIME).await? {
+    if let Some(url) = state.ports.objects.download_url(&instance.object_key, DOWNLOAD_LINK_LIFETIME).await? {
         return Ok(Redirect::temporary(&url).into_response());
     }
-    let reader = state.backend.objects.read(&instance.object_key).await?.ok_or(ApiError::NotFound)?;
+    let reader = state.ports.objects.read(&instance.object_key).await?.ok_or(ApiError::NotFound)?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(reader));
     Ok((
         StatusCode::OK,

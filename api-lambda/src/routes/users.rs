@@ -2,12 +2,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use noctis_core::domain::{
-    AuditEvent, AuditKind, EmailAddress, FacilityId, PasswordHash, Role, User, UserId, Username, now,
-};
+use noctis_core::domain::{EmailAddress, FacilityId, RoleName, User, UserId, Username, now};
+use noctis_core::usecases::users::{NewUser, RoleChange, UserChange, create_user, update_user};
 use serde::{Deserialize, Serialize};
 
-use super::{audit, parse_field};
+use super::parse_field;
 use crate::access::{Action, authorize};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
@@ -83,47 +82,21 @@ pub struct UpdateUser {
     pub password: Option<String>,
 }
 
-/// A role from its name and the facility that goes with it: a facility user
-/// must have one, the other roles must not.
-pub async fn role_of(state: &AppState, name: &str, facility: Option<FacilityId>) -> ApiResult<Role> {
-    match (name, facility) {
-        ("administrator", None) => Ok(Role::Administrator),
-        ("radiologist", None) => Ok(Role::Radiologist),
-        ("facility_user", Some(id)) => match state.backend.facilities.get(id).await? {
-            Some(_) => Ok(Role::FacilityUser(id)),
-            None => Err(ApiError::invalid("facility_id", "no such facility")),
-        },
-        ("facility_user", None) => Err(ApiError::invalid("facility_id", "a facility user needs a facility")),
-        ("administrator" | "radiologist", Some(_)) => {
-            Err(ApiError::invalid("facility_id", "only facility users belong to a facility"))
-        }
-        _ => Err(ApiError::invalid("role", "role is administrator, radiologist or facility_user")),
-    }
+fn role_name(raw: &str) -> ApiResult<RoleName> {
+    RoleName::parse(raw).map_err(|e| ApiError::invalid("role", e))
 }
 
-pub async fn hash_password(password: String) -> ApiResult<PasswordHash> {
-    tokio::task::spawn_blocking(move || PasswordHash::hash(&password))
-        .await
-        .map_err(|_| ApiError::Internal)?
-        .map_err(|e| ApiError::invalid("password", e))
-}
-
-/// Creates a user; the facility bootstrap and the CLI use it too.
-pub async fn create_user(state: &AppState, body: CreateUser, actor: Option<&CurrentUser>) -> ApiResult<User> {
-    let username = Username::parse(&body.username).map_err(|e| ApiError::invalid("username", e))?;
-    let email = EmailAddress::parse(&body.email).map_err(|e| ApiError::invalid("email", e))?;
-    let role = role_of(state, &body.role, body.facility_id).await?;
-    let hash = hash_password(body.password).await?;
-    let user = User::new(username, email, role, hash, now());
-    state.backend.users.insert(&user).await?;
-    let actor = actor.map(CurrentUser::actor).unwrap_or(noctis_core::domain::Actor::System);
-    let mut event = AuditEvent::new(AuditKind::UserCreated, actor, now())
-        .with_details(serde_json::json!({"after": UserView::from(&user)}));
-    if let Some(facility) = user.role.facility() {
-        event = event.for_facility(facility);
+impl CreateUser {
+    /// The request in the use case's terms; the CLI builds the same.
+    pub fn parse(self) -> ApiResult<NewUser> {
+        Ok(NewUser {
+            username: Username::parse(&self.username).map_err(|e| ApiError::invalid("username", e))?,
+            email: EmailAddress::parse(&self.email).map_err(|e| ApiError::invalid("email", e))?,
+            role: role_name(&self.role)?,
+            facility: self.facility_id,
+            password: self.password,
+        })
     }
-    audit(state, event).await;
-    Ok(user)
 }
 
 #[utoipa::path(post, path = "/api/v1/users", operation_id = "create_user", request_body = CreateUser, security(("bearer" = [])),
@@ -134,14 +107,24 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
     authorize(&user.0, Action::ManageUsers, None)?;
-    let created = create_user(&state, body, Some(&user)).await?;
+    let ports = &state.ports;
+    let request = body.parse()?;
+    let created = create_user(
+        ports.users.as_ref(),
+        ports.facilities.as_ref(),
+        ports.audit.as_ref(),
+        &user.actor(),
+        request,
+        now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&created))))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", operation_id = "list_users", security(("bearer" = [])), responses((status = 200, body = Vec<UserView>)))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<UserView>>> {
     authorize(&user.0, Action::ManageUsers, None)?;
-    let users = state.backend.users.list().await?;
+    let users = state.ports.users.list().await?;
     Ok(Json(users.iter().map(UserView::from).collect()))
 }
 
@@ -152,7 +135,7 @@ pub async fn get(
     Path(id): Path<UserId>,
 ) -> ApiResult<Json<UserView>> {
     authorize(&user.0, Action::ManageUsers, None)?;
-    let found = state.backend.users.get(id).await?.ok_or(ApiError::NotFound)?;
+    let found = state.ports.users.get(id).await?.ok_or(ApiError::NotFound)?;
     Ok(Json(UserView::from(&found)))
 }
 
@@ -165,34 +148,23 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> ApiResult<Json<UserView>> {
     authorize(&user.0, Action::ManageUsers, None)?;
-    let before = state.backend.users.get(id).await?.ok_or(ApiError::NotFound)?;
-    let mut next = before.clone();
-    if body.role.is_some() || body.facility_id.is_some() {
-        let name = body.role.as_deref().unwrap_or(before.role.name());
-        let facility = body.facility_id.or(if body.role.is_some() { None } else { before.role.facility() });
-        next.role = role_of(&state, name, facility).await?;
-    }
-    if let Some(email) = parse_field("email", body.email.as_deref(), EmailAddress::parse)? {
-        next.email = email;
-    }
-    if let Some(active) = body.active {
-        next.active = active;
-    }
-    if let Some(verified) = body.verified {
-        next.verified = verified;
-    }
-    if let Some(password) = body.password {
-        next.password_hash = hash_password(password).await?;
-    }
-    let stored = state.backend.users.update(&next, now()).await?;
-    let mut event = AuditEvent::new(AuditKind::UserUpdated, user.actor(), now()).with_details(serde_json::json!({
-        "before": UserView::from(&before),
-        "after": UserView::from(&stored),
-        "password_reset": next.password_hash != before.password_hash,
-    }));
-    if let Some(facility) = stored.role.facility() {
-        event = event.for_facility(facility);
-    }
-    audit(&state, event).await;
+    let change = UserChange {
+        role: RoleChange { name: body.role.as_deref().map(role_name).transpose()?, facility: body.facility_id },
+        email: parse_field("email", body.email.as_deref(), EmailAddress::parse)?,
+        active: body.active,
+        verified: body.verified,
+        password: body.password,
+    };
+    let ports = &state.ports;
+    let stored = update_user(
+        ports.users.as_ref(),
+        ports.facilities.as_ref(),
+        ports.audit.as_ref(),
+        &user.actor(),
+        id,
+        change,
+        now(),
+    )
+    .await?;
     Ok(Json(UserView::from(&stored)))
 }

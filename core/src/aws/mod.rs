@@ -6,8 +6,8 @@ pub mod s3;
 
 use std::sync::Arc;
 
-use crate::backend::Backend;
 use crate::config::AwsConfig;
+use crate::ports::Ports;
 use crate::ports::StoreError;
 
 pub use dynamodb::{
@@ -54,16 +54,16 @@ impl AwsClients {
     }
 }
 
-pub async fn connect(config: &AwsConfig) -> Result<Backend, StoreError> {
+pub async fn connect(config: &AwsConfig) -> Result<Ports, StoreError> {
     let clients = AwsClients::from_config(config).await;
-    Ok(backend(&clients, config))
+    Ok(ports(&clients, config))
 }
 
 /// The ports over existing clients (tests use this with a fresh table prefix).
-pub fn backend(clients: &AwsClients, config: &AwsConfig) -> Backend {
+pub fn ports(clients: &AwsClients, config: &AwsConfig) -> Ports {
     let tables = TableNames::with_prefix(&config.table_prefix);
     let db = clients.dynamodb.clone();
-    Backend {
+    Ports {
         facilities: Arc::new(DynamoFacilityRegistry::new(db.clone(), tables.clone())),
         users: Arc::new(DynamoUserDirectory::new(db.clone(), tables.clone())),
         studies: Arc::new(DynamoStudyIndex::new(db.clone(), tables.clone())),

@@ -139,6 +139,10 @@ impl Actor {
         }
     }
 
+    pub fn user(user: &super::User) -> Self {
+        Actor::User { id: user.id, username: user.username.clone() }
+    }
+
     pub fn modality(ae_title: &AeTitle) -> Self {
         Actor::Modality { ae_title: ae_title.to_string() }
     }

@@ -33,7 +33,9 @@ pub use study::{
 };
 pub use text::is_plain_text;
 pub use uid::{Uid, UidError};
-pub use user::{MIN_PASSWORD_LEN, PasswordError, PasswordHash, Role, User, Username, UsernameError};
+pub use user::{
+    MIN_PASSWORD_LEN, PasswordError, PasswordHash, Role, RoleError, RoleName, User, Username, UsernameError,
+};
 
 /// Every time Noctis records is UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -45,6 +45,57 @@ impl Role {
     }
 }
 
+/// A role as a request names it, before it is paired with a facility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleName {
+    Administrator,
+    Radiologist,
+    FacilityUser,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RoleError {
+    #[error("role is administrator, radiologist or facility_user")]
+    UnknownRole,
+    #[error("a facility user needs a facility")]
+    FacilityRequired,
+    #[error("only facility users belong to a facility")]
+    FacilityNotAllowed,
+}
+
+impl RoleName {
+    pub fn parse(raw: &str) -> Result<Self, RoleError> {
+        match raw {
+            "administrator" => Ok(RoleName::Administrator),
+            "radiologist" => Ok(RoleName::Radiologist),
+            "facility_user" => Ok(RoleName::FacilityUser),
+            _ => Err(RoleError::UnknownRole),
+        }
+    }
+}
+
+impl Role {
+    /// The role a name and a facility make together: a facility user must have
+    /// one, the other roles must not.
+    pub fn compose(name: RoleName, facility: Option<FacilityId>) -> Result<Role, RoleError> {
+        match (name, facility) {
+            (RoleName::Administrator, None) => Ok(Role::Administrator),
+            (RoleName::Radiologist, None) => Ok(Role::Radiologist),
+            (RoleName::FacilityUser, Some(id)) => Ok(Role::FacilityUser(id)),
+            (RoleName::FacilityUser, None) => Err(RoleError::FacilityRequired),
+            (RoleName::Administrator | RoleName::Radiologist, Some(_)) => Err(RoleError::FacilityNotAllowed),
+        }
+    }
+
+    pub fn kind(&self) -> RoleName {
+        match self {
+            Role::Administrator => RoleName::Administrator,
+            Role::Radiologist => RoleName::Radiologist,
+            Role::FacilityUser(_) => RoleName::FacilityUser,
+        }
+    }
+}
+
 impl User {
     pub fn new(
         username: Username,

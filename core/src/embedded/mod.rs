@@ -14,15 +14,15 @@ pub use sqlite::{
     SqliteUserDirectory,
 };
 
-use crate::backend::Backend;
+use crate::ports::Ports;
 use crate::ports::StoreError;
 
 /// Opens (creating if needed) the embedded backend in `data_dir`.
-pub async fn open(data_dir: &Path) -> Result<Backend, StoreError> {
+pub async fn open(data_dir: &Path) -> Result<Ports, StoreError> {
     tokio::fs::create_dir_all(data_dir).await.map_err(StoreError::backend)?;
     let db = Database::open(&data_dir.join("noctis.sqlite3")).await?;
     let objects = FileObjectStore::open(data_dir.join("objects")).await?;
-    Ok(Backend {
+    Ok(Ports {
         facilities: Arc::new(SqliteFacilityRegistry::new(db.clone())),
         users: Arc::new(SqliteUserDirectory::new(db.clone())),
         studies: Arc::new(SqliteStudyIndex::new(db.clone())),

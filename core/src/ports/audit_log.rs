@@ -5,7 +5,7 @@ use crate::domain::{AuditEvent, AuditQuery, Page, PageRequest};
 
 /// The append-only audit trail.
 #[async_trait]
-pub trait AuditLog: Send + Sync {
+pub trait AuditLog: Send + Sync + std::fmt::Debug {
     async fn append(&self, event: &AuditEvent) -> Result<(), StoreError>;
 
     /// Events matching `query`, newest first.

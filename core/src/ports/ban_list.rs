@@ -7,7 +7,7 @@ use crate::domain::{Ban, BanPolicy, FailureCount, Timestamp};
 
 /// Failed-admission counts and the bans they lead to, shared by every receiver.
 #[async_trait]
-pub trait BanList: Send + Sync {
+pub trait BanList: Send + Sync + std::fmt::Debug {
     /// Counts one failure for `address` in the policy's current window; the
     /// failure that reaches the threshold bans the address.
     async fn record_failure(

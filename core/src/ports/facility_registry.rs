@@ -6,7 +6,7 @@ use crate::domain::{AeTitle, Facility, FacilityId, Timestamp, User};
 /// The facilities allowed to send, with their AE titles and licence numbers held
 /// unique by the database itself.
 #[async_trait]
-pub trait FacilityRegistry: Send + Sync {
+pub trait FacilityRegistry: Send + Sync + std::fmt::Debug {
     /// Inserts a new facility and, in the same unit of work, its first user:
     /// both are written or neither is. `Conflict(AeTitle | LicenseNumber |
     /// Username)` when one is held.

@@ -8,7 +8,7 @@ use crate::domain::ObjectKey;
 /// Durable storage of Part-10 files, written as a stream so an instance of any
 /// size passes through bounded memory.
 #[async_trait]
-pub trait ObjectStore: Send + Sync {
+pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     /// Starts writing `key`. Nothing is visible under `key` until `finish`
     /// returns; `abort` (or dropping the writer) leaves the previous object, if
     /// any, untouched.
@@ -41,7 +41,7 @@ pub trait ObjectStore: Send + Sync {
 pub type ObjectReader = Box<dyn AsyncRead + Send + Unpin>;
 
 #[async_trait]
-pub trait ObjectWriter: Send + Sync {
+pub trait ObjectWriter: Send + Sync + std::fmt::Debug {
     async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError>;
 
     /// Makes the object durable and visible; returns its size in bytes.

@@ -5,7 +5,7 @@ use crate::domain::{Report, StudyId};
 
 /// Reports, one per study, with their version history.
 #[async_trait]
-pub trait ReportStore: Send + Sync {
+pub trait ReportStore: Send + Sync + std::fmt::Debug {
     async fn get(&self, study: StudyId) -> Result<Option<Report>, StoreError>;
 
     /// Stores `report` if the stored one is still at `report.revision - 1` (or

@@ -8,7 +8,7 @@ use crate::domain::{
 
 /// The index of received studies, series and instances.
 #[async_trait]
-pub trait StudyIndex: Send + Sync {
+pub trait StudyIndex: Send + Sync + std::fmt::Debug {
     /// Records an instance and updates its study's and series' aggregates in one
     /// atomic step, together with `audit` when given (so the trail and the index
     /// never disagree, and one durable commit covers both). Recording the same

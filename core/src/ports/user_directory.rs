@@ -5,7 +5,7 @@ use crate::domain::{Timestamp, User, UserId, Username};
 
 /// People who sign in to the API; usernames are held unique by the database.
 #[async_trait]
-pub trait UserDirectory: Send + Sync {
+pub trait UserDirectory: Send + Sync + std::fmt::Debug {
     /// `Conflict(Username)` when the name is held.
     async fn insert(&self, user: &User) -> Result<(), StoreError>;
 

@@ -26,11 +26,11 @@ async fn events_come_back_newest_first_within_the_time_range(fx: &Fixture) {
         let event = AuditEvent::new(AuditKind::SignIn, Actor::System, base + Duration::hours(i))
             .with_details(serde_json::json!({"n": i, "nested": {"ok": true}}))
             .from_peer("198.51.100.7".parse().expect("ip"));
-        fx.backend.audit.append(&event).await.expect("appends");
+        fx.ports.audit.append(&event).await.expect("appends");
         ids.push(event);
     }
     let page = fx
-        .backend
+        .ports
         .audit
         .query(&query(base + Duration::hours(1), base + Duration::hours(4)), &all(50))
         .await
@@ -58,10 +58,10 @@ async fn events_filter_by_facility_actor_and_kind(fx: &Fixture) {
         ),
     ];
     for event in &events {
-        fx.backend.audit.append(event).await.expect("appends");
+        fx.ports.audit.append(event).await.expect("appends");
     }
     let run = |q: AuditQuery| async move {
-        fx.backend.audit.query(&q, &all(50)).await.expect("queries").items.iter().map(|e| e.kind).collect::<Vec<_>>()
+        fx.ports.audit.query(&q, &all(50)).await.expect("queries").items.iter().map(|e| e.kind).collect::<Vec<_>>()
     };
     let window = query(base, now() + Duration::minutes(1));
     assert_eq!(
@@ -93,14 +93,14 @@ async fn pages_cover_the_trail_once_across_days(fx: &Fixture) {
     let mut expected = Vec::new();
     for i in 0..9 {
         let event = AuditEvent::new(AuditKind::InstanceStored, Actor::System, base + Duration::hours(i * 10));
-        fx.backend.audit.append(&event).await.expect("appends");
+        fx.ports.audit.append(&event).await.expect("appends");
         expected.push(event.id);
     }
     expected.reverse();
     let mut request = all(4);
     let mut seen = Vec::new();
     loop {
-        let page = fx.backend.audit.query(&query(base, now()), &request).await.expect("queries");
+        let page = fx.ports.audit.query(&query(base, now()), &request).await.expect("queries");
         seen.extend(page.items.iter().map(|e| e.id));
         match page.next_cursor {
             Some(cursor) => request.after = Some(cursor),

@@ -1,9 +1,11 @@
+use noctis_core::Ports;
 use noctis_core::domain::{
-    AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, PasswordHash, Role,
-    User, Username, now,
+    Actor, AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, PasswordHash,
+    Role, Timestamp, User, Username, now,
 };
-use noctis_core::facilities::{FirstUser, RegistrationError, register_facility};
 use noctis_core::ports::{StoreError, Taken};
+use noctis_core::usecases::UseCaseError;
+use noctis_core::usecases::facilities::{FirstUser, NewFacility, Registration, register_facility};
 
 use crate::support::Fixture;
 
@@ -40,37 +42,37 @@ fn ae(title: &str) -> AeTitle {
 
 async fn an_inserted_facility_reads_back_by_id_and_by_ae_title(fx: &Fixture) {
     let facility = Facility::register(draft("Mercy Clinic", "LIC-1"), ae("MERCY"), now());
-    fx.backend.facilities.insert(&facility, None).await.expect("inserts");
-    assert_eq!(fx.backend.facilities.get(facility.id).await.expect("reads"), Some(facility.clone()));
-    let found = fx.backend.facilities.find_by_ae_title(&ae("mercy")).await.expect("finds");
+    fx.ports.facilities.insert(&facility, None).await.expect("inserts");
+    assert_eq!(fx.ports.facilities.get(facility.id).await.expect("reads"), Some(facility.clone()));
+    let found = fx.ports.facilities.find_by_ae_title(&ae("mercy")).await.expect("finds");
     assert_eq!(found, Some(facility));
 }
 
 async fn a_taken_ae_title_is_refused(fx: &Fixture) {
     let first = Facility::register(draft("Mercy", "LIC-1"), ae("MERCY"), now());
-    fx.backend.facilities.insert(&first, None).await.expect("first inserts");
+    fx.ports.facilities.insert(&first, None).await.expect("first inserts");
     let second = Facility::register(draft("Mercy Two", "LIC-2"), ae("MERCY"), now());
-    let err = fx.backend.facilities.insert(&second, None).await.expect_err("second is refused");
+    let err = fx.ports.facilities.insert(&second, None).await.expect_err("second is refused");
     assert!(matches!(err, StoreError::Conflict(Taken::AeTitle)), "{err:?}");
-    assert_eq!(fx.backend.facilities.get(second.id).await.expect("reads"), None, "nothing half-written");
+    assert_eq!(fx.ports.facilities.get(second.id).await.expect("reads"), None, "nothing half-written");
 }
 
 async fn a_taken_licence_number_is_refused_whatever_its_case(fx: &Fixture) {
     let first = Facility::register(draft("Mercy", "moh-42"), ae("MERCY"), now());
-    fx.backend.facilities.insert(&first, None).await.expect("first inserts");
+    fx.ports.facilities.insert(&first, None).await.expect("first inserts");
     let second = Facility::register(draft("Other", "MOH-42"), ae("OTHER"), now());
-    let err = fx.backend.facilities.insert(&second, None).await.expect_err("second is refused");
+    let err = fx.ports.facilities.insert(&second, None).await.expect_err("second is refused");
     assert!(matches!(err, StoreError::Conflict(Taken::LicenseNumber)), "{err:?}");
     // The refused insert did not keep its AE title either.
     let third = Facility::register(draft("Other", "MOH-43"), ae("OTHER"), now());
-    fx.backend.facilities.insert(&third, None).await.expect("the title is still free");
+    fx.ports.facilities.insert(&third, None).await.expect("the title is still free");
 }
 
 async fn racing_inserts_of_one_ae_title_have_exactly_one_winner(fx: &Fixture) {
     let other = fx.second_handle().await;
     let mut tasks = Vec::new();
     for i in 0..8 {
-        let registry = if i % 2 == 0 { fx.backend.facilities.clone() } else { other.facilities.clone() };
+        let registry = if i % 2 == 0 { fx.ports.facilities.clone() } else { other.facilities.clone() };
         tasks.push(tokio::spawn(async move {
             let facility = Facility::register(draft("Racer", &format!("LIC-{i}")), ae("RACER"), now());
             registry.insert(&facility, None).await
@@ -85,16 +87,16 @@ async fn racing_inserts_of_one_ae_title_have_exactly_one_winner(fx: &Fixture) {
         }
     }
     assert_eq!(winners, 1);
-    assert_eq!(fx.backend.facilities.list().await.expect("lists").len(), 1);
+    assert_eq!(fx.ports.facilities.list().await.expect("lists").len(), 1);
 }
 
 async fn generated_titles_take_the_next_free_suffix(fx: &Fixture) {
-    let registry = fx.backend.facilities.as_ref();
-    let a = register_facility(registry, draft("City General Hospital", "L1"), None, None, now()).await.expect("first");
-    let b = register_facility(registry, draft("City General Hospital", "L2"), None, None, now()).await.expect("second");
+    let registry = &fx.ports;
+    let a = register(registry, draft("City General Hospital", "L1"), None, None, now()).await.expect("first");
+    let b = register(registry, draft("City General Hospital", "L2"), None, None, now()).await.expect("second");
     assert_eq!(a.facility.ae_title.as_str(), "CITY_GENERAL");
     assert_eq!(b.facility.ae_title.as_str(), "CITY_GENERAL_2");
-    let chosen = register_facility(registry, draft("Elsewhere", "L3"), Some(ae("CITY_GENERAL_2")), None, now()).await;
+    let chosen = register(registry, draft("Elsewhere", "L3"), Some(ae("CITY_GENERAL_2")), None, now()).await;
     assert!(chosen.is_err(), "a chosen title that is taken is refused, not renamed");
 }
 
@@ -102,9 +104,9 @@ async fn racing_registrations_from_one_name_get_distinct_titles(fx: &Fixture) {
     let other = fx.second_handle().await;
     let mut tasks = Vec::new();
     for i in 0..6 {
-        let registry = if i % 2 == 0 { fx.backend.facilities.clone() } else { other.facilities.clone() };
+        let ports = if i % 2 == 0 { fx.ports.clone() } else { other.clone() };
         tasks.push(tokio::spawn(async move {
-            register_facility(registry.as_ref(), draft("St Luke", &format!("SL-{i}")), None, None, now()).await
+            register(&ports, draft("St Luke", &format!("SL-{i}")), None, None, now()).await
         }));
     }
     let mut titles = Vec::new();
@@ -116,7 +118,7 @@ async fn racing_registrations_from_one_name_get_distinct_titles(fx: &Fixture) {
 }
 
 async fn changing_the_ae_title_moves_its_uniqueness(fx: &Fixture) {
-    let registry = &fx.backend.facilities;
+    let registry = &fx.ports.facilities;
     let mut facility = Facility::register(draft("Mercy", "L1"), ae("MERCY"), now());
     registry.insert(&facility, None).await.expect("inserts");
     let blocker = Facility::register(draft("Blocker", "L2"), ae("TAKEN"), now());
@@ -136,7 +138,7 @@ async fn changing_the_ae_title_moves_its_uniqueness(fx: &Fixture) {
 }
 
 async fn an_update_from_a_stale_revision_is_refused(fx: &Fixture) {
-    let registry = &fx.backend.facilities;
+    let registry = &fx.ports.facilities;
     let facility = Facility::register(draft("Mercy", "L1"), ae("MERCY"), now());
     registry.insert(&facility, None).await.expect("inserts");
     let mut first = facility.clone();
@@ -151,7 +153,7 @@ async fn an_update_from_a_stale_revision_is_refused(fx: &Fixture) {
 }
 
 async fn deactivation_is_stored_and_reversible(fx: &Fixture) {
-    let registry = &fx.backend.facilities;
+    let registry = &fx.ports.facilities;
     let facility = Facility::register(draft("Mercy", "L1"), ae("MERCY"), now());
     registry.insert(&facility, None).await.expect("inserts");
     let off = registry.set_active(facility.id, false, now()).await.expect("deactivates");
@@ -165,24 +167,24 @@ async fn deactivation_is_stored_and_reversible(fx: &Fixture) {
 
 async fn facilities_are_listed_by_name(fx: &Fixture) {
     for (name, license, title) in [("Zeta", "L1", "ZETA"), ("Alpha", "L2", "ALPHA"), ("Mid", "L3", "MID")] {
-        fx.backend
+        fx.ports
             .facilities
             .insert(&Facility::register(draft(name, license), ae(title), now()), None)
             .await
             .expect("inserts");
     }
     let names: Vec<String> =
-        fx.backend.facilities.list().await.expect("lists").iter().map(|f| f.name.to_string()).collect();
+        fx.ports.facilities.list().await.expect("lists").iter().map(|f| f.name.to_string()).collect();
     assert_eq!(names, ["Alpha", "Mid", "Zeta"]);
 }
 
 async fn unknown_facilities_are_absent(fx: &Fixture) {
     let ghost = Facility::register(draft("Ghost", "L0"), ae("GHOST"), now());
-    assert_eq!(fx.backend.facilities.get(ghost.id).await.expect("reads"), None);
-    assert_eq!(fx.backend.facilities.find_by_ae_title(&ae("GHOST")).await.expect("reads"), None);
-    let err = fx.backend.facilities.set_active(ghost.id, false, now()).await.expect_err("nothing to deactivate");
+    assert_eq!(fx.ports.facilities.get(ghost.id).await.expect("reads"), None);
+    assert_eq!(fx.ports.facilities.find_by_ae_title(&ae("GHOST")).await.expect("reads"), None);
+    let err = fx.ports.facilities.set_active(ghost.id, false, now()).await.expect_err("nothing to deactivate");
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
-    let err = fx.backend.facilities.update(&ghost, now()).await.expect_err("nothing to update");
+    let err = fx.ports.facilities.update(&ghost, now()).await.expect_err("nothing to update");
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
 
@@ -190,47 +192,47 @@ fn first_user(name: &str) -> FirstUser {
     FirstUser {
         username: Username::parse(name).expect("username"),
         email: EmailAddress::parse("staff@hospital.example").expect("email"),
-        // Already hashed: the stored PHC string is all the registry sees.
-        password: PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into()),
+        password: "a long enough password".into(),
     }
 }
 
 async fn a_facility_and_its_first_user_are_registered_together(fx: &Fixture) {
-    let registration = register_facility(
-        fx.backend.facilities.as_ref(),
-        draft("Mercy", "L1"),
-        None,
-        Some(first_user("mercy.staff")),
-        now(),
-    )
-    .await
-    .expect("registers");
+    let registration = register(&fx.ports, draft("Mercy", "L1"), None, Some(first_user("mercy.staff")), now())
+        .await
+        .expect("registers");
     let user = registration.first_user.expect("a first user");
     assert_eq!(user.role, Role::FacilityUser(registration.facility.id));
-    let stored = fx.backend.users.find_by_username(&user.username).await.expect("reads").expect("stored");
+    let stored = fx.ports.users.find_by_username(&user.username).await.expect("reads").expect("stored");
     assert_eq!(stored.id, user.id);
-    assert!(fx.backend.facilities.get(registration.facility.id).await.expect("reads").is_some());
+    assert!(fx.ports.facilities.get(registration.facility.id).await.expect("reads").is_some());
 }
 
 async fn a_taken_first_username_leaves_no_facility_behind(fx: &Fixture) {
     let holder = first_user("taken.name");
-    let existing = User::new(holder.username.clone(), holder.email.clone(), Role::Radiologist, holder.password, now());
-    fx.backend.users.insert(&existing).await.expect("inserts");
-    let err = register_facility(
-        fx.backend.facilities.as_ref(),
-        draft("Mercy", "L1"),
-        None,
-        Some(first_user("taken.name")),
-        now(),
-    )
-    .await
-    .expect_err("the username is taken");
-    assert!(matches!(err, RegistrationError::Store(StoreError::Conflict(Taken::Username))), "{err:?}");
-    assert!(fx.backend.facilities.list().await.expect("lists").is_empty(), "no facility was left registered");
-    assert_eq!(fx.backend.facilities.find_by_ae_title(&ae("MERCY")).await.expect("reads"), None);
-    // The title and licence were not claimed either: registering again succeeds.
-    let again = register_facility(fx.backend.facilities.as_ref(), draft("Mercy", "L1"), None, None, now())
+    // Already hashed: the stored PHC string is all the directory sees.
+    let hash = PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into());
+    let existing = User::new(holder.username.clone(), holder.email.clone(), Role::Radiologist, hash, now());
+    fx.ports.users.insert(&existing).await.expect("inserts");
+    let err = register(&fx.ports, draft("Mercy", "L1"), None, Some(first_user("taken.name")), now())
         .await
-        .expect("the title and licence are free");
+        .expect_err("the username is taken");
+    assert!(matches!(err, UseCaseError::Store(StoreError::Conflict(Taken::Username))), "{err:?}");
+    assert!(fx.ports.facilities.list().await.expect("lists").is_empty(), "no facility was left registered");
+    assert_eq!(fx.ports.facilities.find_by_ae_title(&ae("MERCY")).await.expect("reads"), None);
+    // The title and licence were not claimed either: registering again succeeds.
+    let again =
+        register(&fx.ports, draft("Mercy", "L1"), None, None, now()).await.expect("the title and licence are free");
     assert_eq!(again.facility.ae_title.as_str(), "MERCY");
+}
+
+/// The registration use case over one handle's ports, audited as the system.
+async fn register(
+    ports: &Ports,
+    draft: FacilityDraft,
+    ae_title: Option<AeTitle>,
+    first_user: Option<FirstUser>,
+    at: Timestamp,
+) -> Result<Registration, UseCaseError> {
+    let request = NewFacility { draft, ae_title, first_user };
+    register_facility(ports.facilities.as_ref(), ports.audit.as_ref(), &Actor::System, request, at).await
 }

@@ -8,16 +8,16 @@ crate::contract_tests!(a_saved_report_reads_back_with_its_history, a_save_from_a
 async fn a_saved_report_reads_back_with_its_history(fx: &Fixture) {
     let study = StudyId::new_random();
     let author = UserId::new_random();
-    assert_eq!(fx.backend.reports.get(study).await.expect("reads"), None);
+    assert_eq!(fx.ports.reports.get(study).await.expect("reads"), None);
     let draft = Report::save(None, study, "Draft findings", Intent::Draft, author, now()).expect("draft");
-    fx.backend.reports.put(&draft).await.expect("stores the draft");
-    let stored = fx.backend.reports.get(study).await.expect("reads").expect("exists");
+    fx.ports.reports.put(&draft).await.expect("stores the draft");
+    let stored = fx.ports.reports.get(study).await.expect("reads").expect("exists");
     let signed = Report::save(Some(stored), study, "Final findings", Intent::Final, author, now()).expect("final");
-    fx.backend.reports.put(&signed).await.expect("stores the final");
-    let stored = fx.backend.reports.get(study).await.expect("reads").expect("exists");
+    fx.ports.reports.put(&signed).await.expect("stores the final");
+    let stored = fx.ports.reports.get(study).await.expect("reads").expect("exists");
     let amended = Report::save(Some(stored), study, "Amended findings", Intent::Final, author, now()).expect("amend");
-    fx.backend.reports.put(&amended).await.expect("stores the amendment");
-    let stored = fx.backend.reports.get(study).await.expect("reads").expect("exists");
+    fx.ports.reports.put(&amended).await.expect("stores the amendment");
+    let stored = fx.ports.reports.get(study).await.expect("reads").expect("exists");
     assert_eq!(stored, amended);
     let history: Vec<_> = stored.versions.iter().map(|v| (v.version, v.status, v.body.as_str())).collect();
     assert_eq!(history, [(1, ReportStatus::Final, "Final findings"), (2, ReportStatus::Amended, "Amended findings")]);
@@ -27,15 +27,15 @@ async fn a_save_from_a_stale_revision_is_refused(fx: &Fixture) {
     let study = StudyId::new_random();
     let author = UserId::new_random();
     let first = Report::save(None, study, "One", Intent::Draft, author, now()).expect("draft");
-    fx.backend.reports.put(&first).await.expect("stores");
+    fx.ports.reports.put(&first).await.expect("stores");
     let racing = Report::save(None, study, "Two", Intent::Draft, author, now()).expect("draft");
-    let err = fx.backend.reports.put(&racing).await.expect_err("a second first save loses");
+    let err = fx.ports.reports.put(&racing).await.expect_err("a second first save loses");
     assert!(matches!(err, StoreError::StaleRevision { .. }), "{err:?}");
     let next = Report::save(Some(first.clone()), study, "Three", Intent::Draft, author, now()).expect("edit");
-    fx.backend.reports.put(&next).await.expect("stores");
+    fx.ports.reports.put(&next).await.expect("stores");
     let stale = Report::save(Some(first), study, "Four", Intent::Draft, author, now()).expect("edit");
-    let err = fx.backend.reports.put(&stale).await.expect_err("stale");
+    let err = fx.ports.reports.put(&stale).await.expect_err("stale");
     assert!(matches!(err, StoreError::StaleRevision { .. }), "{err:?}");
-    let stored = fx.backend.reports.get(study).await.expect("reads").expect("exists");
+    let stored = fx.ports.reports.get(study).await.expect("reads").expect("exists");
     assert_eq!(stored.current().map(|v| v.body.as_str()), Some("Three"));
 }

@@ -92,11 +92,11 @@ async fn recording_builds_study_and_series_aggregates(fx: &Fixture) {
         Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.2"),
         sr,
     ] {
-        let recorded = fx.backend.studies.record_instance(&instance.record(), None).await.expect("records");
+        let recorded = fx.ports.studies.record_instance(&instance.record(), None).await.expect("records");
         assert_eq!(recorded, Recorded::New);
     }
     let id = StudyId::for_study(facility, &uid("1.2.3"));
-    let detail = fx.backend.studies.get_study(id).await.expect("reads").expect("exists");
+    let detail = fx.ports.studies.get_study(id).await.expect("reads").expect("exists");
     let study = &detail.study;
     assert_eq!((study.series_count, study.instance_count, study.total_bytes), (2, 3, 2010));
     assert_eq!(study.modalities, ["CT", "SR"]);
@@ -110,17 +110,12 @@ async fn recording_builds_study_and_series_aggregates(fx: &Fixture) {
 async fn re_recording_an_instance_does_not_double_counts(fx: &Fixture) {
     let facility = FacilityId::new_random();
     let mut instance = Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1");
-    fx.backend.studies.record_instance(&instance.record(), None).await.expect("records");
+    fx.ports.studies.record_instance(&instance.record(), None).await.expect("records");
     instance.size = 1500;
-    let again = fx.backend.studies.record_instance(&instance.record(), None).await.expect("records again");
+    let again = fx.ports.studies.record_instance(&instance.record(), None).await.expect("records again");
     assert_eq!(again, Recorded::Replaced);
-    let detail = fx
-        .backend
-        .studies
-        .get_study(StudyId::for_study(facility, &uid("1.2.3")))
-        .await
-        .expect("reads")
-        .expect("exists");
+    let detail =
+        fx.ports.studies.get_study(StudyId::for_study(facility, &uid("1.2.3"))).await.expect("reads").expect("exists");
     assert_eq!((detail.study.instance_count, detail.study.series_count, detail.study.total_bytes), (1, 1, 1500));
     assert_eq!(detail.instances.len(), 1);
     assert_eq!(detail.instances[0].size_bytes, 1500);
@@ -131,7 +126,7 @@ async fn concurrent_recording_into_one_study_counts_every_instance(fx: &Fixture)
     let other = fx.second_handle().await;
     let mut tasks = Vec::new();
     for i in 0..16 {
-        let index = if i % 2 == 0 { fx.backend.studies.clone() } else { other.studies.clone() };
+        let index = if i % 2 == 0 { fx.ports.studies.clone() } else { other.studies.clone() };
         let series = format!("1.2.3.{}", i % 3);
         let record = Instance::new(facility, "1.2.3", &series, &format!("{series}.{i}")).record();
         tasks.push(tokio::spawn(async move { index.record_instance(&record, None).await }));
@@ -146,13 +141,8 @@ async fn concurrent_recording_into_one_study_counts_every_instance(fx: &Fixture)
     for task in tasks {
         task.await.expect("task").expect("records");
     }
-    let detail = fx
-        .backend
-        .studies
-        .get_study(StudyId::for_study(facility, &uid("1.2.3")))
-        .await
-        .expect("reads")
-        .expect("exists");
+    let detail =
+        fx.ports.studies.get_study(StudyId::for_study(facility, &uid("1.2.3"))).await.expect("reads").expect("exists");
     assert_eq!((detail.study.instance_count, detail.study.series_count, detail.study.total_bytes), (16, 3, 16_000));
     assert_eq!(detail.series.iter().map(|s| s.instance_count).sum::<u64>(), 16);
 }
@@ -160,7 +150,7 @@ async fn concurrent_recording_into_one_study_counts_every_instance(fx: &Fixture)
 async fn one_study_uid_from_two_facilities_stays_two_studies(fx: &Fixture) {
     let (a, b) = (FacilityId::new_random(), FacilityId::new_random());
     for facility in [a, b] {
-        fx.backend
+        fx.ports
             .studies
             .record_instance(&Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1").record(), None)
             .await
@@ -168,7 +158,7 @@ async fn one_study_uid_from_two_facilities_stays_two_studies(fx: &Fixture) {
     }
     for facility in [a, b] {
         let filter = StudyFilter { facility_id: Some(facility), ..Default::default() };
-        let page = fx.backend.studies.list_studies(&filter, &all(10)).await.expect("lists");
+        let page = fx.ports.studies.list_studies(&filter, &all(10)).await.expect("lists");
         assert_eq!(page.items.len(), 1);
         assert_eq!(page.items[0].facility_id, facility);
         assert_eq!(page.items[0].instance_count, 1);
@@ -188,11 +178,11 @@ async fn listing_filters_by_facility_modality_patient_and_received_time(fx: &Fix
         instance.modality = modality;
         instance.patient = patient;
         instance.at = base + Duration::hours(i as i64);
-        fx.backend.studies.record_instance(&instance.record(), None).await.expect("records");
+        fx.ports.studies.record_instance(&instance.record(), None).await.expect("records");
         specs.push(instance);
     }
     let uids = |filter: StudyFilter| async move {
-        let page = fx.backend.studies.list_studies(&filter, &all(50)).await.expect("lists");
+        let page = fx.ports.studies.list_studies(&filter, &all(50)).await.expect("lists");
         page.items.iter().map(|s| s.study_instance_uid.to_string()).collect::<Vec<_>>()
     };
     assert_eq!(uids(StudyFilter::default()).await, ["1.9.3", "1.9.2", "1.9.1", "1.9.0"]);
@@ -220,7 +210,7 @@ async fn pages_visit_every_study_once_newest_first(fx: &Fixture) {
         let mut instance = Instance::new(facility, &format!("1.8.{i}"), &format!("1.8.{i}.1"), &format!("1.8.{i}.1.1"));
         instance.modality = if i % 2 == 0 { "CT" } else { "MR" };
         instance.at = base + Duration::minutes(i);
-        fx.backend.studies.record_instance(&instance.record(), None).await.expect("records");
+        fx.ports.studies.record_instance(&instance.record(), None).await.expect("records");
     }
     for (filter, expected) in [
         (StudyFilter::default(), vec!["1.8.6", "1.8.5", "1.8.4", "1.8.3", "1.8.2", "1.8.1", "1.8.0"]),
@@ -230,7 +220,7 @@ async fn pages_visit_every_study_once_newest_first(fx: &Fixture) {
         let mut request = all(3);
         let mut pages = 0;
         loop {
-            let page = fx.backend.studies.list_studies(&filter, &request).await.expect("lists");
+            let page = fx.ports.studies.list_studies(&filter, &request).await.expect("lists");
             assert!(page.items.len() <= 3);
             pages += 1;
             seen.extend(page.items.iter().map(|s| s.study_instance_uid.to_string()));
@@ -248,45 +238,45 @@ async fn pages_visit_every_study_once_newest_first(fx: &Fixture) {
 async fn a_study_reads_back_with_its_series_and_instances_in_uid_order(fx: &Fixture) {
     let facility = FacilityId::new_random();
     for (series, sop) in [("1.5.2", "1.5.2.1"), ("1.5.10", "1.5.10.2"), ("1.5.10", "1.5.10.1"), ("1.5.2", "1.5.2.0")] {
-        fx.backend
+        fx.ports
             .studies
             .record_instance(&Instance::new(facility, "1.5", series, sop).record(), None)
             .await
             .expect("records");
     }
     let detail =
-        fx.backend.studies.get_study(StudyId::for_study(facility, &uid("1.5"))).await.expect("reads").expect("exists");
+        fx.ports.studies.get_study(StudyId::for_study(facility, &uid("1.5"))).await.expect("reads").expect("exists");
     let series: Vec<String> = detail.series.iter().map(|s| s.series_instance_uid.to_string()).collect();
     assert_eq!(series, ["1.5.10", "1.5.2"]);
     let sops: Vec<String> = detail.instances.iter().map(|i| i.sop_instance_uid.to_string()).collect();
     assert_eq!(sops, ["1.5.10.1", "1.5.10.2", "1.5.2.0", "1.5.2.1"]);
-    assert_eq!(fx.backend.studies.get_study(StudyId::new_random()).await.expect("reads"), None);
+    assert_eq!(fx.ports.studies.get_study(StudyId::new_random()).await.expect("reads"), None);
 }
 
 async fn workflow_changes_are_kept_while_instances_keep_arriving(fx: &Fixture) {
     let facility = FacilityId::new_random();
-    fx.backend
+    fx.ports
         .studies
         .record_instance(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.1").record(), None)
         .await
         .expect("records");
     let id = StudyId::for_study(facility, &uid("1.6"));
     let change = StudyChange { status: Some(StudyStatus::InReview), priority: Some(Priority::Stat) };
-    let updated = fx.backend.studies.update_study(id, change).await.expect("updates");
+    let updated = fx.ports.studies.update_study(id, change).await.expect("updates");
     assert_eq!((updated.status, updated.priority), (StudyStatus::InReview, Priority::Stat));
-    fx.backend
+    fx.ports
         .studies
         .record_instance(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.2").record(), None)
         .await
         .expect("records");
-    let detail = fx.backend.studies.get_study(id).await.expect("reads").expect("exists");
+    let detail = fx.ports.studies.get_study(id).await.expect("reads").expect("exists");
     assert_eq!(
         (detail.study.status, detail.study.priority, detail.study.instance_count),
         (StudyStatus::InReview, Priority::Stat, 2)
     );
     let filter = StudyFilter { status: Some(StudyStatus::InReview), ..Default::default() };
-    assert_eq!(fx.backend.studies.list_studies(&filter, &all(10)).await.expect("lists").items.len(), 1);
-    let err = fx.backend.studies.update_study(StudyId::new_random(), change).await.expect_err("unknown");
+    assert_eq!(fx.ports.studies.list_studies(&filter, &all(10)).await.expect("lists").items.len(), 1);
+    let err = fx.ports.studies.update_study(StudyId::new_random(), change).await.expect_err("unknown");
     assert!(matches!(err, noctis_core::ports::StoreError::NotFound), "{err:?}");
 }
 
@@ -297,7 +287,7 @@ async fn an_instance_and_its_audit_event_are_recorded_together(fx: &Fixture) {
     let event = AuditEvent::new(AuditKind::InstanceStored, Actor::Modality { ae_title: "CT_1".into() }, now())
         .for_facility(facility)
         .with_details(serde_json::json!({"sop_instance_uid": "1.7.1.1"}));
-    fx.backend.studies.record_instance(&instance.record(), Some(&event)).await.expect("records");
+    fx.ports.studies.record_instance(&instance.record(), Some(&event)).await.expect("records");
     let query = AuditQuery {
         from: now() - Duration::hours(1),
         to: now() + Duration::hours(1),
@@ -305,6 +295,6 @@ async fn an_instance_and_its_audit_event_are_recorded_together(fx: &Fixture) {
         actor: None,
         kind: Some(AuditKind::InstanceStored),
     };
-    let page = fx.backend.audit.query(&query, &all(10)).await.expect("queries");
+    let page = fx.ports.audit.query(&query, &all(10)).await.expect("queries");
     assert_eq!(page.items, [event]);
 }

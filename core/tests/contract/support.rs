@@ -1,11 +1,11 @@
-use noctis_core::Backend;
+use noctis_core::Ports;
 use noctis_core::aws::{self, AwsClients};
 use noctis_core::config::{AwsConfig, Config};
 
 /// A backend under test, plus the means to open a second, independent handle on
 /// the same storage (another process, as far as the adapters can tell).
 pub struct Fixture {
-    pub backend: Backend,
+    pub ports: Ports,
     kind: Kind,
 }
 
@@ -17,8 +17,8 @@ enum Kind {
 impl Fixture {
     pub async fn embedded() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let backend = noctis_core::embedded::open(dir.path()).await.expect("the embedded backend opens");
-        Self { backend, kind: Kind::Embedded(dir) }
+        let ports = noctis_core::embedded::open(dir.path()).await.expect("the embedded backend opens");
+        Self { ports, kind: Kind::Embedded(dir) }
     }
 
     /// Fresh tables and bucket on the emulator whose endpoint `make test` exports.
@@ -26,15 +26,13 @@ impl Fixture {
         let config = aws_test_config();
         let clients = AwsClients::with_credentials(&config, "testing", "testing").await;
         aws::provision(&clients, &config).await.expect("the emulator takes the bucket and tables");
-        Self { backend: aws::backend(&clients, &config), kind: Kind::Aws(config) }
+        Self { ports: aws::ports(&clients, &config), kind: Kind::Aws(config) }
     }
 
-    pub async fn second_handle(&self) -> Backend {
+    pub async fn second_handle(&self) -> Ports {
         match &self.kind {
             Kind::Embedded(dir) => noctis_core::embedded::open(dir.path()).await.expect("reopens"),
-            Kind::Aws(config) => {
-                aws::backend(&AwsClients::with_credentials(config, "testing", "testing").await, config)
-            }
+            Kind::Aws(config) => aws::ports(&AwsClients::with_credentials(config, "testing", "testing").await, config),
         }
     }
 }

@@ -1,0 +1,16 @@
+//! The operations every front door shares: the HTTP API, the command line, the
+//! DICOM association and, later, DICOMweb each translate a request into one of
+//! these calls and its result into a response. A use case takes only the ports
+//! it needs, checks everything before it writes anything, and leaves an audit
+//! event for every change it makes.
+
+mod audit_trail;
+pub mod bans;
+mod error;
+pub mod facilities;
+pub mod instances;
+pub mod reports;
+pub mod studies;
+pub mod users;
+
+pub use error::UseCaseError;

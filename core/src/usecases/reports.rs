@@ -1,0 +1,44 @@
+//! Writing a study's report: a draft is rewritten, a final one is amended.
+
+use serde_json::json;
+
+use super::UseCaseError;
+use super::audit_trail::append;
+use crate::domain::{Actor, AuditEvent, AuditKind, Intent, Report, ReportError, StudySummary, Timestamp, User};
+use crate::ports::{AuditLog, ReportStore};
+
+/// Longest report body accepted (characters).
+pub const MAX_REPORT_LEN: usize = 200_000;
+
+pub async fn write_report(
+    reports: &dyn ReportStore,
+    audit: &dyn AuditLog,
+    author: &User,
+    study: &StudySummary,
+    body: &str,
+    intent: Intent,
+    now: Timestamp,
+) -> Result<Report, UseCaseError> {
+    if body.chars().count() > MAX_REPORT_LEN {
+        return Err(UseCaseError::invalid("body", format!("a report has at most {MAX_REPORT_LEN} characters")));
+    }
+    let before = reports.get(study.id).await?;
+    let previous = before.as_ref().and_then(|r| r.current().map(|v| (v.version, v.status)));
+    let report = Report::save(before, study.id, body, intent, author.id, now).map_err(|e| match e {
+        ReportError::EmptyBody => UseCaseError::invalid("body", e),
+        ReportError::DraftAfterFinal => UseCaseError::Conflict(e.to_string()),
+    })?;
+    reports.put(&report).await?;
+    let current = report.current().map(|v| (v.version, v.status));
+    let version = |v: Option<(u32, crate::domain::ReportStatus)>| {
+        v.map(|(version, status)| json!({"version": version, "status": status}))
+    };
+    append(
+        audit,
+        AuditEvent::new(AuditKind::ReportSaved, Actor::user(author), now)
+            .for_facility(study.facility_id)
+            .with_details(json!({"study_id": study.id, "before": version(previous), "after": version(current)})),
+    )
+    .await;
+    Ok(report)
+}
