@@ -12,9 +12,10 @@ use noctis_core::usecases::facilities::{NewFacility, register_facility};
 use noctis_core::usecases::users::{create_first_administrator, create_user};
 use noctis_core::{Config, Ports};
 
-use crate::auth::{LoginLimiter, TokenKeys};
+use crate::login_limiter::LoginLimiter;
 use crate::routes::users::CreateUser;
 use crate::state::AppState;
+use crate::tokens::TokenKeys;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {

@@ -1,11 +1,16 @@
-//! Extractors whose rejections use the API's JSON error shape.
+//! Extractors: the signed-in user, the client's address, and JSON bodies and
+//! queries whose rejections use the API's JSON error shape.
+
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use noctis_core::domain::{Actor, User};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `axum::Json`, with a 400 naming what was wrong in the body.
 #[derive(Debug)]
@@ -51,5 +56,75 @@ fn data_error(text: &str) -> ApiError {
     match detail.split_once(": ") {
         Some((field, message)) if !field.contains(' ') => ApiError::invalid(field, message),
         _ => ApiError::BadRequest(detail.to_owned()),
+    }
+}
+
+/// The signed-in, active user making the request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User);
+
+impl CurrentUser {
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.0)
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer_token)
+            .ok_or(ApiError::Unauthenticated)?;
+        let id = state.tokens.verify(token.trim()).ok_or(ApiError::Unauthenticated)?;
+        match state.ports.users.get(id).await? {
+            Some(user) if user.active => Ok(Self(user)),
+            _ => Err(ApiError::Unauthenticated),
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header; the scheme's name
+/// is case-insensitive (RFC 7235 2.1).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
+}
+
+/// The client's address: API Gateway's view of the source on Lambda, the
+/// socket's peer on the local server.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        use lambda_http::request::RequestContext;
+        let from_gateway = match parts.extensions.get::<RequestContext>() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.as_deref().and_then(|ip| ip.parse().ok()),
+            Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.as_deref().and_then(|ip| ip.parse().ok()),
+            _ => None,
+        };
+        let from_socket = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Ok(Self(from_gateway.or(from_socket)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_whatever_its_case() {
+        for header in ["Bearer abc", "bearer abc", "BEARER  abc ", "bEaReR abc"] {
+            assert_eq!(bearer_token(header), Some("abc"), "{header}");
+        }
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
     }
 }

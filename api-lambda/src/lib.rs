@@ -3,14 +3,15 @@
 
 pub mod access;
 pub mod app;
-pub mod auth;
 pub mod bootstrap;
 pub mod cursor;
 pub mod error;
 pub mod extract;
+pub mod login_limiter;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod tokens;
 
 pub use app::{openapi_document, router};
 pub use state::AppState;

@@ -2,7 +2,8 @@ use std::sync::Arc;
 
 use noctis_core::{Config, Ports};
 
-use crate::auth::{LoginLimiter, TokenKeys};
+use crate::login_limiter::LoginLimiter;
+use crate::tokens::TokenKeys;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]

@@ -5,9 +5,9 @@ use noctis_core::domain::{AuditEvent, AuditKind, AuditQuery, FacilityId, PageLim
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Action, authorize};
-use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
+use crate::extract::CurrentUser;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -7,9 +7,9 @@ use noctis_core::domain::{Actor, AuditEvent, AuditKind, PasswordHash, User, User
 use serde::{Deserialize, Serialize};
 
 use super::audit;
-use crate::auth::{ClientAddress, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::extract::{ClientAddress, CurrentUser};
 use crate::routes::users::UserView;
 use crate::state::AppState;
 

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use super::parse_field;
 use super::users::UserView;
 use crate::access::{Action, authorize};
-use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::CurrentUser;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 

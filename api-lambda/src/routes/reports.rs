@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::studies::readable_study;
 use crate::access::Action;
-use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::extract::CurrentUser;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -9,8 +9,8 @@ use noctis_core::usecases::bans::lift_ban;
 use serde::Serialize;
 
 use crate::access::{Action, authorize};
-use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::CurrentUser;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -13,8 +13,8 @@ use noctis_core::domain::{
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Action, authorize};
-use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::CurrentUser;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use noctis_core::usecases::studies::update_workflow;

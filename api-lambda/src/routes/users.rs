@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::parse_field;
 use crate::access::{Action, authorize};
-use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::extract::CurrentUser;
 use crate::state::AppState;
 
 /// A user as the API shows it: never the password hash.

@@ -33,6 +33,12 @@ pub struct FacilityDraft {
 }
 
 impl Facility {
+    /// What an update writes over `stored`: `self` one revision on. Every
+    /// adapter stores this, so the revision rule lives here once.
+    pub fn revised(&self, now: Timestamp) -> Facility {
+        Facility { revision: self.revision + 1, updated_at: now, ..self.clone() }
+    }
+
     pub fn register(draft: FacilityDraft, ae_title: AeTitle, now: Timestamp) -> Self {
         Self {
             id: FacilityId::new_random(),
@@ -74,6 +80,14 @@ macro_rules! non_empty_text {
 
         super::text::string_value!($name, $error);
     };
+}
+
+impl LicenseNumber {
+    /// The form uniqueness is decided on: licence numbers differ only in case
+    /// between the documents they are copied from, so "moh-1" and "MOH-1" are one.
+    pub fn unique_key(&self) -> String {
+        self.0.to_uppercase()
+    }
 }
 
 non_empty_text!(

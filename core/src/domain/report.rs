@@ -28,7 +28,8 @@ pub struct Report {
     pub study_id: StudyId,
     /// Oldest first; the last one is current.
     pub versions: Vec<ReportVersion>,
-    /// Bumped by every save; 0 for a report not yet stored.
+    /// The stored revision this state was read at (0: none stored yet); the
+    /// store bumps it when it writes.
     pub revision: u64,
 }
 
@@ -48,6 +49,11 @@ pub enum ReportError {
 }
 
 impl Report {
+    /// What a save writes: `self` one revision on.
+    pub fn revised(&self) -> Report {
+        Report { revision: self.revision + 1, ..self.clone() }
+    }
+
     pub fn current(&self) -> Option<&ReportVersion> {
         self.versions.last()
     }
@@ -100,7 +106,6 @@ impl Report {
                 finalised_at,
             }),
         }
-        report.revision += 1;
         Ok(report)
     }
 }

@@ -97,6 +97,13 @@ impl Role {
 }
 
 impl User {
+    /// What an update writes over `stored`: `self` one revision on, keeping the
+    /// stored username (the sign-in identity and its uniqueness key never
+    /// change). Every adapter stores this, so the rules live here once.
+    pub fn revised(&self, stored: &User, now: Timestamp) -> User {
+        User { revision: self.revision + 1, updated_at: now, username: stored.username.clone(), ..self.clone() }
+    }
+
     pub fn new(
         username: Username,
         email: EmailAddress,

@@ -27,7 +27,7 @@ impl FileObjectStore {
     fn path_of(&self, key: &ObjectKey) -> Result<PathBuf, StoreError> {
         // Keys are built from UUIDs and UIDs only; refuse anything that could escape the root.
         if !key.is_safe_path() {
-            return Err(StoreError::Corrupt(format!("object key {key} is not a safe path")));
+            return Err(StoreError::internal(format!("object key {key} is not a safe path")));
         }
         Ok(self.root.join(key.as_str()))
     }
@@ -149,7 +149,7 @@ impl FileWriter {
 impl ObjectWriter for FileWriter {
     async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
         if self.done {
-            return Err(StoreError::Corrupt("write after finish".into()));
+            return Err(StoreError::internal("write after finish"));
         }
         self.size += chunk.len() as u64;
         self.buffer.extend_from_slice(&chunk);

@@ -9,8 +9,17 @@ pub enum StoreError {
     StaleRevision { expected: u64 },
     #[error("not found")]
     NotFound,
+    /// Optimistic writes kept colliding with others' (a hot study, a shared
+    /// failure count) through every retry: the caller may try again later.
+    #[error("{what} stayed contended through {attempts} attempts")]
+    Contended { what: &'static str, attempts: u32 },
     #[error("a stored record cannot be read back: {0}")]
     Corrupt(String),
+    /// The adapter reached a state it should never be in (a store answering
+    /// without an upload id, a poisoned lock): a bug or a broken dependency,
+    /// not bad data.
+    #[error("internal storage failure: {0}")]
+    Internal(String),
     #[error("the storage backend failed: {0}")]
     Backend(#[source] Box<dyn StdError + Send + Sync>),
 }
@@ -40,5 +49,9 @@ impl StoreError {
 
     pub fn corrupt(err: impl std::fmt::Display) -> Self {
         StoreError::Corrupt(err.to_string())
+    }
+
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        StoreError::Internal(what.to_string())
     }
 }

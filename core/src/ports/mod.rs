@@ -8,6 +8,7 @@ mod facility_registry;
 mod object_store;
 mod ports;
 mod report_store;
+pub(crate) mod retry;
 mod study_index;
 mod user_directory;
 

@@ -8,7 +8,8 @@ use crate::domain::{Report, StudyId};
 pub trait ReportStore: Send + Sync + std::fmt::Debug {
     async fn get(&self, study: StudyId) -> Result<Option<Report>, StoreError>;
 
-    /// Stores `report` if the stored one is still at `report.revision - 1` (or
-    /// absent, for revision 1). `StaleRevision` when someone saved meanwhile.
-    async fn put(&self, report: &Report) -> Result<(), StoreError>;
+    /// Writes `report` over the stored one if that is still at `report.revision`
+    /// (0: none stored yet), like every other update; returns the stored record
+    /// (revision bumped). `StaleRevision` when someone saved meanwhile.
+    async fn save(&self, report: &Report) -> Result<Report, StoreError>;
 }

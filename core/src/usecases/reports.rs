@@ -28,7 +28,7 @@ pub async fn write_report(
         ReportError::EmptyBody => UseCaseError::invalid("body", e),
         ReportError::DraftAfterFinal => UseCaseError::Conflict(e.to_string()),
     })?;
-    reports.put(&report).await?;
+    let report = reports.save(&report).await?;
     let current = report.current().map(|v| (v.version, v.status));
     let version = |v: Option<(u32, crate::domain::ReportStatus)>| {
         v.map(|(version, status)| json!({"version": version, "status": status}))

@@ -5,8 +5,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::schema::TTL_ATTRIBUTE;
-use super::{TableNames, backoff, get_item, n, pk, read_number, read_record, record_item, s, scan_all};
+use super::{TableNames, get_item, n, pk, read_number, read_record, record_item, s, scan_all};
 use crate::domain::{Ban, BanPolicy, FailureCount, Timestamp, canonical, sortable_time};
+use crate::ports::retry::retry_contended;
 use crate::ports::{BanList, StoreError};
 
 /// `fail#<address>` counts failures in the current window; `ban#<address>` is a
@@ -44,7 +45,7 @@ impl DynamoBanList {
     async fn count_failure(&self, address: IpAddr, policy: &BanPolicy, at: Timestamp) -> Result<u32, StoreError> {
         let window = policy.window_index(at);
         let expires = policy.window_end(at).timestamp();
-        for attempt in 0..20 {
+        retry_contended("the failure count", || async {
             let added = self
                 .client
                 .update_item()
@@ -58,7 +59,9 @@ impl DynamoBanList {
                 .send()
                 .await;
             match added {
-                Ok(out) => return read_number(&out.attributes.unwrap_or_default(), "failures").map(|f| f as u32),
+                Ok(out) => {
+                    return read_number(&out.attributes.unwrap_or_default(), "failures").map(|f| Some(f as u32));
+                }
                 Err(e) if is_condition_failure(&e) => {}
                 Err(e) => return Err(StoreError::backend(e)),
             }
@@ -75,13 +78,13 @@ impl DynamoBanList {
                 .send()
                 .await;
             match started {
-                Ok(_) => return Ok(1),
+                Ok(_) => Ok(Some(1)),
                 // Another receiver started this window first; add to its count.
-                Err(e) if is_condition_failure(&e) => backoff(attempt).await,
-                Err(e) => return Err(StoreError::backend(e)),
+                Err(e) if is_condition_failure(&e) => Ok(None),
+                Err(e) => Err(StoreError::backend(e)),
             }
-        }
-        Err(StoreError::Backend("the failure count stayed contended".into()))
+        })
+        .await
     }
 }
 

@@ -4,6 +4,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use super::{TableNames, get_item, n, pk, read_record, read_string, record_item, s, scan_all, transact};
 use crate::domain::{AeTitle, Facility, FacilityId, Timestamp, User};
+use crate::ports::retry::retry_contended;
 use crate::ports::{FacilityRegistry, StoreError, Taken};
 
 /// Facilities live at `facility#<id>`; their AE title and licence number are
@@ -33,7 +34,7 @@ fn ae_guard(ae_title: &AeTitle) -> String {
 }
 
 fn license_guard(facility: &Facility) -> String {
-    format!("license#{}", facility.license_number.as_str().to_uppercase())
+    format!("license#{}", facility.license_number.unique_key())
 }
 
 impl DynamoFacilityRegistry {
@@ -151,25 +152,20 @@ impl FacilityRegistry for DynamoFacilityRegistry {
         if stored.revision != facility.revision {
             return Err(StoreError::StaleRevision { expected: facility.revision });
         }
-        let mut next = facility.clone();
-        next.revision += 1;
-        next.updated_at = now;
+        let next = facility.revised(now);
         self.write(&next, &stored).await?;
         Ok(next)
     }
 
     async fn set_active(&self, id: FacilityId, active: bool, now: Timestamp) -> Result<Facility, StoreError> {
-        for attempt in 0..10 {
+        retry_contended("the facility", || async {
             let stored = self.get(id).await?.ok_or(StoreError::NotFound)?;
-            let mut next = stored.clone();
-            next.active = active;
-            next.revision += 1;
-            next.updated_at = now;
+            let next = Facility { active, ..stored.clone() }.revised(now);
             match self.write(&next, &stored).await {
-                Err(StoreError::StaleRevision { .. }) => super::backoff(attempt).await,
-                other => return other.map(|()| next),
+                Err(StoreError::StaleRevision { .. }) => Ok(None),
+                other => other.map(|()| Some(next)),
             }
-        }
-        Err(StoreError::StaleRevision { expected: 0 })
+        })
+        .await
     }
 }

@@ -135,10 +135,3 @@ pub(crate) async fn scan_all(client: &Client, table: &str, prefix: &str) -> Resu
         }
     }
 }
-
-/// A short randomised pause before retrying an optimistic write, growing with the attempt.
-pub(crate) async fn backoff(attempt: u32) {
-    let ceiling_ms = 5u64 << attempt.min(6);
-    let jitter = (uuid::Uuid::new_v4().as_u128() % u128::from(ceiling_ms)) as u64;
-    tokio::time::sleep(std::time::Duration::from_millis(ceiling_ms / 2 + jitter)).await;
-}

@@ -30,22 +30,20 @@ impl ReportStore for DynamoReportStore {
             .transpose()
     }
 
-    async fn put(&self, report: &Report) -> Result<(), StoreError> {
-        let item = record_item(
-            &[(PK, s(study_pk(report.study_id))), (SK, s(REPORT_SK))],
-            report,
-            &[("rev", n(report.revision))],
-        )?;
+    async fn save(&self, report: &Report) -> Result<Report, StoreError> {
+        let next = report.revised();
+        let item =
+            record_item(&[(PK, s(study_pk(next.study_id))), (SK, s(REPORT_SK))], &next, &[("rev", n(next.revision))])?;
         let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        let put = if report.revision <= 1 {
+        let put = if report.revision == 0 {
             put.condition_expression("attribute_not_exists(pk)")
         } else {
-            put.condition_expression("rev = :rev").expression_attribute_values(":rev", n(report.revision - 1))
+            put.condition_expression("rev = :rev").expression_attribute_values(":rev", n(report.revision))
         };
         match put.send().await {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(next),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Err(StoreError::StaleRevision { expected: report.revision.saturating_sub(1) })
+                Err(StoreError::StaleRevision { expected: report.revision })
             }
             Err(e) => Err(StoreError::backend(e)),
         }

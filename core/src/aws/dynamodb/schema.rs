@@ -214,7 +214,7 @@ async fn wait_until_active(client: &Client, table: &str) -> Result<(), StoreErro
             return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
-            return Err(StoreError::Corrupt(format!("table {table} did not become active")));
+            return Err(StoreError::internal(format!("table {table} did not become active")));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }

@@ -5,11 +5,12 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Get, KeysAndAttributes, Put, TransactGetItem, TransactWriteItem};
 
 use super::schema::{PK, SK, STUDIES_BY_FACILITY, STUDIES_BY_RECEIVED};
-use super::{Item, TableNames, backoff, n, read_number, read_record, record_item, s, transact};
+use super::{Item, TableNames, n, read_number, read_record, record_item, s, transact};
 use crate::domain::{
     AuditEvent, IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector, PageRequest, Recorded,
     SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
 };
+use crate::ports::retry::{backoff, retry_contended};
 use crate::ports::{StoreError, StudyIndex};
 
 /// One partition per study: `study#<id>` holds the summary (sort key `study`),
@@ -29,7 +30,6 @@ impl DynamoStudyIndex {
     }
 }
 
-const MAX_ATTEMPTS: u32 = 30;
 const STUDY_SK: &str = "study";
 pub(crate) const REPORT_SK: &str = "report";
 const GSI_ALL: &str = "study";
@@ -191,13 +191,7 @@ impl StudyIndex for DynamoStudyIndex {
         instance: &InstanceRecord,
         audit: Option<&AuditEvent>,
     ) -> Result<Recorded, StoreError> {
-        for attempt in 0..MAX_ATTEMPTS {
-            if let Some(recorded) = self.try_record(instance, audit).await? {
-                return Ok(recorded);
-            }
-            backoff(attempt).await;
-        }
-        Err(StoreError::Backend("the study stayed contended; the instance was not recorded".into()))
+        retry_contended("the study", || self.try_record(instance, audit)).await
     }
 
     async fn list_studies(&self, filter: &StudyFilter, page: &PageRequest) -> Result<Page<StudySummary>, StoreError> {
@@ -306,19 +300,16 @@ impl StudyIndex for DynamoStudyIndex {
     }
 
     async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError> {
-        for attempt in 0..MAX_ATTEMPTS {
+        retry_contended("the study", || async {
             let item = super::get_item(&self.client, &self.table, key(&study_pk(id), STUDY_SK))
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let rev = read_number(&item, "rev")?;
             let mut study: StudySummary = read_record(&item)?;
             change.apply(&mut study);
-            match transact(&self.client, vec![self.conditional_put(summary_item(&study, rev + 1)?, Some(rev))?]).await?
-            {
-                Ok(()) => return Ok(study),
-                Err(_) => backoff(attempt).await,
-            }
-        }
-        Err(StoreError::StaleRevision { expected: 0 })
+            let put = self.conditional_put(summary_item(&study, rev + 1)?, Some(rev))?;
+            Ok(transact(&self.client, vec![put]).await?.ok().map(|()| study))
+        })
+        .await
     }
 }

@@ -88,10 +88,7 @@ impl UserDirectory for DynamoUserDirectory {
         if stored.revision != user.revision {
             return Err(StoreError::StaleRevision { expected: user.revision });
         }
-        let mut next = user.clone();
-        next.revision += 1;
-        next.updated_at = now;
-        next.username = stored.username;
+        let next = user.revised(&stored, now);
         match transact(&self.client, vec![put_user(&self.table, &next, "rev = :rev", Some(user.revision))?]).await? {
             Ok(()) => Ok(next),
             Err(_) => Err(StoreError::StaleRevision { expected: user.revision }),

@@ -109,11 +109,11 @@ impl S3Writer {
                 .send()
                 .await
                 .map_err(StoreError::backend)?;
-            let id = created.upload_id.ok_or_else(|| StoreError::Corrupt("S3 returned no upload id".into()))?;
+            let id = created.upload_id.ok_or_else(|| StoreError::internal("S3 returned no upload id"))?;
             self.upload = Some(MultipartUpload { id, parts: Vec::new() });
         }
         let Some(upload) = self.upload.as_mut() else {
-            return Err(StoreError::Corrupt("multipart upload missing".into()));
+            return Err(StoreError::internal("multipart upload missing"));
         };
         let number = upload.parts.len() as i32 + 1;
         let out = self
@@ -149,7 +149,7 @@ impl S3Writer {
             self.upload_part(rest).await?;
         }
         let Some(upload) = self.upload.as_ref() else {
-            return Err(StoreError::Corrupt("multipart upload missing".into()));
+            return Err(StoreError::internal("multipart upload missing"));
         };
         self.client
             .complete_multipart_upload()

@@ -21,7 +21,7 @@ const UNIQUE_COLUMNS: &[(&str, Taken)] =
 
 /// Licence numbers are unique regardless of case ("moh-1" and "MOH-1" are one licence).
 pub(crate) fn license_key(facility: &Facility) -> String {
-    facility.license_number.as_str().to_uppercase()
+    facility.license_number.unique_key()
 }
 
 fn read(conn: &rusqlite::Connection, id: FacilityId) -> Result<Option<Facility>, StoreError> {
@@ -97,12 +97,11 @@ impl FacilityRegistry for SqliteFacilityRegistry {
     }
 
     async fn update(&self, facility: &Facility, now: Timestamp) -> Result<Facility, StoreError> {
-        let mut next = facility.clone();
-        next.revision += 1;
-        next.updated_at = now;
+        let expected = facility.revision;
+        let next = facility.revised(now);
         self.db
             .call(move |conn| {
-                write(conn, &next, next.revision - 1)?;
+                write(conn, &next, expected)?;
                 Ok(next)
             })
             .await
@@ -112,12 +111,9 @@ impl FacilityRegistry for SqliteFacilityRegistry {
         self.db
             .call(move |conn| {
                 let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
-                let mut facility = read(&tx, id)?.ok_or(StoreError::NotFound)?;
-                let expected = facility.revision;
-                facility.active = active;
-                facility.revision += 1;
-                facility.updated_at = now;
-                write(&tx, &facility, expected)?;
+                let stored = read(&tx, id)?.ok_or(StoreError::NotFound)?;
+                let facility = Facility { active, ..stored.clone() }.revised(now);
+                write(&tx, &facility, stored.revision)?;
                 tx.commit().map_err(db_err)?;
                 Ok(facility)
             })

@@ -56,7 +56,7 @@ impl Database {
     {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| StoreError::Corrupt("database lock poisoned".into()))?;
+            let mut guard = conn.lock().map_err(|_| StoreError::internal("database lock poisoned"))?;
             work(&mut guard)
         })
         .await

@@ -26,27 +26,27 @@ impl ReportStore for SqliteReportStore {
             .await
     }
 
-    async fn put(&self, report: &Report) -> Result<(), StoreError> {
-        let report = report.clone();
+    async fn save(&self, report: &Report) -> Result<Report, StoreError> {
+        let expected = report.revision;
+        let next = report.revised();
         self.db
             .call(move |conn| {
-                let stale = StoreError::StaleRevision { expected: report.revision.saturating_sub(1) };
-                let written = if report.revision <= 1 {
+                let written = if expected == 0 {
                     conn.execute(
                         "INSERT INTO reports (study_id, revision, record) VALUES (?1, ?2, ?3) ON CONFLICT (study_id) DO NOTHING",
-                        params![report.study_id.to_string(), report.revision, to_json(&report)?],
+                        params![next.study_id.to_string(), next.revision, to_json(&next)?],
                     )
                 } else {
                     conn.execute(
                         "UPDATE reports SET revision = ?2, record = ?3 WHERE study_id = ?1 AND revision = ?4",
-                        params![report.study_id.to_string(), report.revision, to_json(&report)?, report.revision - 1],
+                        params![next.study_id.to_string(), next.revision, to_json(&next)?, expected],
                     )
                 }
                 .map_err(db_err)?;
                 if written == 0 {
-                    return Err(stale);
+                    return Err(StoreError::StaleRevision { expected });
                 }
-                Ok(())
+                Ok(next)
             })
             .await
     }

@@ -52,18 +52,15 @@ impl UserDirectory for SqliteUserDirectory {
     }
 
     async fn update(&self, user: &User, now: Timestamp) -> Result<User, StoreError> {
-        let mut next = user.clone();
-        next.revision += 1;
-        next.updated_at = now;
+        let user = user.clone();
         self.db
             .call(move |conn| {
                 let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
-                let stored = read_one(&tx, "id", next.id.to_string())?.ok_or(StoreError::NotFound)?;
-                if stored.revision != next.revision - 1 {
-                    return Err(StoreError::StaleRevision { expected: next.revision - 1 });
+                let stored = read_one(&tx, "id", user.id.to_string())?.ok_or(StoreError::NotFound)?;
+                if stored.revision != user.revision {
+                    return Err(StoreError::StaleRevision { expected: user.revision });
                 }
-                // The username is the sign-in identity and its uniqueness key; it does not change.
-                next.username = stored.username;
+                let next = user.revised(&stored, now);
                 tx.execute(
                     "UPDATE users SET revision = ?2, record = ?3 WHERE id = ?1",
                     params![next.id.to_string(), next.revision, to_json(&next)?],
