@@ -14,6 +14,7 @@ use crate::limits::{AddressSlots, Slot};
 use crate::metrics::Metrics;
 use crate::negotiation::{AcceptedContext, negotiate};
 use crate::pdu_io::{Incoming, PduError, PduReader, PduWriter, Pdv};
+use crate::shutdown::{Phase, Shutdown};
 use crate::store::{IncomingInstance, InstanceStore, Origin, StoreOutcome};
 use noctis_wire::command::{Command, CommandError, EncodeError, Response, field, status};
 
@@ -46,12 +47,14 @@ pub async fn serve(
     peer: SocketAddr,
     shared: Arc<Shared>,
     pending: Slot<std::net::IpAddr>,
+    shutdown: Shutdown,
 ) {
     let mut association = Association {
         reader: PduReader::new(read, shared.max_pdu_length),
         writer: PduWriter::new(write),
         peer,
         shared,
+        shutdown,
     };
     association.run(pending).await;
     association.writer.shutdown().await;
@@ -62,6 +65,7 @@ struct Association {
     writer: PduWriter<WriteHalf>,
     peer: SocketAddr,
     shared: Arc<Shared>,
+    shutdown: Shutdown,
 }
 
 /// The DIMSE message being received on an association.
@@ -113,13 +117,21 @@ enum AssociationError {
     IdleTimeout,
     #[error("unexpected {0} PDU")]
     UnexpectedPdu(String),
+    #[error("the receiver is shutting down and its grace is over")]
+    ShuttingDown,
 }
 
 impl Association {
     async fn run(&mut self, pending: Slot<std::net::IpAddr>) {
         let peer = self.peer;
         // ARTIM (PS3.8 9.1.5): the request must come promptly.
-        let first = match tokio::time::timeout(self.shared.artim_timeout, self.reader.next()).await {
+        let mut shutdown = self.shutdown.clone();
+        let request = tokio::select! {
+            request = tokio::time::timeout(self.shared.artim_timeout, self.reader.next()) => request,
+            // Nothing has been agreed yet: closing is all a stopping receiver owes.
+            () = shutdown.reached(Phase::Draining) => return,
+        };
+        let first = match request {
             Ok(Ok(Some(Incoming::Other(Pdu::AssociationRQ(rq))))) => rq,
             Ok(Ok(None)) => return,
             Ok(Ok(Some(_))) => {
@@ -205,13 +217,42 @@ impl Association {
         Ok(accepted.into_iter().map(|c| (c.id, c)).collect())
     }
 
-    /// The established association: PDUs until release, abort or silence.
+    /// The established association: PDUs until release, abort or silence. On
+    /// shutdown, the message under way is finished and then release asked for
+    /// (PS3.8 7.2: either side may); once the grace is over, whatever is left
+    /// is abandoned and the association aborted.
     async fn exchange(&mut self, contexts: &HashMap<u8, AcceptedContext>, origin: &Origin) -> End {
         let mut message = Message::Idle;
+        let mut release_requested = false;
         let end = loop {
-            let next = match tokio::time::timeout(self.shared.idle_timeout, self.reader.next()).await {
-                Ok(next) => next,
-                Err(_) => break End::Abort(AssociationError::IdleTimeout),
+            let mut shutdown = self.shutdown.clone();
+            if matches!(message, Message::Idle) && !release_requested {
+                // A peer already sending is heard first: asking it to release
+                // mid-send would only collide.
+                let begun = tokio::select! {
+                    biased;
+                    begun = tokio::time::timeout(self.shared.idle_timeout, self.reader.begin()) => begun,
+                    () = shutdown.reached(Phase::Draining) => {
+                        if let Err(e) = self.writer.send(&Pdu::ReleaseRQ).await {
+                            break End::Abort(e.into());
+                        }
+                        release_requested = true;
+                        continue;
+                    }
+                };
+                match begun {
+                    Ok(Ok(true)) => {}
+                    Ok(Ok(false)) => break End::Closed,
+                    Ok(Err(e)) => break End::Abort(e.into()),
+                    Err(_) => break End::Abort(AssociationError::IdleTimeout),
+                }
+            }
+            let next = tokio::select! {
+                next = tokio::time::timeout(self.shared.idle_timeout, self.reader.next()) => match next {
+                    Ok(next) => next,
+                    Err(_) => break End::Abort(AssociationError::IdleTimeout),
+                },
+                () = shutdown.reached(Phase::Aborting) => break End::Abort(AssociationError::ShuttingDown),
             };
             match next {
                 Ok(Some(Incoming::Data(pdvs))) => {
@@ -219,10 +260,12 @@ impl Association {
                         break End::Abort(reason);
                     }
                 }
+                // Also a release collision (PS3.8 9.2.4): both asked; we answer.
                 Ok(Some(Incoming::Other(Pdu::ReleaseRQ))) => {
                     let _ = self.writer.send(&Pdu::ReleaseRP).await;
                     break End::Released;
                 }
+                Ok(Some(Incoming::Other(Pdu::ReleaseRP))) if release_requested => break End::Released,
                 Ok(Some(Incoming::Other(Pdu::AbortRQ { .. }))) => break End::AbortedByPeer,
                 Ok(Some(Incoming::Other(other))) => {
                     break End::Abort(AssociationError::UnexpectedPdu(other.short_description().to_string()));
@@ -231,7 +274,8 @@ impl Association {
                 Err(e) => break End::Abort(e.into()),
             }
         };
-        // Whatever was mid-way is dropped whole: no partial object remains.
+        // Whatever was mid-way is dropped whole, here and now rather than by
+        // a destructor: no partial object remains.
         if let Message::Storing { instance, .. } = message {
             instance.abandon().await;
         }

@@ -9,6 +9,7 @@ use tokio::net::TcpStream;
 
 use crate::association::{self, Shared};
 use crate::proxy_protocol;
+use crate::shutdown::Shutdown;
 use crate::tls::Acceptor;
 
 /// How a listener's connections arrive.
@@ -20,7 +21,13 @@ pub struct Transport {
     pub tls: Option<Acceptor>,
 }
 
-pub async fn serve(mut stream: TcpStream, connected: SocketAddr, transport: Transport, shared: Arc<Shared>) {
+pub async fn serve(
+    mut stream: TcpStream,
+    connected: SocketAddr,
+    transport: Transport,
+    shared: Arc<Shared>,
+    shutdown: Shutdown,
+) {
     // Both steps are bounded by ARTIM: a peer that connects and says nothing
     // holds a connection slot for no longer than one that never sends an RQ.
     let peer = if transport.proxy_protocol {
@@ -50,13 +57,13 @@ pub async fn serve(mut stream: TcpStream, connected: SocketAddr, transport: Tran
     };
     let Some(acceptor) = transport.tls else {
         let (read, write) = stream.into_split();
-        association::serve(Box::new(read), Box::new(write), peer, shared, pending).await;
+        association::serve(Box::new(read), Box::new(write), peer, shared, pending, shutdown).await;
         return;
     };
     match tokio::time::timeout(shared.artim_timeout, acceptor.0.accept(stream)).await {
         Ok(Ok(tls)) => {
             let (read, write) = tokio::io::split(tls);
-            association::serve(Box::new(read), Box::new(write), peer, shared, pending).await;
+            association::serve(Box::new(read), Box::new(write), peer, shared, pending, shutdown).await;
         }
         outcome => {
             let error = match outcome {

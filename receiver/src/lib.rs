@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod negotiation;
 pub mod pdu_io;
 pub mod proxy_protocol;
+pub mod shutdown;
 pub mod store;
 pub mod tls;
 

@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 
 use crate::association::Shared;
 use crate::connection::{self, Transport};
+use crate::shutdown::{Phase, Shutdown};
 use crate::tls::Acceptor;
 
 #[derive(Debug)]
@@ -30,13 +31,14 @@ pub struct Listener {
 impl Listener {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let mut tasks = JoinSet::new();
+        let (stop, stopping) = crate::shutdown::channel();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
-                accepted = self.listener.accept() => self.start(&mut tasks, accepted, None).await,
+                accepted = self.listener.accept() => self.start(&mut tasks, accepted, None, &stopping).await,
                 accepted = accept_tls(&self.tls) => {
                     let acceptor = self.tls.as_ref().map(|(_, acceptor)| acceptor.clone());
-                    self.start(&mut tasks, accepted, acceptor).await;
+                    self.start(&mut tasks, accepted, acceptor, &stopping).await;
                 }
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                 () = &mut shutdown => break,
@@ -44,16 +46,22 @@ impl Listener {
         }
         drop(self.listener);
         drop(self.tls);
+        stop.advance(Phase::Draining);
         let running = tasks.len();
         if running > 0 {
-            tracing::info!(running, grace_secs = self.shutdown_grace.as_secs(), "waiting for associations to finish");
+            tracing::info!(running, grace_secs = self.shutdown_grace.as_secs(), "releasing associations");
         }
-        let drained =
-            tokio::time::timeout(self.shutdown_grace, async { while tasks.join_next().await.is_some() {} }).await;
-        if drained.is_err() {
-            tracing::warn!(aborted = tasks.len(), "shutdown grace over; aborting the remaining associations");
-            tasks.shutdown().await;
+        if drain(&mut tasks, self.shutdown_grace).await {
+            return;
         }
+        tracing::warn!(remaining = tasks.len(), "shutdown grace over; abandoning what is mid-instance");
+        stop.advance(Phase::Aborting);
+        if drain(&mut tasks, ABORT_DEADLINE).await {
+            return;
+        }
+        // Only a store call that never returns gets here.
+        tracing::error!(remaining = tasks.len(), "associations did not stop; cancelling them");
+        tasks.shutdown().await;
     }
 }
 
@@ -63,6 +71,7 @@ impl Listener {
         tasks: &mut JoinSet<()>,
         accepted: std::io::Result<(TcpStream, std::net::SocketAddr)>,
         tls: Option<Acceptor>,
+        shutdown: &Shutdown,
     ) {
         let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
@@ -83,11 +92,21 @@ impl Listener {
         }
         let shared = self.shared.clone();
         let transport = Transport { proxy_protocol: self.proxy_protocol, tls };
+        let shutdown = shutdown.clone();
         tasks.spawn(async move {
-            connection::serve(stream, peer, transport, shared).await;
+            connection::serve(stream, peer, transport, shared, shutdown).await;
             drop(connection);
         });
     }
+}
+
+/// How long associations get, after the grace, to abandon their instances
+/// and abort.
+const ABORT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Waits for every task to end, up to `limit`; `true` when they all did.
+async fn drain(tasks: &mut JoinSet<()>, limit: Duration) -> bool {
+    tokio::time::timeout(limit, async { while tasks.join_next().await.is_some() {} }).await.is_ok()
 }
 
 /// The TLS port's next connection; never, when there is no TLS port.

@@ -26,21 +26,38 @@ pub enum PduError {
 pub struct PduReader<R> {
     inner: R,
     max_pdu_length: u32,
+    /// The first byte of the next PDU, once `begin` has seen it.
+    first: Option<u8>,
 }
 
 impl<R: AsyncRead + Unpin> PduReader<R> {
     pub fn new(inner: R, max_pdu_length: u32) -> Self {
-        Self { inner, max_pdu_length }
+        Self { inner, max_pdu_length, first: None }
+    }
+
+    /// Waits until the next PDU begins; `false` when the peer closed the
+    /// connection instead. Cancel-safe, unlike `next`: a caller may give up
+    /// waiting (to ask for release) without losing a byte.
+    pub async fn begin(&mut self) -> Result<bool, PduError> {
+        if self.first.is_some() {
+            return Ok(true);
+        }
+        let mut one = [0u8; 1];
+        if self.inner.read(&mut one).await? == 0 {
+            return Ok(false);
+        }
+        self.first = Some(one[0]);
+        Ok(true)
     }
 
     /// The next PDU, or `None` when the peer closed the connection between PDUs.
     pub async fn next(&mut self) -> Result<Option<Incoming>, PduError> {
+        let begun = self.begin().await?;
+        let (true, Some(first)) = (begun, self.first.take()) else {
+            return Ok(None);
+        };
         let mut header = [0u8; PDU_HEADER_LEN];
-        match self.inner.read_exact(&mut header[..1]).await {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(e.into()),
-        }
+        header[0] = first;
         self.inner.read_exact(&mut header[1..]).await?;
         let header = PduHeader::parse(header);
         let limit = header.limit(self.max_pdu_length);

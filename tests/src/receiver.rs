@@ -106,10 +106,27 @@ impl Receiver {
 
     /// Sends SIGTERM and waits for the process to exit; returns its exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
+        self.send_sigterm();
+        self.child.wait().expect("the receiver exits")
+    }
+
+    /// Sends SIGTERM and returns at once, so a test can act while it stops.
+    pub fn send_sigterm(&self) {
         if let Ok(pid) = i32::try_from(self.child.id()) {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
         }
-        self.child.wait().expect("the receiver exits")
+    }
+
+    /// The exit status once the process has exited, if it does within `limit`.
+    pub async fn exit_within(mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        None
     }
 }
 

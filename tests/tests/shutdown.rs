@@ -1,0 +1,64 @@
+//! Stopping the receiver (SIGTERM, as ECS and `docker stop` send it): the
+//! association's own code ends it, never a cancelled task. The receiver's
+//! shutdown is the same on both backends, so these run on the embedded one.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use noctis_e2e::raw_peer::{associate, explicit_element, p_data, read_pdu, send, store_command};
+use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
+use noctis_e2e::storage::Storage;
+
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// PS3.8 9.3.1: PDU types.
+const A_RELEASE_RQ: u8 = 0x05;
+const A_ABORT: u8 = 0x07;
+/// A-RELEASE-RP: type 6, length 4, four reserved bytes.
+const A_RELEASE_RP: [u8; 10] = [0x06, 0, 0, 0, 0, 4, 0, 0, 0, 0];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_asks_an_idle_association_to_release_and_exits_without_waiting_the_grace() {
+    let storage = Storage::embedded().await;
+    let facility = storage.facility("Mercy Clinic").await;
+    let receiver = Receiver::start_with(&storage, &[("NOCTIS_DICOM__SHUTDOWN_GRACE_SECS", "120")]);
+    let mut stream = associate(LOCALHOST, receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE).await;
+    receiver.send_sigterm();
+    let asked = read_pdu(&mut stream, Duration::from_secs(30)).await.expect("a PDU from the stopping receiver");
+    assert_eq!(asked.pdu_type, A_RELEASE_RQ, "an idle association is asked to release: {asked:?}");
+    assert!(send(&mut stream, &A_RELEASE_RP).await);
+    let exit = receiver.exit_within(Duration::from_secs(60)).await.expect("it exits well within its 120 s grace");
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_stalled_past_the_grace_is_abandoned_and_the_association_aborted() {
+    let storage = Storage::embedded().await;
+    let facility = storage.facility("Mercy Clinic").await;
+    let receiver = Receiver::start_with(&storage, &[("NOCTIS_DICOM__SHUTDOWN_GRACE_SECS", "1")]);
+    let mut stream = associate(LOCALHOST, receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE).await;
+    let sop = "1.2.826.0.1.3680043.2.9";
+    assert!(send(&mut stream, &p_data(1, true, true, &store_command(1, sop))).await);
+    let mut data = explicit_element(0x0008, 0x0016, b"UI", b"1.2.840.10008.5.1.4.1.1.2\0", None);
+    data.extend(explicit_element(0x0008, 0x0018, b"UI", b"1.2.826.0.1.3680043.2.9\0", None));
+    data.extend(explicit_element(0x0020, 0x000D, b"UI", b"1.2.3\0", None));
+    data.extend(explicit_element(0x0020, 0x000E, b"UI", b"1.2.3.4\0", None));
+    data.extend(explicit_element(0x7FE0, 0x0010, b"OB", &[], Some(8 * 1024 * 1024)));
+    assert!(send(&mut stream, &p_data(1, false, false, &data)).await);
+    // Past the embedded store's 1 MiB write buffer, so the partial file exists.
+    let chunk = vec![0u8; 16_000];
+    for _ in 0..160 {
+        assert!(send(&mut stream, &p_data(1, false, false, &chunk)).await);
+    }
+    noctis_e2e::eventually(10, "the instance to be mid-write", || async {
+        (storage.unfinished_writes().await > 0).then_some(())
+    })
+    .await;
+    // The sender stalls mid-instance, past the 1 s grace.
+    receiver.send_sigterm();
+    let ended = read_pdu(&mut stream, Duration::from_secs(30)).await.expect("a PDU from the stopping receiver");
+    assert_eq!(ended.pdu_type, A_ABORT, "the stalled association is aborted: {ended:?}");
+    let exit = receiver.exit_within(Duration::from_secs(30)).await.expect("it exits once it has aborted");
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(storage.unfinished_writes().await, 0, "the partial write was abandoned by the receiver itself");
+    assert!(storage.study(&facility, "1.2.3").await.is_none(), "nothing was indexed");
+}
