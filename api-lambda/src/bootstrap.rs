@@ -21,8 +21,6 @@ use crate::tokens::TokenKeys;
 pub enum BootstrapError {
     #[error("api.token_secret must be set (at least 32 characters) when storage.backend is aws")]
     MissingTokenSecret,
-    #[error("api.token_secret must have at least 32 characters")]
-    ShortTokenSecret,
     #[error("could not keep the generated token key in {path}: {source}")]
     TokenFile { path: String, source: std::io::Error },
     #[error("could not open the storage backend: {0}")]
@@ -56,8 +54,7 @@ pub async fn state_with_ports(config: Config, ports: Ports) -> Result<AppState, 
 /// and kept (mode 0600) in the data directory so tokens survive restarts.
 async fn token_secret(config: &Config) -> Result<Vec<u8>, BootstrapError> {
     match (&config.api.token_secret, config.storage.backend) {
-        (Some(secret), _) if secret.len() >= 32 => Ok(secret.as_bytes().to_vec()),
-        (Some(_), _) => Err(BootstrapError::ShortTokenSecret),
+        (Some(secret), _) => Ok(secret.expose().as_bytes().to_vec()),
         (None, BackendKind::Aws) => Err(BootstrapError::MissingTokenSecret),
         (None, BackendKind::Embedded) => generated_secret(&config.storage.data_dir.join("api-token-secret")).await,
     }

@@ -3,7 +3,10 @@
 //! Loaded once at start-up and passed down; nothing else reads the environment.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -13,7 +16,7 @@ use crate::domain::AeTitle;
 
 pub const DEFAULT_CONFIG_FILE: &str = "noctis.toml";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     pub storage: StorageConfig,
     pub aws: AwsConfig,
@@ -50,7 +53,7 @@ pub struct AwsConfig {
     pub multipart_part_size_mib: PartSizeMib,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DicomConfig {
     /// The called AE title modalities must address.
@@ -58,7 +61,7 @@ pub struct DicomConfig {
     pub bind: IpAddr,
     pub port: u16,
     /// Largest P-DATA-TF PDU we accept (advertised in A-ASSOCIATE-AC).
-    pub max_pdu_length: u32,
+    pub max_pdu_length: MaxPduLength,
     /// PS3.8 9.1.5: how long a peer may take to send its A-ASSOCIATE-RQ, or to
     /// close after a release, before the connection is dropped.
     pub artim_timeout_secs: u64,
@@ -84,14 +87,14 @@ pub struct DicomConfig {
 
 /// The TLS port's certificate and key. Each is a PEM file's path, or the PEM
 /// text itself (as a secrets manager injects it into the environment).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DicomTlsConfig {
     #[serde(default = "default_tls_port")]
     pub port: u16,
     /// The certificate chain, leaf first.
     pub certificate: String,
-    pub private_key: String,
+    pub private_key: Secret,
     /// When set, peers must present a certificate issued by one of these CAs
     /// (PEM path or text): mutual TLS as DICOM's secure transport profiles allow.
     #[serde(default)]
@@ -108,18 +111,18 @@ fn default_tls_port() -> u16 {
 #[serde(deny_unknown_fields)]
 pub struct AssociationLimits {
     /// Per receiver process.
-    pub max_associations: usize,
-    pub max_per_address: usize,
-    pub max_per_facility: usize,
+    pub max_associations: NonZeroUsize,
+    pub max_per_address: NonZeroUsize,
+    pub max_per_facility: NonZeroUsize,
     /// Connections from one address not yet past admission (PROXY header, TLS
     /// handshake, A-ASSOCIATE-RQ). Past it, the address's further connections
     /// are closed unread, so one address cannot take the slots others need.
     #[serde(default = "default_max_pending_per_address")]
-    pub max_pending_per_address: usize,
+    pub max_pending_per_address: NonZeroUsize,
 }
 
-fn default_max_pending_per_address() -> usize {
-    16
+fn default_max_pending_per_address() -> NonZeroUsize {
+    NonZeroUsize::new(16).unwrap_or(NonZeroUsize::MIN)
 }
 
 /// `threshold` failed admissions within `window_secs` ban the address for `duration_secs`.
@@ -156,14 +159,14 @@ pub enum LogFormat {
     Text,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
     pub bind: IpAddr,
     pub port: u16,
     /// HMAC key for sign-in tokens. Required on the AWS backend (from a secret);
     /// the embedded backend keeps a generated one in its data directory.
-    pub token_secret: Option<String>,
+    pub token_secret: Option<TokenSecret>,
     pub token_ttl_secs: u64,
     /// Failed sign-ins allowed per address and per username in `login_window_secs`.
     pub login_attempts: u32,
@@ -176,6 +179,83 @@ pub struct ApiConfig {
     /// On Lambda: the administrator created on first start when none exists
     /// (its password comes from the NOCTIS_ADMIN_PASSWORD secret).
     pub bootstrap_admin: Option<String>,
+}
+
+/// A key or password from configuration: redacted from `Debug` and from
+/// serialised configuration, zeroed when dropped.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(SecretString::from(value.into()))
+    }
+
+    /// The value itself, for the one call that needs it.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("[redacted]")
+    }
+}
+
+/// The sign-in token key: a secret of at least `MIN_LEN` characters.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct TokenSecret(Secret);
+
+impl TokenSecret {
+    pub const MIN_LEN: usize = 32;
+
+    pub fn parse(value: impl Into<String>) -> Result<Self, String> {
+        let value = value.into();
+        if value.chars().count() < Self::MIN_LEN {
+            return Err(format!("must have at least {} characters", Self::MIN_LEN));
+        }
+        Ok(Self(Secret::new(value)))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenSecret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        TokenSecret::parse(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// PS3.8 D.1: the largest PDU we accept, between 4 KiB and 16 MiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct MaxPduLength(u32);
+
+impl MaxPduLength {
+    pub fn get(&self) -> u32 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for MaxPduLength {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let length = u32::deserialize(d)?;
+        if !(4096..=16 * 1024 * 1024).contains(&length) {
+            return Err(serde::de::Error::custom(format!("{length} is outside 4096..=16777216")));
+        }
+        Ok(Self(length))
+    }
 }
 
 /// S3 parts are at least 5 MiB (all but the last); capped so memory per
@@ -215,7 +295,7 @@ impl Default for Config {
                 ae_title: AeTitle::parse("NOCTIS_SCP").unwrap_or_else(|_| unreachable!("a valid literal")),
                 bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 port: 11112,
-                max_pdu_length: 262_144,
+                max_pdu_length: MaxPduLength(262_144),
                 artim_timeout_secs: 30,
                 idle_timeout_secs: 300,
                 shutdown_grace_secs: 30,
@@ -225,9 +305,9 @@ impl Default for Config {
                 proxy_protocol: false,
                 tls: None,
                 limits: AssociationLimits {
-                    max_associations: 200,
-                    max_per_address: 32,
-                    max_per_facility: 64,
+                    max_associations: NonZeroUsize::new(200).unwrap_or(NonZeroUsize::MIN),
+                    max_per_address: NonZeroUsize::new(32).unwrap_or(NonZeroUsize::MIN),
+                    max_per_facility: NonZeroUsize::new(64).unwrap_or(NonZeroUsize::MIN),
                     max_pending_per_address: default_max_pending_per_address(),
                 },
                 bans: BanConfig { threshold: 10, window_secs: 600, duration_secs: 3600 },
@@ -261,6 +341,7 @@ impl Config {
     /// Loads the configuration. `explicit_file` comes from `--config` or
     /// `NOCTIS_CONFIG` and must exist; otherwise `noctis.toml` is read if present.
     pub fn load(explicit_file: Option<&Path>) -> Result<Self, ConfigError> {
+        // Each setting's rules are its type's, checked here as it is read.
         Self::figment(explicit_file)?.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
     }
 
@@ -324,6 +405,40 @@ mod tests {
             let message =
                 Config::load(None).map(|_| ()).err().map(|e| e.to_string().to_lowercase()).unwrap_or_default();
             assert!(message.contains("aws.multipart_part_size_mib"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn limits_and_pdu_length_are_refused_out_of_range_at_load() {
+        for (key, value, named) in [
+            ("NOCTIS_DICOM__LIMITS__MAX_PER_ADDRESS", "0", "dicom.limits.max_per_address"),
+            ("NOCTIS_DICOM__MAX_PDU_LENGTH", "1024", "dicom.max_pdu_length"),
+            ("NOCTIS_API__TOKEN_SECRET", "short", "api.token_secret"),
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.set_env(key, value);
+                let message =
+                    Config::load(None).map(|_| ()).err().map(|e| e.to_string().to_lowercase()).unwrap_or_default();
+                assert!(message.contains(named), "{key}={value}: {message}");
+                Ok(())
+            });
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_or_serialised_configuration() {
+        figment::Jail::expect_with(|jail| {
+            let secret = "a token secret of at least thirty-two characters";
+            jail.set_env("NOCTIS_API__TOKEN_SECRET", secret);
+            jail.set_env("NOCTIS_DICOM__TLS__CERTIFICATE", "cert.pem");
+            jail.set_env("NOCTIS_DICOM__TLS__PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.api.token_secret.as_ref().map(TokenSecret::expose), Some(secret));
+            let shown = format!("{config:?}") + &serde_json::to_string(&config).map_err(|e| e.to_string())?;
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(!shown.contains("c2VjcmV0"), "{shown}");
+            assert!(shown.contains("[redacted]"), "{shown}");
             Ok(())
         });
     }

@@ -22,10 +22,6 @@ use crate::store::InstanceStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("dicom.max_pdu_length must be between 4096 and 16777216, not {0}")]
-    MaxPduLength(u32),
-    #[error("dicom.limits.{0} must be at least 1")]
-    ZeroLimit(&'static str),
     #[error("could not open the storage backend: {0}")]
     Backend(#[from] noctis_core::ports::StoreError),
     #[error(transparent)]
@@ -50,19 +46,7 @@ impl Application {
     pub async fn build_with_ports(config: Config, ports: Ports) -> Result<Self, BuildError> {
         let started = std::time::SystemTime::now();
         let dicom = &config.dicom;
-        if !(4096..=16 * 1024 * 1024).contains(&dicom.max_pdu_length) {
-            return Err(BuildError::MaxPduLength(dicom.max_pdu_length));
-        }
-        for (name, value) in [
-            ("max_associations", dicom.limits.max_associations),
-            ("max_per_address", dicom.limits.max_per_address),
-            ("max_per_facility", dicom.limits.max_per_facility),
-            ("max_pending_per_address", dicom.limits.max_pending_per_address),
-        ] {
-            if value == 0 {
-                return Err(BuildError::ZeroLimit(name));
-            }
-        }
+        let limits = &dicom.limits;
         // A receiver killed mid-instance left its partial write behind; every
         // write begun before this start belongs to no running association.
         match ports.objects.remove_abandoned_writes(started).await {
@@ -77,9 +61,9 @@ impl Application {
             audit: ports.audit.clone(),
             bans: ports.bans.clone(),
             ban_policy: dicom.bans.policy(),
-            process_slots: Arc::new(Semaphore::new(dicom.limits.max_associations)),
-            address_slots: Counter::new(dicom.limits.max_per_address),
-            facility_slots: Counter::new(dicom.limits.max_per_facility),
+            process_slots: Arc::new(Semaphore::new(limits.max_associations.get())),
+            address_slots: Counter::new(limits.max_per_address.get()),
+            facility_slots: Counter::new(limits.max_per_facility.get()),
         };
         let store = Arc::new(InstanceStore {
             objects: ports.objects,
@@ -91,8 +75,8 @@ impl Application {
             admission,
             store,
             metrics: metrics.clone(),
-            pending_per_address: Counter::new(dicom.limits.max_pending_per_address),
-            max_pdu_length: dicom.max_pdu_length,
+            pending_per_address: Counter::new(limits.max_pending_per_address.get()),
+            max_pdu_length: dicom.max_pdu_length.get(),
             artim_timeout: Duration::from_secs(dicom.artim_timeout_secs),
             idle_timeout: Duration::from_secs(dicom.idle_timeout_secs),
         });
@@ -102,7 +86,7 @@ impl Application {
             None => None,
         };
         let health = bind(SocketAddr::new(dicom.bind, dicom.health_port)).await?;
-        let max = dicom.limits.max_associations;
+        let max = limits.max_associations.get();
         Ok(Self {
             dicom: Listener {
                 listener,

@@ -55,7 +55,7 @@ impl std::fmt::Debug for Acceptor {
 /// The acceptor for the TLS port.
 pub fn acceptor(config: &DicomTlsConfig) -> Result<Acceptor, TlsSetupError> {
     let chain = certificates("certificate", &config.certificate)?;
-    let key = PrivateKeyDer::from_pem_slice(&pem("private_key", &config.private_key)?)
+    let key = PrivateKeyDer::from_pem_slice(&pem("private_key", config.private_key.expose())?)
         .map_err(|e| TlsSetupError::Pem { field: "private_key", message: e.to_string() })?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
@@ -79,7 +79,12 @@ mod tests {
     use super::*;
 
     fn config(certificate: &str, private_key: &str) -> DicomTlsConfig {
-        DicomTlsConfig { port: 2762, certificate: certificate.into(), private_key: private_key.into(), client_ca: None }
+        DicomTlsConfig {
+            port: 2762,
+            certificate: certificate.into(),
+            private_key: noctis_core::config::Secret::new(private_key),
+            client_ca: None,
+        }
     }
 
     #[test]

@@ -44,7 +44,8 @@ impl Api {
     /// The router on `storage`, with an administrator called `admin` signed in.
     pub async fn start_on(storage: Storage, admin: &str) -> Self {
         let mut config = Config::default();
-        config.api.token_secret = Some("a test secret of at least thirty-two bytes".into());
+        config.api.token_secret =
+            noctis_core::config::TokenSecret::parse("a test secret of at least thirty-two bytes").ok();
         config.api.login_attempts = 5;
         if let Some(aws) = &storage.aws {
             config.aws = aws.clone();
