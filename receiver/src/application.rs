@@ -11,21 +11,21 @@ use noctis_core::{Config, Ports};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::admission::Admission;
-use crate::association::Shared;
-use crate::facility_cache::FacilityCache;
-use crate::health::{self, HealthState};
-use crate::limits::Counter;
-use crate::listener::Listener;
-use crate::metrics::Metrics;
-use crate::store::InstanceStore;
+use crate::intake::Intake;
+use crate::operations::health::{self, HealthState};
+use crate::operations::metrics::Metrics;
+use crate::policy::admission::Admission;
+use crate::policy::facility_cache::FacilityCache;
+use crate::policy::limits::KeyedSemaphore;
+use crate::protocol::association::AssociationServices;
+use crate::transport::listener::Listener;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("could not open the storage backend: {0}")]
     Backend(#[from] noctis_core::ports::StoreError),
     #[error(transparent)]
-    Tls(#[from] crate::tls::TlsSetupError),
+    Tls(#[from] crate::transport::tls::TlsSetupError),
     #[error("could not listen on {address}: {source}")]
     Bind { address: SocketAddr, source: std::io::Error },
 }
@@ -62,27 +62,29 @@ impl Application {
             bans: ports.bans.clone(),
             ban_policy: dicom.bans.policy(),
             process_slots: Arc::new(Semaphore::new(limits.max_associations.get())),
-            address_slots: Counter::new(limits.max_per_address.get()),
-            facility_slots: Counter::new(limits.max_per_facility.get()),
+            address_slots: KeyedSemaphore::new(limits.max_per_address.get()),
+            facility_slots: KeyedSemaphore::new(limits.max_per_facility.get()),
         };
-        let store = Arc::new(InstanceStore {
+        let store = Arc::new(Intake {
             objects: ports.objects,
             index: ports.studies,
             metrics: metrics.clone(),
             header_buffer: dicom.header_buffer_kib.max(4) as usize * 1024,
         });
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(AssociationServices {
             admission,
             store,
             metrics: metrics.clone(),
-            pending_per_address: Counter::new(limits.max_pending_per_address.get()),
+            pending_per_address: KeyedSemaphore::new(limits.max_pending_per_address.get()),
             max_pdu_length: dicom.max_pdu_length.get(),
             artim_timeout: Duration::from_secs(dicom.artim_timeout_secs),
             idle_timeout: Duration::from_secs(dicom.idle_timeout_secs),
         });
         let listener = bind(SocketAddr::new(dicom.bind, dicom.port)).await?;
         let tls = match &dicom.tls {
-            Some(tls) => Some((bind(SocketAddr::new(dicom.bind, tls.port)).await?, crate::tls::acceptor(tls)?)),
+            Some(tls) => {
+                Some((bind(SocketAddr::new(dicom.bind, tls.port)).await?, crate::transport::tls::acceptor(tls)?))
+            }
             None => None,
         };
         let health = bind(SocketAddr::new(dicom.bind, dicom.health_port)).await?;

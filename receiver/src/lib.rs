@@ -1,21 +1,16 @@
 //! noctis-receiver: the DICOM Storage and Verification SCP. Stateless: every
 //! instance goes to the object store and the index before success is answered.
+//!
+//! `transport` turns sockets into byte streams, `protocol` speaks DICOM on them,
+//! `policy` decides who may associate, `intake` takes each instance into
+//! storage, and `operations` is what the platform watches.
 
-pub mod admission;
-pub mod application;
-pub mod association;
-pub mod connection;
-pub mod facility_cache;
-pub mod health;
-pub mod health_probe;
-pub mod limits;
-pub mod listener;
-pub mod metrics;
-pub mod negotiation;
-pub mod pdu_io;
-pub mod proxy_protocol;
-pub mod shutdown;
-pub mod store;
-pub mod tls;
+mod application;
+mod intake;
+mod operations;
+mod policy;
+mod protocol;
+mod transport;
 
-pub use application::Application;
+pub use application::{Application, BuildError};
+pub use operations::health_probe;

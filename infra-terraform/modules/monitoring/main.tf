@@ -34,12 +34,12 @@ resource "aws_cloudwatch_log_metric_filter" "rejected_associations" {
   }
 }
 
-# Every failed store logs an ERROR from the store module; the modality was told
+# Every failed store logs an ERROR from the intake module; the modality was told
 # A700/C000 and will retry, but someone should know why.
 resource "aws_cloudwatch_log_metric_filter" "store_failures" {
   name           = "${var.name}-store-failures"
   log_group_name = var.receiver_log_group_name
-  pattern        = "{ ($.level = \"ERROR\") && ($.target = \"noctis_receiver::store\") }"
+  pattern        = "{ ($.level = \"ERROR\") && ($.target = \"noctis_receiver::intake\") }"
   metric_transformation {
     name          = "StoreFailures"
     namespace     = local.namespace

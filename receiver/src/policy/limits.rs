@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 use noctis_core::domain::FacilityId;
 
 #[derive(Debug)]
-pub struct Counter<K: Hash + Eq + Clone> {
+pub struct KeyedSemaphore<K: Hash + Eq + Clone> {
     max: usize,
     counts: Mutex<HashMap<K, usize>>,
 }
 
-impl<K: Hash + Eq + Clone> Counter<K> {
+impl<K: Hash + Eq + Clone> KeyedSemaphore<K> {
     pub fn new(max: usize) -> Arc<Self> {
         Arc::new(Self { max, counts: Mutex::new(HashMap::new()) })
     }
@@ -44,7 +44,7 @@ impl<K: Hash + Eq + Clone> Counter<K> {
 
 #[derive(Debug)]
 pub struct Slot<K: Hash + Eq + Clone> {
-    counter: Arc<Counter<K>>,
+    counter: Arc<KeyedSemaphore<K>>,
     key: K,
 }
 
@@ -54,8 +54,8 @@ impl<K: Hash + Eq + Clone> Drop for Slot<K> {
     }
 }
 
-pub type AddressSlots = Counter<IpAddr>;
-pub type FacilitySlots = Counter<FacilityId>;
+pub type AddressSlots = KeyedSemaphore<IpAddr>;
+pub type FacilitySlots = KeyedSemaphore<FacilityId>;
 
 #[cfg(test)]
 mod tests {
@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn slots_are_capped_and_given_back_on_drop() {
-        let counter = Counter::new(2);
+        let counter = KeyedSemaphore::new(2);
         let a = counter.try_acquire("x");
         let b = counter.try_acquire("x");
         assert!(a.is_some() && b.is_some());

@@ -9,10 +9,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::association::Shared;
-use crate::connection::{self, Transport};
-use crate::shutdown::{Phase, Shutdown};
-use crate::tls::Acceptor;
+use crate::protocol::association::AssociationServices;
+use crate::transport::connection::{self, Transport};
+use crate::transport::shutdown::{Phase, Shutdown};
+use crate::transport::tls::Acceptor;
 
 #[derive(Debug)]
 pub struct Listener {
@@ -21,7 +21,7 @@ pub struct Listener {
     pub tls: Option<(TcpListener, Acceptor)>,
     /// Connections on both ports start with a PROXY protocol v2 header.
     pub proxy_protocol: bool,
-    pub shared: Arc<Shared>,
+    pub shared: Arc<AssociationServices>,
     /// Connections held at once, refused ones included; past it they are closed
     /// unread, so a flood cannot exhaust memory or file descriptors.
     pub connections: Arc<Semaphore>,
@@ -31,7 +31,7 @@ pub struct Listener {
 impl Listener {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let mut tasks = JoinSet::new();
-        let (stop, stopping) = crate::shutdown::channel();
+        let (stop, stopping) = crate::transport::shutdown::channel();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {

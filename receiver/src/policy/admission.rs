@@ -1,5 +1,6 @@
-//! Who may associate (DESIGN "Receiving", step 2), decided before negotiation:
-//! ban list → called AE → calling AE → facility active → source network → caps.
+//! Who may associate (README "The receiver", the table of checks), decided
+//! before negotiation: ban list → called AE → calling AE → facility active →
+//! source network → caps.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -12,8 +13,8 @@ use noctis_core::domain::{Actor, AeTitle, AuditEvent, AuditKind, BanPolicy, Faci
 use noctis_core::ports::{AuditLog, BanList};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::facility_cache::FacilityCache;
-use crate::limits::{AddressSlots, FacilitySlots, Slot};
+use crate::policy::facility_cache::FacilityCache;
+use crate::policy::limits::{AddressSlots, FacilitySlots, Slot};
 
 /// Why an association was refused, and what A-ASSOCIATE-RJ says so (PS3.8 9.3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

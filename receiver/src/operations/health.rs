@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::metrics::Metrics;
+use crate::operations::metrics::Metrics;
 
 #[derive(Debug, Clone)]
 pub struct HealthState {

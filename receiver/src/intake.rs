@@ -1,4 +1,4 @@
-//! One C-STORE's data set on its way into storage (DESIGN "Receiving", steps 4–6):
+//! One C-STORE's data set on its way into storage (README "The receiver"):
 //! the first bytes are held to read the header, then everything streams into the
 //! object store behind a Part-10 header; success only once stored and indexed.
 
@@ -17,17 +17,18 @@ use noctis_wire::command::{Command, status};
 use noctis_wire::header::{InstanceHeader, scan_header};
 use noctis_wire::transfer_syntax::DataSetEncoding;
 
-use crate::metrics::Metrics;
-use crate::negotiation::AcceptedContext;
+use crate::operations::metrics::Metrics;
+use crate::protocol::negotiation::AcceptedContext;
+use crate::protocol::reply::Reply;
 
 /// PS3.10 7.1: the File Meta names the implementation that wrote the file. A
 /// `2.25` UID (derived from a UUID, PS3.5 B.2) needs no registered root.
 pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.146297035425983530214958722446571011217";
 pub const IMPLEMENTATION_VERSION_NAME: &str = concat!("NOCTIS_", env!("CARGO_PKG_VERSION"));
 
-/// Shared by every association of a receiver.
+/// AssociationServices by every association of a receiver.
 #[derive(Debug)]
-pub struct InstanceStore {
+pub struct Intake {
     pub objects: Arc<dyn ObjectStore>,
     pub index: Arc<dyn StudyIndex>,
     pub metrics: Arc<Metrics>,
@@ -43,19 +44,6 @@ pub struct Origin {
     pub facility: Facility,
     pub calling_ae: AeTitle,
     pub peer: IpAddr,
-}
-
-/// How a C-STORE ended: the status to answer with and an optional comment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreOutcome {
-    pub status: u16,
-    pub comment: Option<String>,
-}
-
-impl StoreOutcome {
-    fn failure(status: u16, comment: impl Into<String>) -> Self {
-        Self { status, comment: Some(comment.into()) }
-    }
 }
 
 /// The UIDs every instance needs before its bytes can be placed.
@@ -77,14 +65,14 @@ enum Stage {
         identity: Box<Identity>,
     },
     /// Refused: the rest of the data set is read and dropped, then answered.
-    Refused(StoreOutcome),
+    Refused(Reply),
     /// Answered or abandoned; nothing more happens.
     Done,
 }
 
 /// A C-STORE in progress.
 pub struct IncomingInstance {
-    store: Arc<InstanceStore>,
+    store: Arc<Intake>,
     origin: Origin,
     command: Command,
     transfer_syntax: Uid,
@@ -103,16 +91,16 @@ impl std::fmt::Debug for IncomingInstance {
     }
 }
 
-impl InstanceStore {
+impl Intake {
     pub fn begin(self: &Arc<Self>, command: Command, context: &AcceptedContext, origin: Origin) -> IncomingInstance {
         // PS3.7 9.1.1.1: the command names the SOP class of the negotiated context.
         let stage = match &command.affected_sop_class_uid {
             Some(class) if *class == context.abstract_syntax => Stage::Buffering(BytesMut::new()),
-            Some(_) => Stage::Refused(StoreOutcome::failure(
+            Some(_) => Stage::Refused(Reply::failure(
                 status::DATASET_MISMATCH,
                 "Affected SOP Class differs from the presentation context",
             )),
-            None => Stage::Refused(StoreOutcome::failure(status::CANNOT_UNDERSTAND, "no Affected SOP Class UID")),
+            None => Stage::Refused(Reply::failure(status::CANNOT_UNDERSTAND, "no Affected SOP Class UID")),
         };
         IncomingInstance {
             store: self.clone(),
@@ -138,7 +126,7 @@ impl IncomingInstance {
             Stage::Streaming { writer, .. } => {
                 if let Err(e) = writer.write(chunk).await {
                     tracing::error!(error = %e, "object store write failed");
-                    self.fail_streaming(StoreOutcome::failure(status::OUT_OF_RESOURCES, "storage failed")).await;
+                    self.fail_streaming(Reply::failure(status::OUT_OF_RESOURCES, "storage failed")).await;
                 }
             }
             Stage::Refused(_) | Stage::Done => {}
@@ -146,7 +134,7 @@ impl IncomingInstance {
     }
 
     /// The data set is complete: store, index, and say how it went.
-    pub async fn finish(mut self) -> StoreOutcome {
+    pub async fn finish(mut self) -> Reply {
         if matches!(self.stage, Stage::Buffering(_)) {
             self.start_streaming(true).await;
         }
@@ -155,7 +143,7 @@ impl IncomingInstance {
             Stage::Streaming { writer, key, identity } => self.commit(writer, key, *identity).await,
             Stage::Refused(outcome) => outcome,
             Stage::Buffering(_) | Stage::Done => {
-                StoreOutcome::failure(status::CANNOT_UNDERSTAND, "the header could not be read")
+                Reply::failure(status::CANNOT_UNDERSTAND, "the header could not be read")
             }
         };
         if outcome.status == status::SUCCESS {
@@ -189,7 +177,7 @@ impl IncomingInstance {
                 return;
             }
             // The bound is what one association may hold: refuse rather than grow.
-            self.stage = Stage::Refused(StoreOutcome::failure(
+            self.stage = Stage::Refused(Reply::failure(
                 status::CANNOT_UNDERSTAND,
                 format!("no Study/Series UID in the first {} KiB", limit / 1024),
             ));
@@ -226,15 +214,15 @@ impl IncomingInstance {
             Ok(writer) => Stage::Streaming { writer, key, identity: Box::new(identity) },
             Err(e) => {
                 tracing::error!(error = %e, "could not start writing an instance");
-                Stage::Refused(StoreOutcome::failure(status::OUT_OF_RESOURCES, "storage failed"))
+                Stage::Refused(Reply::failure(status::OUT_OF_RESOURCES, "storage failed"))
             }
         };
     }
 
     /// Checks the header against the command (PS3.4 B.2.3: A900 when they disagree)
     /// and finds the study and series the instance belongs to.
-    fn identify(&self, header: InstanceHeader) -> Result<Identity, StoreOutcome> {
-        let cannot_understand = |what: &str| StoreOutcome::failure(status::CANNOT_UNDERSTAND, what);
+    fn identify(&self, header: InstanceHeader) -> Result<Identity, Reply> {
+        let cannot_understand = |what: &str| Reply::failure(status::CANNOT_UNDERSTAND, what);
         let from_command = |uid: &Option<String>, what: &str| {
             uid.as_deref().and_then(|u| Uid::parse(u).ok()).ok_or_else(|| cannot_understand(what))
         };
@@ -242,10 +230,10 @@ impl IncomingInstance {
         let sop_instance = from_command(&self.command.affected_sop_instance_uid, "invalid Affected SOP Instance UID")?;
         // Where the header could not be read, the command's UIDs stand.
         if header.sop_instance_uid.as_deref().is_some_and(|uid| uid != sop_instance.as_str()) {
-            return Err(StoreOutcome::failure(status::DATASET_MISMATCH, "SOP Instance UID differs from the command"));
+            return Err(Reply::failure(status::DATASET_MISMATCH, "SOP Instance UID differs from the command"));
         }
         if header.sop_class_uid.as_deref().is_some_and(|uid| uid != sop_class.as_str()) {
-            return Err(StoreOutcome::failure(status::DATASET_MISMATCH, "SOP Class UID differs from the command"));
+            return Err(Reply::failure(status::DATASET_MISMATCH, "SOP Class UID differs from the command"));
         }
         let study = header.study_instance_uid.as_deref().and_then(|u| Uid::parse(u).ok());
         let series = header.series_instance_uid.as_deref().and_then(|u| Uid::parse(u).ok());
@@ -258,7 +246,7 @@ impl IncomingInstance {
     /// PS3.10 7.1: 128-byte preamble, "DICM", and the File Meta Information.
     /// A meta group that cannot be written refuses the instance: a Part-10 file
     /// without one is not what the modality sent.
-    fn part10_preamble(&self, identity: &Identity) -> Result<Bytes, StoreOutcome> {
+    fn part10_preamble(&self, identity: &Identity) -> Result<Bytes, Reply> {
         let mut out = Vec::with_capacity(512);
         out.extend_from_slice(&[0u8; 128]);
         out.extend_from_slice(b"DICM");
@@ -276,12 +264,12 @@ impl IncomingInstance {
             Ok(()) => Ok(Bytes::from(out)),
             Err(e) => {
                 tracing::error!(error = %e, "could not write the file meta information");
-                Err(StoreOutcome::failure(status::CANNOT_UNDERSTAND, "file meta information could not be written"))
+                Err(Reply::failure(status::CANNOT_UNDERSTAND, "file meta information could not be written"))
             }
         }
     }
 
-    async fn fail_streaming(&mut self, outcome: StoreOutcome) {
+    async fn fail_streaming(&mut self, outcome: Reply) {
         if let Stage::Streaming { writer, .. } = std::mem::replace(&mut self.stage, Stage::Refused(outcome))
             && let Err(e) = writer.abort().await
         {
@@ -290,12 +278,12 @@ impl IncomingInstance {
     }
 
     /// Makes the object durable, then indexes it; only both together are success.
-    async fn commit(&self, writer: Box<dyn ObjectWriter>, key: ObjectKey, identity: Identity) -> StoreOutcome {
+    async fn commit(&self, writer: Box<dyn ObjectWriter>, key: ObjectKey, identity: Identity) -> Reply {
         let size = match writer.finish().await {
             Ok(size) => size,
             Err(e) => {
                 tracing::error!(error = %e, "could not finish an instance");
-                return StoreOutcome::failure(status::OUT_OF_RESOURCES, "storage failed");
+                return Reply::failure(status::OUT_OF_RESOURCES, "storage failed");
             }
         };
         let received_at = now();
@@ -316,7 +304,7 @@ impl IncomingInstance {
         };
         if let Err(e) = record_instance(self.store.index.as_ref(), &record, self.origin.peer).await {
             tracing::error!(error = %e, "could not index an instance");
-            return StoreOutcome::failure(status::OUT_OF_RESOURCES, "indexing failed");
+            return Reply::failure(status::OUT_OF_RESOURCES, "indexing failed");
         }
         self.store.metrics.bytes_stored.inc_by(size);
         tracing::info!(
@@ -325,7 +313,7 @@ impl IncomingInstance {
             bytes = size,
             "instance stored"
         );
-        StoreOutcome { status: status::SUCCESS, comment: None }
+        Reply::success()
     }
 }
 

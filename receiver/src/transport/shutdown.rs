@@ -43,10 +43,6 @@ impl ShutdownSender {
 }
 
 impl Shutdown {
-    pub fn phase(&self) -> Phase {
-        *self.0.borrow()
-    }
-
     /// Completes once shutdown has reached `phase`; never, if the sender is
     /// gone without reaching it.
     pub async fn reached(&mut self, phase: Phase) {
@@ -63,10 +59,10 @@ mod tests {
     #[tokio::test]
     async fn phases_only_move_forward_and_wake_the_waiters() {
         let (sender, mut shutdown) = channel();
-        assert_eq!(shutdown.phase(), Phase::Running);
+        assert_eq!(*shutdown.0.borrow(), Phase::Running);
         sender.advance(Phase::Aborting);
         sender.advance(Phase::Draining);
-        assert_eq!(shutdown.phase(), Phase::Aborting, "a phase never goes back");
+        assert_eq!(*shutdown.0.borrow(), Phase::Aborting, "a phase never goes back");
         shutdown.reached(Phase::Draining).await;
         shutdown.reached(Phase::Aborting).await;
     }

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use tokio::net::TcpStream;
 
-use crate::association::{self, Shared};
-use crate::proxy_protocol;
-use crate::shutdown::Shutdown;
-use crate::tls::Acceptor;
+use crate::protocol::association::{self, AssociationServices};
+use crate::transport::proxy_protocol;
+use crate::transport::shutdown::Shutdown;
+use crate::transport::tls::Acceptor;
 
 /// How a listener's connections arrive.
 #[derive(Debug, Clone)]
@@ -25,7 +25,7 @@ pub async fn serve(
     mut stream: TcpStream,
     connected: SocketAddr,
     transport: Transport,
-    shared: Arc<Shared>,
+    shared: Arc<AssociationServices>,
     shutdown: Shutdown,
 ) {
     // Both steps are bounded by ARTIM: a peer that connects and says nothing

@@ -9,20 +9,21 @@ use bytes::BytesMut;
 use dicom_ul::pdu::{AbortRQServiceProviderReason, AbortRQSource, AssociationAC, AssociationRQ, Pdu, UserVariableItem};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::admission::Admission;
-use crate::limits::{AddressSlots, Slot};
-use crate::metrics::Metrics;
-use crate::negotiation::{AcceptedContext, negotiate};
-use crate::pdu_io::{Incoming, PduError, PduReader, PduWriter, Pdv};
-use crate::shutdown::{Phase, Shutdown};
-use crate::store::{IncomingInstance, InstanceStore, Origin, StoreOutcome};
+use crate::intake::{IncomingInstance, Intake, Origin};
+use crate::operations::metrics::Metrics;
+use crate::policy::admission::Admission;
+use crate::policy::limits::{AddressSlots, Slot};
+use crate::protocol::negotiation::{AcceptedContext, VERIFICATION, negotiate};
+use crate::protocol::pdu_io::{Incoming, PduError, PduReader, PduWriter, Pdv};
+use crate::protocol::reply::Reply;
+use crate::transport::shutdown::{Phase, Shutdown};
 use noctis_wire::command::{Command, CommandError, EncodeError, Response, field, status};
 
 /// What every association of a receiver shares.
 #[derive(Debug)]
-pub struct Shared {
+pub struct AssociationServices {
     pub admission: Admission,
-    pub store: Arc<InstanceStore>,
+    pub store: Arc<Intake>,
     pub metrics: Arc<Metrics>,
     /// Connections per address that have not yet been admitted or refused.
     pub pending_per_address: Arc<AddressSlots>,
@@ -45,7 +46,7 @@ pub async fn serve(
     read: ReadHalf,
     write: WriteHalf,
     peer: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<AssociationServices>,
     pending: Slot<std::net::IpAddr>,
     shutdown: Shutdown,
 ) {
@@ -64,7 +65,7 @@ struct Association {
     reader: PduReader<ReadHalf>,
     writer: PduWriter<WriteHalf>,
     peer: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<AssociationServices>,
     shutdown: Shutdown,
 }
 
@@ -209,8 +210,8 @@ impl Association {
             presentation_contexts: results,
             user_variables: vec![
                 UserVariableItem::MaxLength(self.shared.max_pdu_length),
-                UserVariableItem::ImplementationClassUID(crate::store::IMPLEMENTATION_CLASS_UID.to_owned()),
-                UserVariableItem::ImplementationVersionName(crate::store::IMPLEMENTATION_VERSION_NAME.to_owned()),
+                UserVariableItem::ImplementationClassUID(crate::intake::IMPLEMENTATION_CLASS_UID.to_owned()),
+                UserVariableItem::ImplementationVersionName(crate::intake::IMPLEMENTATION_VERSION_NAME.to_owned()),
             ],
         };
         self.writer.send(&Pdu::AssociationAC(ac)).await?;
@@ -340,7 +341,7 @@ impl Association {
                 if !pdv.is_last {
                     return Ok(Message::Discarding { context_id, command });
                 }
-                let outcome = unsupported(&command, context);
+                let outcome = echo_or_refuse(&command, context);
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
             }
@@ -366,10 +367,7 @@ impl Association {
                 Ok(Message::Storing { context_id, command, instance: Box::new(instance) })
             }
             field::C_STORE_RQ => {
-                let outcome = StoreOutcome {
-                    status: status::CANNOT_UNDERSTAND,
-                    comment: Some("C-STORE without a data set".into()),
-                };
+                let outcome = Reply::failure(status::CANNOT_UNDERSTAND, "C-STORE without a data set");
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
             }
@@ -377,19 +375,14 @@ impl Association {
             field::C_CANCEL_RQ => Ok(Message::Idle),
             _ if command.has_dataset => Ok(Message::Discarding { context_id, command }),
             _ => {
-                let outcome = unsupported(&command, context);
+                let outcome = echo_or_refuse(&command, context);
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
             }
         }
     }
 
-    async fn respond(
-        &mut self,
-        context_id: u8,
-        command: &Command,
-        outcome: StoreOutcome,
-    ) -> Result<(), AssociationError> {
+    async fn respond(&mut self, context_id: u8, command: &Command, outcome: Reply) -> Result<(), AssociationError> {
         if outcome.status != status::SUCCESS {
             tracing::warn!(
                 peer = %self.peer,
@@ -412,16 +405,15 @@ impl Association {
     }
 }
 
-/// The answer to anything but C-STORE: C-ECHO succeeds on the Verification
-/// context; other operations are not served here.
-fn unsupported(command: &Command, context: &AcceptedContext) -> StoreOutcome {
-    let status = match command.field {
-        field::C_ECHO_RQ if context.abstract_syntax == crate::negotiation::VERIFICATION && !command.has_dataset => {
-            status::SUCCESS
+/// The answer to anything but C-STORE: C-ECHO on the Verification context
+/// is verified (PS3.7 9.1.5); FIND, GET and MOVE are refused as a SOP class
+/// this SCP does not serve, anything else as an operation it does not know.
+fn echo_or_refuse(command: &Command, context: &AcceptedContext) -> Reply {
+    match command.field {
+        field::C_ECHO_RQ if context.abstract_syntax == VERIFICATION && !command.has_dataset => Reply::success(),
+        field::C_ECHO_RQ | field::C_FIND_RQ | field::C_GET_RQ | field::C_MOVE_RQ => {
+            Reply::refusal(status::SOP_CLASS_NOT_SUPPORTED)
         }
-        field::C_ECHO_RQ => status::SOP_CLASS_NOT_SUPPORTED,
-        field::C_FIND_RQ | field::C_GET_RQ | field::C_MOVE_RQ => status::SOP_CLASS_NOT_SUPPORTED,
-        _ => status::UNRECOGNIZED_OPERATION,
-    };
-    StoreOutcome { status, comment: None }
+        _ => Reply::refusal(status::UNRECOGNIZED_OPERATION),
+    }
 }
