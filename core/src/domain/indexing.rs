@@ -2,7 +2,9 @@
 //! current rows, call `apply_instance`, and write the result atomically, so the
 //! aggregation rules live here once.
 
-use super::{InstanceRecord, InstanceSummary, Priority, Recorded, SeriesSummary, StudyStatus, StudySummary};
+use super::{
+    InstanceRecord, InstanceSummary, Priority, Recorded, SeriesSummary, StudyStatus, StudySummary, TotalsChange,
+};
 
 /// The rows an instance touches, as stored before it arrived.
 #[derive(Debug, Clone, Default)]
@@ -19,6 +21,8 @@ pub struct IndexedRows {
     pub series: SeriesSummary,
     pub instance: InstanceSummary,
     pub recorded: Recorded,
+    /// What the facility's totals gain.
+    pub totals: TotalsChange,
 }
 
 pub fn apply_instance(rows: IndexRows, record: &InstanceRecord) -> IndexedRows {
@@ -39,6 +43,12 @@ pub fn apply_instance(rows: IndexRows, record: &InstanceRecord) -> IndexedRows {
     };
     let adjust = |total: u64| total.saturating_sub(old_bytes).saturating_add(record.size_bytes);
 
+    let totals = TotalsChange {
+        studies: u64::from(rows.study.is_none()),
+        instances: added_instances,
+        bytes: i64::try_from(record.size_bytes).unwrap_or(i64::MAX) - i64::try_from(old_bytes).unwrap_or(i64::MAX),
+        received_at: record.received_at,
+    };
     let new_series = rows.series.is_none();
     let mut series = rows.series.unwrap_or_else(|| SeriesSummary {
         series_instance_uid: record.series_instance_uid.clone(),
@@ -77,7 +87,7 @@ pub fn apply_instance(rows: IndexRows, record: &InstanceRecord) -> IndexedRows {
         }
     }
 
-    IndexedRows { study, series, instance, recorded }
+    IndexedRows { study, series, instance, recorded, totals }
 }
 
 /// The first instance sets the study's descriptive attributes; later ones only
@@ -172,5 +182,15 @@ mod tests {
         assert_eq!(again.recorded, Recorded::Replaced);
         assert_eq!((again.study.instance_count, again.study.total_bytes), (1, 120));
         assert_eq!((again.series.instance_count, again.series.total_bytes), (1, 120));
+    }
+
+    #[test]
+    fn the_facility_gains_a_study_once_and_a_resend_only_its_byte_difference() {
+        let first = absorb(None, &record("1.2.3.1", "1.2.3.1.1", 100, "CT"), false);
+        assert_eq!((first.totals.studies, first.totals.instances, first.totals.bytes), (1, 1, 100));
+        let second = absorb(Some(first), &record("1.2.3.1", "1.2.3.1.2", 50, "CT"), false);
+        assert_eq!((second.totals.studies, second.totals.instances, second.totals.bytes), (0, 1, 50));
+        let smaller = absorb(Some(second), &record("1.2.3.1", "1.2.3.1.2", 20, "CT"), true);
+        assert_eq!((smaller.totals.studies, smaller.totals.instances, smaller.totals.bytes), (0, 0, -30));
     }
 }

@@ -28,8 +28,8 @@ pub use object_key::ObjectKey;
 pub use page::{Cursor, CursorError, KeyRange, Page, PageCollector, PageLimit, PageRequest};
 pub use report::{Intent, Report, ReportError, ReportStatus, ReportVersion};
 pub use study::{
-    InstanceRecord, InstanceSummary, Priority, Recorded, SeriesAttributes, SeriesSummary, StudyAttributes, StudyChange,
-    StudyDetail, StudyFilter, StudyStatus, StudySummary, listing_key,
+    FacilityTotals, InstanceRecord, InstanceSummary, Priority, Recorded, SeriesAttributes, SeriesSummary,
+    StudyAttributes, StudyChange, StudyDetail, StudyFilter, StudyStatus, StudySummary, TotalsChange, listing_key,
 };
 pub use text::is_plain_text;
 pub use uid::{Uid, UidError};

@@ -143,6 +143,26 @@ pub struct StudyDetail {
     pub instances: Vec<InstanceSummary>,
 }
 
+/// What a facility has sent, kept as instances are recorded so that reading
+/// it costs one lookup however much the facility has sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FacilityTotals {
+    pub studies: u64,
+    pub instances: u64,
+    pub bytes: u64,
+    pub last_received_at: Option<Timestamp>,
+}
+
+/// How recording one instance changes its facility's totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TotalsChange {
+    pub studies: u64,
+    pub instances: u64,
+    /// Negative when a re-sent instance is smaller than the copy it replaces.
+    pub bytes: i64,
+    pub received_at: Timestamp,
+}
+
 /// Whether recording an instance added it or replaced an earlier copy of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {

@@ -3,10 +3,10 @@
 
 mod audit_log;
 mod ban_list;
+mod bundle;
 mod error;
 mod facility_registry;
 mod object_store;
-mod bundle;
 mod report_store;
 pub(crate) mod retry;
 mod study_index;
@@ -14,10 +14,10 @@ mod user_directory;
 
 pub use audit_log::AuditLog;
 pub use ban_list::BanList;
+pub use bundle::Ports;
 pub use error::{StoreError, Taken};
 pub use facility_registry::FacilityRegistry;
 pub use object_store::{ObjectReader, ObjectStore, ObjectWriter};
-pub use bundle::Ports;
 pub use report_store::ReportStore;
 pub use study_index::StudyIndex;
 pub use user_directory::UserDirectory;

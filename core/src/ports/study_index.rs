@@ -2,8 +2,8 @@ use async_trait::async_trait;
 
 use super::StoreError;
 use crate::domain::{
-    AuditEvent, InstanceRecord, Page, PageRequest, Recorded, StudyChange, StudyDetail, StudyFilter, StudyId,
-    StudySummary,
+    AuditEvent, FacilityId, FacilityTotals, InstanceRecord, Page, PageRequest, Recorded, StudyChange, StudyDetail,
+    StudyFilter, StudyId, StudySummary,
 };
 
 /// The index of received studies, series and instances.
@@ -24,6 +24,12 @@ pub trait StudyIndex: Send + Sync + std::fmt::Debug {
     async fn list_studies(&self, filter: &StudyFilter, page: &PageRequest) -> Result<Page<StudySummary>, StoreError>;
 
     async fn get_study(&self, id: StudyId) -> Result<Option<StudyDetail>, StoreError>;
+
+    /// The facility's totals, kept by `record_instance`: one lookup. Exact on
+    /// the embedded backend (the same transaction); on AWS they are added
+    /// right after the index write, so a process killed between the two
+    /// leaves them one instance short (README, "Facility statistics").
+    async fn facility_totals(&self, facility: FacilityId) -> Result<FacilityTotals, StoreError>;
 
     /// Changes a study's workflow fields; `NotFound` for an unknown study.
     async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError>;

@@ -199,9 +199,9 @@ pub struct FacilityStats {
 /// How far back associations are counted.
 pub const ASSOCIATION_WINDOW_DAYS: i64 = 30;
 
-/// Totals over the facility's studies and recent associations. It walks the
-/// facility's study listing (bounded by that facility's own data, not by all of
-/// Noctis) and one window of the audit trail.
+/// The facility's totals (kept by the index as instances are recorded: one
+/// lookup) and its associations over the last `ASSOCIATION_WINDOW_DAYS` (one
+/// window of the audit trail).
 pub async fn facility_stats(
     registry: &dyn FacilityRegistry,
     index: &dyn crate::ports::StudyIndex,
@@ -209,23 +209,16 @@ pub async fn facility_stats(
     id: FacilityId,
     now: Timestamp,
 ) -> Result<FacilityStats, UseCaseError> {
-    use crate::domain::{AuditQuery, PageRequest, StudyFilter};
+    use crate::domain::{AuditQuery, PageRequest};
     registry.get(id).await?.ok_or(UseCaseError::NotFound)?;
-    let mut stats = FacilityStats::default();
-    let filter = StudyFilter { facility_id: Some(id), ..Default::default() };
-    let mut request = PageRequest::walk();
-    loop {
-        let page = index.list_studies(&filter, &request).await?;
-        for study in &page.items {
-            stats.studies += 1;
-            stats.instances += study.instance_count;
-            stats.bytes += study.total_bytes;
-            stats.last_received_at = stats.last_received_at.max(Some(study.last_received_at));
-        }
-        if !request.advance(page.next_cursor) {
-            break;
-        }
-    }
+    let totals = index.facility_totals(id).await?;
+    let mut stats = FacilityStats {
+        studies: totals.studies,
+        instances: totals.instances,
+        bytes: totals.bytes,
+        last_received_at: totals.last_received_at,
+        ..FacilityStats::default()
+    };
     for (kind, count) in [
         (AuditKind::AssociationAccepted, &mut stats.associations_accepted),
         (AuditKind::AssociationRejected, &mut stats.associations_rejected),

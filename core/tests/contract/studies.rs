@@ -2,8 +2,8 @@ use std::collections::HashSet;
 
 use chrono::Duration;
 use noctis_core::domain::{
-    AeTitle, FacilityId, InstanceRecord, ObjectKey, PageLimit, PageRequest, Priority, Recorded, SeriesAttributes,
-    StudyAttributes, StudyChange, StudyFilter, StudyId, StudyStatus, Timestamp, Uid, now,
+    AeTitle, FacilityId, FacilityTotals, InstanceRecord, ObjectKey, PageLimit, PageRequest, Priority, Recorded,
+    SeriesAttributes, StudyAttributes, StudyChange, StudyFilter, StudyId, StudyStatus, Timestamp, Uid, now,
 };
 
 use crate::support::Fixture;
@@ -18,6 +18,7 @@ crate::contract_tests!(
     a_study_reads_back_with_its_series_and_instances_in_uid_order,
     workflow_changes_are_kept_while_instances_keep_arriving,
     an_instance_and_its_audit_event_are_recorded_together,
+    facility_totals_follow_new_resent_and_other_studies,
 );
 
 fn uid(s: &str) -> Uid {
@@ -145,6 +146,8 @@ async fn concurrent_recording_into_one_study_counts_every_instance(fx: &Fixture)
         fx.ports.studies.get_study(StudyId::for_study(facility, &uid("1.2.3"))).await.expect("reads").expect("exists");
     assert_eq!((detail.study.instance_count, detail.study.series_count, detail.study.total_bytes), (16, 3, 16_000));
     assert_eq!(detail.series.iter().map(|s| s.instance_count).sum::<u64>(), 16);
+    let totals = fx.ports.studies.facility_totals(facility).await.expect("reads");
+    assert_eq!((totals.studies, totals.instances, totals.bytes), (1, 16, 16_000), "racing writers keep them exact");
 }
 
 async fn one_study_uid_from_two_facilities_stays_two_studies(fx: &Fixture) {
@@ -297,4 +300,29 @@ async fn an_instance_and_its_audit_event_are_recorded_together(fx: &Fixture) {
     };
     let page = fx.ports.audit.query(&query, &all(10)).await.expect("queries");
     assert_eq!(page.items, [event]);
+}
+
+async fn facility_totals_follow_new_resent_and_other_studies(fx: &Fixture) {
+    let facility = FacilityId::new_random();
+    let index = &fx.ports.studies;
+    assert_eq!(index.facility_totals(facility).await.expect("reads"), FacilityTotals::default(), "nothing yet");
+    let first = Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1");
+    index.record_instance(&first.record(), None).await.expect("records");
+    let mut resent = Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1");
+    resent.size = 400;
+    index.record_instance(&resent.record(), None).await.expect("records again");
+    let mut later = Instance::new(facility, "1.2.4", "1.2.4.1", "1.2.4.1.1");
+    later.at = first.at + Duration::seconds(5);
+    index.record_instance(&later.record(), None).await.expect("records");
+    index
+        .record_instance(&Instance::new(FacilityId::new_random(), "1.2.5", "1.2.5.1", "1.2.5.1.1").record(), None)
+        .await
+        .expect("another facility's");
+    let totals = index.facility_totals(facility).await.expect("reads");
+    assert_eq!((totals.studies, totals.instances, totals.bytes), (2, 2, 1400), "a resend replaces its bytes");
+    assert_eq!(
+        totals.last_received_at.map(|t| t.timestamp_micros()),
+        Some(later.at.timestamp_micros()),
+        "the latest receipt"
+    );
 }

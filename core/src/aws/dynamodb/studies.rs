@@ -7,8 +7,9 @@ use aws_sdk_dynamodb::types::{Get, KeysAndAttributes, Put, TransactGetItem, Tran
 use super::schema::{PK, SK, STUDIES_BY_FACILITY, STUDIES_BY_RECEIVED};
 use super::{Item, TableNames, n, read_number, read_record, record_item, s, transact};
 use crate::domain::{
-    AuditEvent, IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector, PageRequest, Recorded,
-    SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
+    AuditEvent, FacilityId, FacilityTotals, IndexRows, IndexedRows, InstanceRecord, InstanceSummary, KeyRange, Page,
+    PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary,
+    TotalsChange, apply_instance, listing_key, sortable_time,
 };
 use crate::ports::retry::{backoff, retry_contended};
 use crate::ports::{StoreError, StudyIndex};
@@ -33,6 +34,14 @@ impl DynamoStudyIndex {
 const STUDY_SK: &str = "study";
 pub(crate) const REPORT_SK: &str = "report";
 const GSI_ALL: &str = "study";
+
+/// Each facility's totals: one item beside its studies (no listing index
+/// sees it: it carries none of their key attributes).
+fn totals_pk(facility: FacilityId) -> String {
+    format!("facility-totals#{facility}")
+}
+
+const TOTALS_SK: &str = "totals";
 
 pub(crate) fn study_pk(id: StudyId) -> String {
     format!("study#{id}")
@@ -87,7 +96,7 @@ impl DynamoStudyIndex {
         &self,
         record: &InstanceRecord,
         audit: Option<&AuditEvent>,
-    ) -> Result<Option<Recorded>, StoreError> {
+    ) -> Result<Option<IndexedRows>, StoreError> {
         let pk = study_pk(record.study_id());
         let series_sk = format!("series#{}", record.series_instance_uid);
         let instance_sk = format!("instance#{}#{}", record.series_instance_uid, record.sop_instance_uid);
@@ -141,10 +150,26 @@ impl DynamoStudyIndex {
             writes.push(TransactWriteItem::builder().put(put).build());
         }
         match transact(&self.client, writes).await? {
-            Ok(()) => Ok(Some(indexed.recorded)),
+            Ok(()) => Ok(Some(indexed)),
             // Another receiver changed one of the rows first: read again.
             Err(_) => Ok(None),
         }
+    }
+
+    async fn add_to_totals(&self, facility: FacilityId, change: &TotalsChange) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&totals_pk(facility), TOTALS_SK)))
+            .update_expression("ADD studies :studies, instances :instances, bytes :bytes SET last_received_at = :at")
+            .expression_attribute_values(":studies", n(change.studies))
+            .expression_attribute_values(":instances", n(change.instances))
+            .expression_attribute_values(":bytes", n(change.bytes))
+            .expression_attribute_values(":at", s(sortable_time(change.received_at)))
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
     }
 
     /// Fetches study summaries by key, in the order given.
@@ -191,7 +216,14 @@ impl StudyIndex for DynamoStudyIndex {
         instance: &InstanceRecord,
         audit: Option<&AuditEvent>,
     ) -> Result<Recorded, StoreError> {
-        retry_contended("the study", || self.try_record(instance, audit)).await
+        let indexed = retry_contended("the study", || self.try_record(instance, audit)).await?;
+        // Outside the transaction: inside it, every instance of a facility
+        // would contend for this one item. ADD needs no read and commutes.
+        if let Err(e) = self.add_to_totals(instance.facility_id, &indexed.totals).await {
+            // The instance is durable and indexed; only the statistics lag.
+            tracing::error!(error = %e, facility = %instance.facility_id, "facility totals not updated");
+        }
+        Ok(indexed.recorded)
     }
 
     async fn list_studies(&self, filter: &StudyFilter, page: &PageRequest) -> Result<Page<StudySummary>, StoreError> {
@@ -297,6 +329,22 @@ impl StudyIndex for DynamoStudyIndex {
             (&a.series_instance_uid, &a.sop_instance_uid).cmp(&(&b.series_instance_uid, &b.sop_instance_uid))
         });
         Ok(study.map(|study| StudyDetail { study, series, instances }))
+    }
+
+    async fn facility_totals(&self, facility: FacilityId) -> Result<FacilityTotals, StoreError> {
+        let Some(item) = super::get_item(&self.client, &self.table, key(&totals_pk(facility), TOTALS_SK)).await? else {
+            return Ok(FacilityTotals::default());
+        };
+        let last = super::read_string(&item, "last_received_at")?;
+        let last_received_at = chrono::DateTime::parse_from_rfc3339(last)
+            .map_err(|e| StoreError::corrupt(format!("totals last_received_at {last:?}: {e}")))?
+            .with_timezone(&chrono::Utc);
+        Ok(FacilityTotals {
+            studies: read_number(&item, "studies")?,
+            instances: read_number(&item, "instances")?,
+            bytes: read_number(&item, "bytes")?,
+            last_received_at: Some(last_received_at),
+        })
     }
 
     async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError> {

@@ -70,6 +70,21 @@ CREATE TABLE reports (
     record   TEXT NOT NULL
 );
 "#,
+    // Kept by record_instance in its own transaction; a data directory from
+    // before starts from what its studies already hold.
+    r#"
+CREATE TABLE facility_totals (
+    facility_id      TEXT PRIMARY KEY,
+    studies          INTEGER NOT NULL,
+    instances        INTEGER NOT NULL,
+    bytes            INTEGER NOT NULL,
+    last_received_at TEXT NOT NULL
+);
+INSERT INTO facility_totals (facility_id, studies, instances, bytes, last_received_at)
+SELECT facility_id, COUNT(*), SUM(json_extract(record, '$.instance_count')),
+       SUM(json_extract(record, '$.total_bytes')), MAX(json_extract(record, '$.last_received_at'))
+FROM studies GROUP BY facility_id;
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

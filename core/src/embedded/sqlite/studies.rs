@@ -1,10 +1,11 @@
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{Database, db_err, from_json, optional_record, records, to_json};
 use crate::domain::{
-    AuditEvent, IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector, PageRequest, Recorded,
-    SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance, listing_key,
+    AuditEvent, FacilityId, FacilityTotals, IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector,
+    PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance,
+    listing_key, sortable_time,
 };
 use crate::ports::{StoreError, StudyIndex};
 
@@ -71,6 +72,24 @@ impl StudyIndex for SqliteStudyIndex {
                     "INSERT INTO instances (study_id, series_uid, sop_uid, record) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (study_id, series_uid, sop_uid) DO UPDATE SET record = excluded.record",
                     params![study_id, series_uid, record.sop_instance_uid.as_str(), to_json(&indexed.instance)?],
+                )
+                .map_err(db_err)?;
+                let totals = indexed.totals;
+                tx.execute(
+                    "INSERT INTO facility_totals (facility_id, studies, instances, bytes, last_received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (facility_id) DO UPDATE SET
+                        studies = studies + excluded.studies,
+                        instances = instances + excluded.instances,
+                        bytes = bytes + excluded.bytes,
+                        last_received_at = MAX(last_received_at, excluded.last_received_at)",
+                    params![
+                        record.facility_id.to_string(),
+                        totals.studies,
+                        totals.instances,
+                        totals.bytes,
+                        sortable_time(totals.received_at),
+                    ],
                 )
                 .map_err(db_err)?;
                 if let Some(event) = &audit {
@@ -148,6 +167,33 @@ impl StudyIndex for SqliteStudyIndex {
             .await
     }
 
+    async fn facility_totals(&self, facility: FacilityId) -> Result<FacilityTotals, StoreError> {
+        self.db
+            .call(move |conn| {
+                let row = conn
+                    .query_row(
+                        "SELECT studies, instances, bytes, last_received_at FROM facility_totals WHERE facility_id = ?1",
+                        [facility.to_string()],
+                        |row| Ok((row.get::<_, u64>(0)?, row.get::<_, u64>(1)?, row.get::<_, i64>(2)?, row.get::<_, String>(3)?)),
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                let Some((studies, instances, bytes, last)) = row else {
+                    return Ok(FacilityTotals::default());
+                };
+                let last_received_at = chrono::DateTime::parse_from_rfc3339(&last)
+                    .map_err(|e| StoreError::corrupt(format!("facility_totals.last_received_at {last:?}: {e}")))?
+                    .with_timezone(&chrono::Utc);
+                Ok(FacilityTotals {
+                    studies,
+                    instances,
+                    bytes: u64::try_from(bytes).unwrap_or(0),
+                    last_received_at: Some(last_received_at),
+                })
+            })
+            .await
+    }
+
     async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError> {
         self.db
             .call(move |conn| {
@@ -162,5 +208,56 @@ impl StudyIndex for SqliteStudyIndex {
                 Ok(study)
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+    use crate::domain::{AeTitle, ObjectKey, Uid, now};
+
+    fn record(facility: FacilityId, study: &str, sop: &str, size: u64) -> InstanceRecord {
+        let uid = |s: &str| Uid::parse(s).expect("uid");
+        let series = format!("{study}.1");
+        InstanceRecord {
+            facility_id: facility,
+            study_instance_uid: uid(study),
+            series_instance_uid: uid(&series),
+            sop_instance_uid: uid(sop),
+            sop_class_uid: uid("1.2.840.10008.5.1.4.1.1.2"),
+            transfer_syntax_uid: uid("1.2.840.10008.1.2.1"),
+            instance_number: None,
+            object_key: ObjectKey::for_instance(facility, &uid(study), &uid(&series), &uid(sop)),
+            size_bytes: size,
+            received_at: now(),
+            source_ae_title: AeTitle::parse("CT_1").expect("ae"),
+            study: Default::default(),
+            series: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_data_directory_from_before_the_totals_gets_them_from_its_studies() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("noctis.sqlite3");
+        let facility = FacilityId::new_random();
+        {
+            let index = SqliteStudyIndex::new(Database::open(&path).await.expect("opens"));
+            for (study, sop, size) in
+                [("1.2.3", "1.2.3.1.1", 100), ("1.2.3", "1.2.3.1.2", 50), ("1.2.4", "1.2.4.1.1", 7)]
+            {
+                index.record_instance(&record(facility, study, sop, size), None).await.expect("records");
+            }
+        }
+        // As it was before migration 3: no totals table.
+        let conn = Connection::open(&path).expect("opens directly");
+        conn.execute_batch("DROP TABLE facility_totals; PRAGMA user_version = 2;").expect("rolls back the schema");
+        drop(conn);
+        let index = SqliteStudyIndex::new(Database::open(&path).await.expect("migrates"));
+        let totals = index.facility_totals(facility).await.expect("reads");
+        assert_eq!((totals.studies, totals.instances, totals.bytes), (2, 3, 157));
+        assert!(totals.last_received_at.is_some());
     }
 }
