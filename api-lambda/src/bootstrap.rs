@@ -40,7 +40,7 @@ pub async fn state(config: Config) -> Result<AppState, BootstrapError> {
 pub async fn state_with_ports(config: Config, ports: Ports) -> Result<AppState, BootstrapError> {
     let secret = token_secret(&config).await?;
     // Made before the first sign-in, so that one is not slower than the rest.
-    let _ = tokio::task::spawn_blocking(crate::routes::auth::dummy_hash).await;
+    noctis_core::usecases::sign_in::prepare().await;
     let api = &config.api;
     Ok(AppState {
         tokens: TokenKeys::new(&secret, Duration::from_secs(api.token_ttl_secs.max(60))),

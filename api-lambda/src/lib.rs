@@ -1,17 +1,21 @@
 //! noctis-api: the management API as one axum router, served by Lambda
 //! (`lambda_http`) or by a plain local server.
+//!
+//! `routes` translate requests into `noctis_core::usecases` calls; `access` is
+//! who may do what; `extract` the signed-in user and request bodies; `tokens`
+//! and `login_limiter` sign-in; `error` the one JSON error shape.
 
 pub mod access;
-pub mod app;
+mod app;
 pub mod bootstrap;
-pub mod cursor;
-pub mod error;
-pub mod extract;
-pub mod login_limiter;
-pub mod openapi;
-pub mod routes;
-pub mod state;
-pub mod tokens;
+mod cursor;
+mod error;
+mod extract;
+mod login_limiter;
+mod openapi;
+mod routes;
+mod state;
+mod tokens;
 
 pub use app::{openapi_document, router};
 pub use state::AppState;

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
-use noctis_core::aws::dynamodb::{TableNames, schema};
+use noctis_core::aws::{TableNames, schema};
 use noctis_core::domain::FacilityId;
 use noctis_e2e::api::PASSWORD;
 use noctis_e2e::api_server::ApiServer;

@@ -26,8 +26,6 @@ pub mod status {
     pub const SUCCESS: u16 = 0x0000;
     /// Refused: SOP Class not supported.
     pub const SOP_CLASS_NOT_SUPPORTED: u16 = 0x0122;
-    /// Refused: Not authorized.
-    pub const NOT_AUTHORIZED: u16 = 0x0124;
     /// Unrecognized operation.
     pub const UNRECOGNIZED_OPERATION: u16 = 0x0211;
     /// Refused: Out of resources (storage failed).

@@ -1,8 +1,8 @@
 //! The production adapter set: S3 for objects, DynamoDB for everything else.
 //! Endpoints are configurable (path-style S3) so LocalStack, moto or MinIO work.
 
-pub mod dynamodb;
-pub mod s3;
+mod dynamodb;
+mod s3;
 
 use std::sync::Arc;
 
@@ -10,11 +10,11 @@ use crate::config::AwsConfig;
 use crate::ports::Ports;
 use crate::ports::StoreError;
 
-pub use dynamodb::{
+use dynamodb::{
     DynamoAuditLog, DynamoBanList, DynamoFacilityRegistry, DynamoReportStore, DynamoStudyIndex, DynamoUserDirectory,
-    TableNames,
 };
-pub use s3::S3ObjectStore;
+pub use dynamodb::{TableNames, schema};
+use s3::S3ObjectStore;
 
 /// The SDK clients for one configuration.
 #[derive(Debug, Clone)]

@@ -53,7 +53,6 @@ pub enum AuditKind {
     AssociationAccepted,
     AssociationRejected,
     InstanceStored,
-    InstanceFailed,
     SignIn,
     SignInFailed,
     FacilityCreated,
@@ -69,11 +68,10 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 16] = [
+    pub const ALL: [AuditKind; 15] = [
         AuditKind::AssociationAccepted,
         AuditKind::AssociationRejected,
         AuditKind::InstanceStored,
-        AuditKind::InstanceFailed,
         AuditKind::SignIn,
         AuditKind::SignInFailed,
         AuditKind::FacilityCreated,
@@ -93,7 +91,6 @@ impl AuditKind {
             AuditKind::AssociationAccepted => "association_accepted",
             AuditKind::AssociationRejected => "association_rejected",
             AuditKind::InstanceStored => "instance_stored",
-            AuditKind::InstanceFailed => "instance_failed",
             AuditKind::SignIn => "sign_in",
             AuditKind::SignInFailed => "sign_in_failed",
             AuditKind::FacilityCreated => "facility_created",

@@ -49,14 +49,6 @@ impl ObjectStore for FileObjectStore {
         }
     }
 
-    async fn size(&self, key: &ObjectKey) -> Result<Option<u64>, StoreError> {
-        match fs::metadata(self.path_of(key)?).await {
-            Ok(meta) => Ok(Some(meta.len())),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::backend(e)),
-        }
-    }
-
     async fn remove_abandoned_writes(&self, started_before: std::time::SystemTime) -> Result<usize, StoreError> {
         let mut entries = fs::read_dir(&self.staging).await.map_err(StoreError::backend)?;
         let mut removed = 0;

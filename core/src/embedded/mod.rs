@@ -8,8 +8,8 @@ mod sqlite;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use files::FileObjectStore;
-pub use sqlite::{
+use files::FileObjectStore;
+use sqlite::{
     Database, SqliteAuditLog, SqliteBanList, SqliteFacilityRegistry, SqliteReportStore, SqliteStudyIndex,
     SqliteUserDirectory,
 };

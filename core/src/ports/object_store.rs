@@ -17,8 +17,6 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     /// The object's bytes, or `None` when there is no object under `key`.
     async fn read(&self, key: &ObjectKey) -> Result<Option<ObjectReader>, StoreError>;
 
-    async fn size(&self, key: &ObjectKey) -> Result<Option<u64>, StoreError>;
-
     /// Removes `key`; removing a missing object is not an error.
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError>;
 

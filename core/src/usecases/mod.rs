@@ -10,6 +10,7 @@ mod error;
 pub mod facilities;
 pub mod instances;
 pub mod reports;
+pub mod sign_in;
 pub mod studies;
 pub mod users;
 

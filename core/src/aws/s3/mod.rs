@@ -48,14 +48,6 @@ impl ObjectStore for S3ObjectStore {
         }
     }
 
-    async fn size(&self, key: &ObjectKey) -> Result<Option<u64>, StoreError> {
-        match self.client.head_object().bucket(&self.bucket).key(key.as_str()).send().await {
-            Ok(out) => Ok(Some(out.content_length.unwrap_or(0).max(0) as u64)),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
-            Err(e) => Err(StoreError::backend(e)),
-        }
-    }
-
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
         self.client.delete_object().bucket(&self.bucket).key(key.as_str()).send().await.map_err(StoreError::backend)?;
         Ok(())
