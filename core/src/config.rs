@@ -387,23 +387,20 @@ mod tests {
     fn an_invalid_value_names_its_key() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("NOCTIS_DICOM__AE_TITLE", "WAY_TOO_LONG_FOR_DICOM");
-            let message =
-                Config::load(None).map(|_| ()).err().map(|e| e.to_string().to_lowercase()).unwrap_or_default();
+            let message = Config::load(None).err().map(|e| e.to_string().to_lowercase()).expect("the load is refused");
             assert!(message.contains("dicom.ae_title"), "{message}");
             assert!(message.contains("at most 16"), "{message}");
             Ok(())
         });
         figment::Jail::expect_with(|jail| {
             jail.set_env("NOCTIS_STORAGE__BACKEND", "postgres");
-            let message =
-                Config::load(None).map(|_| ()).err().map(|e| e.to_string().to_lowercase()).unwrap_or_default();
+            let message = Config::load(None).err().map(|e| e.to_string().to_lowercase()).expect("the load is refused");
             assert!(message.contains("storage.backend"), "{message}");
             Ok(())
         });
         figment::Jail::expect_with(|jail| {
             jail.set_env("NOCTIS_AWS__MULTIPART_PART_SIZE_MIB", "2");
-            let message =
-                Config::load(None).map(|_| ()).err().map(|e| e.to_string().to_lowercase()).unwrap_or_default();
+            let message = Config::load(None).err().map(|e| e.to_string().to_lowercase()).expect("the load is refused");
             assert!(message.contains("aws.multipart_part_size_mib"), "{message}");
             Ok(())
         });
@@ -419,7 +416,7 @@ mod tests {
             figment::Jail::expect_with(|jail| {
                 jail.set_env(key, value);
                 let message =
-                    Config::load(None).map(|_| ()).err().map(|e| e.to_string().to_lowercase()).unwrap_or_default();
+                    Config::load(None).err().map(|e| e.to_string().to_lowercase()).expect("the load is refused");
                 assert!(message.contains(named), "{key}={value}: {message}");
                 Ok(())
             });

@@ -36,6 +36,41 @@ pub struct Reply {
     pub bytes: Vec<u8>,
 }
 
+impl Reply {
+    /// The string at a JSON pointer (`/items/0/id`); a reply without one fails
+    /// the test, naming what came instead.
+    pub fn text(&self, pointer: &str) -> String {
+        match self.json.pointer(pointer).and_then(Value::as_str) {
+            Some(text) => text.to_owned(),
+            None => panic!("no string at {pointer} in the {} reply {}", self.status, self.json),
+        }
+    }
+
+    /// A header's value; a reply without it fails the test.
+    pub fn header(&self, name: &str) -> String {
+        match self.headers.get(name).and_then(|v| v.to_str().ok()) {
+            Some(value) => value.to_owned(),
+            None => panic!("no {name} header in the {} reply {:?}", self.status, self.headers),
+        }
+    }
+}
+
+/// One page of the worklist, as a client reads it.
+#[derive(Debug, serde::Deserialize)]
+pub struct WorklistPage {
+    pub items: Vec<WorklistStudy>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct WorklistStudy {
+    pub id: String,
+    pub study_instance_uid: String,
+    pub patient_name: Option<String>,
+    pub status: String,
+    pub priority: String,
+}
+
 impl Api {
     pub async fn start(kind: Kind) -> Self {
         Self::start_on(Storage::new(kind).await, ADMIN).await
@@ -84,6 +119,18 @@ impl Api {
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
         self.request(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    /// `GET /api/v1/studies?{query}` as the administrator; anything but 200
+    /// fails the test.
+    pub async fn worklist(&self, query: &str) -> WorklistPage {
+        let reply = self.get(&format!("/api/v1/studies?{query}"), &self.admin).await;
+        assert_eq!(reply.status, StatusCode::OK, "worklist {query}: {}", reply.json);
+        serde_json::from_value(reply.json).expect("a worklist page")
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {

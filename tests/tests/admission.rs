@@ -88,5 +88,5 @@ async fn audit_reasons(storage: &Storage) -> Vec<String> {
         .query(&query, &PageRequest::first(PageLimit::new(100).expect("limit")))
         .await
         .expect("audit reads");
-    page.items.iter().map(|e| e.details["reason"].as_str().unwrap_or_default().to_owned()).collect()
+    page.items.iter().map(|e| e.details["reason"].as_str().expect("a rejection names its reason").to_owned()).collect()
 }

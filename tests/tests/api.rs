@@ -7,7 +7,10 @@ use noctis_e2e::storage::Kind;
 use serde_json::json;
 
 noctis_e2e::on_both_backends!(
-    facilities_get_unique_generated_ae_titles_and_clear_errors,
+    facilities_of_one_name_get_the_next_free_ae_title,
+    a_taken_licence_number_or_ae_title_is_a_conflict,
+    an_invalid_facility_is_refused_naming_the_field,
+    a_facility_is_registered_with_its_first_user_and_networks,
     sign_in_is_rate_limited_and_failures_are_audited,
     a_deactivated_users_token_stops_working,
     users_are_validated_by_role_and_facility,
@@ -17,49 +20,43 @@ noctis_e2e::on_both_backends!(
     the_dicom_sheet_and_export_describe_facilities,
 );
 
-async fn facilities_get_unique_generated_ae_titles_and_clear_errors(kind: Kind) {
+async fn facilities_of_one_name_get_the_next_free_ae_title(kind: Kind) {
     let api = Api::start(kind).await;
     let first = api.facility("City General Hospital").await;
     let second = api.facility("City General Hospital").await;
-    assert_eq!(first["ae_title"], "CITY_GENERAL");
-    assert_eq!(second["ae_title"], "CITY_GENERAL_2");
+    assert_eq!((&first["ae_title"], &second["ae_title"]), (&json!("CITY_GENERAL"), &json!("CITY_GENERAL_2")));
     assert_eq!(first["active"], true);
+}
 
+async fn a_taken_licence_number_or_ae_title_is_a_conflict(kind: Kind) {
+    let api = Api::start(kind).await;
+    let first = api.facility("City General Hospital").await;
+    let second = api.facility("Riverside Imaging").await;
     let duplicate = json!({"name": "Other", "email": "a@b.example", "license_number": first["license_number"]});
     let reply = api.post("/api/v1/facilities", &api.admin, duplicate).await;
-    assert_eq!(reply.status, StatusCode::CONFLICT);
-    assert_eq!(reply.json["error"]["code"], "conflict");
+    assert_eq!((reply.status, reply.text("/error/code")), (StatusCode::CONFLICT, "conflict".into()));
+    let id = second["id"].as_str().expect("the facility has an id");
+    let reply = api.patch(&format!("/api/v1/facilities/{id}"), &api.admin, json!({"ae_title": "CITY_GENERAL"})).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "changing to a taken AE title: {}", reply.json);
+}
 
-    let bad_title =
-        json!({"name": "Other", "email": "a@b.example", "license_number": "L-9", "ae_title": "WAY_TOO_LONG_FOR_DICOM"});
-    let reply = api.post("/api/v1/facilities", &api.admin, bad_title).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.json["error"]["field"], "ae_title", "{:?}", reply.json);
+async fn an_invalid_facility_is_refused_naming_the_field(kind: Kind) {
+    let api = Api::start(kind).await;
+    for (body, field) in [
+        (
+            json!({"name": "Other", "email": "a@b.example", "license_number": "L-9", "ae_title": "WAY_TOO_LONG_FOR_DICOM"}),
+            "ae_title",
+        ),
+        (json!({"name": "Other", "email": "nope", "license_number": "L-9"}), "email"),
+        (json!({"email": "a@b.example", "license_number": "L-9"}), "name"),
+    ] {
+        let reply = api.post("/api/v1/facilities", &api.admin, body.clone()).await;
+        assert_eq!((reply.status, reply.text("/error/field")), (StatusCode::BAD_REQUEST, field.into()), "{body}");
+    }
+}
 
-    let bad_email = json!({"name": "Other", "email": "nope", "license_number": "L-9"});
-    let reply = api.post("/api/v1/facilities", &api.admin, bad_email).await;
-    assert_eq!((reply.status, reply.json["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("email")));
-
-    let missing = json!({"email": "a@b.example", "license_number": "L-9"});
-    let reply = api.post("/api/v1/facilities", &api.admin, missing).await;
-    assert_eq!(
-        (reply.status, reply.json["error"]["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("name")),
-        "{:?}",
-        reply.json
-    );
-
-    let taken = json!({"ae_title": "CITY_GENERAL"});
-    let reply = api
-        .request(
-            Method::PATCH,
-            &format!("/api/v1/facilities/{}", second["id"].as_str().unwrap_or_default()),
-            Some(&api.admin),
-            Some(taken),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CONFLICT, "changing to a taken AE title");
-
+async fn a_facility_is_registered_with_its_first_user_and_networks(kind: Kind) {
+    let api = Api::start(kind).await;
     let with_user = json!({
         "name": "Mercy Clinic", "email": "it@mercy.example", "license_number": "MERCY-1",
         "allowed_networks": ["203.0.113.0/24"],
@@ -70,6 +67,7 @@ async fn facilities_get_unique_generated_ae_titles_and_clear_errors(kind: Kind) 
     assert_eq!(reply.json["facility_user"]["role"], "facility_user");
     assert_eq!(reply.json["facility_user"]["facility_id"], reply.json["id"]);
     assert_eq!(reply.json["allowed_networks"], json!(["203.0.113.0/24"]));
+    api.login("mercy.it", PASSWORD).await;
 }
 
 async fn sign_in_is_rate_limited_and_failures_are_audited(kind: Kind) {
@@ -98,7 +96,7 @@ async fn a_deactivated_users_token_stops_working(kind: Kind) {
     let token = api.user_token("dr.house", "radiologist", None).await;
     let me = api.get("/api/v1/me", &token).await;
     assert_eq!((me.status, me.json["role"].as_str()), (StatusCode::OK, Some("radiologist")));
-    let id = me.json["id"].as_str().unwrap_or_default().to_owned();
+    let id = me.text("/id");
     let reply = api
         .request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&api.admin), Some(json!({"active": false})))
         .await;
@@ -169,7 +167,7 @@ async fn reports_are_versioned_through_the_api(kind: Kind) {
 async fn every_change_is_audited_with_its_actor(kind: Kind) {
     let api = Api::start(kind).await;
     let facility = api.facility("Mercy").await;
-    let id = facility["id"].as_str().unwrap_or_default();
+    let id = facility["id"].as_str().expect("the facility has an id");
     api.request(
         Method::PATCH,
         &format!("/api/v1/facilities/{id}"),
@@ -215,7 +213,7 @@ async fn bans_are_listed_and_lifted(kind: Kind) {
 async fn the_dicom_sheet_and_export_describe_facilities(kind: Kind) {
     let api = Api::start(kind).await;
     let facility = api.facility("St. Mary's Clinic").await;
-    let id = facility["id"].as_str().unwrap_or_default();
+    let id = facility["id"].as_str().expect("the facility has an id");
     let sheet = api.get(&format!("/api/v1/facilities/{id}/dicom-config"), &api.admin).await;
     assert_eq!(sheet.json["called_ae_title"], "NOCTIS_SCP");
     assert_eq!(sheet.json["calling_ae_title"], "ST_MARY_S_CLINIC");

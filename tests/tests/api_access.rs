@@ -145,7 +145,7 @@ async fn every_route_answers_every_role_as_the_rules_say(kind: Kind) {
     let other_study = seed_instance(&api.storage, other, "2.1", "2.1.1", "2.1.1.1", "MR", "ROE^RICH").await.to_string();
     let radiologist = api.user_token("matrix.radiologist", "radiologist", None).await;
     let facility_user = api.user_token("matrix.facility", "facility_user", Some(own)).await;
-    let user_id = api.get("/api/v1/me", &radiologist).await.json["id"].as_str().unwrap_or_default().to_owned();
+    let user_id = api.get("/api/v1/me", &radiologist).await.text("/id");
     // Every existing report route needs a report to read: the administrator writes one first.
     for study in [&own_study, &other_study] {
         let reply = api

@@ -1,94 +1,132 @@
-//! The worklist over HTTP: filters, cursors, detail, download, workflow.
+//! The worklist over HTTP: paging, filters, detail, download and workflow, one
+//! behaviour per test, on a facility with six studies.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
+use noctis_core::domain::FacilityId;
 use noctis_e2e::api::{Api, facility_id, seed_instance};
 use noctis_e2e::storage::Kind;
 use serde_json::json;
 
-noctis_e2e::on_both_backends!(the_worklist_filters_pages_and_downloads);
+noctis_e2e::on_both_backends!(
+    pages_visit_every_study_once_newest_first,
+    the_worklist_filters_by_modality_and_patient,
+    a_bad_filter_is_refused_naming_its_parameter,
+    a_study_shows_its_series_and_instances,
+    an_instance_downloads_as_stored,
+    a_missing_instance_is_not_found,
+    a_workflow_change_shows_in_the_worklist_filter,
+    facility_statistics_count_its_studies_and_instances,
+);
 
-async fn the_worklist_filters_pages_and_downloads(kind: Kind) {
+/// An API with one facility: five studies of one instance each, CT and MR in
+/// turn for DOE^JANE, then a US study for SMITH^ANNA (the newest).
+async fn six_studies(kind: Kind) -> (Api, FacilityId) {
     let api = Api::start(kind).await;
     let facility = facility_id(&api.facility("Mercy").await);
     for i in 0..5 {
         let modality = if i % 2 == 0 { "CT" } else { "MR" };
-        seed_instance(
-            &api.storage,
-            facility,
-            &format!("1.4.{i}"),
-            &format!("1.4.{i}.1"),
-            &format!("1.4.{i}.1.1"),
-            modality,
-            "DOE^JANE",
-        )
-        .await;
+        let (study, series, sop) = (format!("1.4.{i}"), format!("1.4.{i}.1"), format!("1.4.{i}.1.1"));
+        seed_instance(&api.storage, facility, &study, &series, &sop, modality, "DOE^JANE").await;
     }
     seed_instance(&api.storage, facility, "1.4.9", "1.4.9.1", "1.4.9.1.1", "US", "SMITH^ANNA").await;
+    (api, facility)
+}
 
+async fn smith_study_id(api: &Api) -> String {
+    let page = api.worklist("patient=smith").await;
+    assert_eq!(page.items.len(), 1, "{page:?}");
+    page.items[0].id.clone()
+}
+
+async fn pages_visit_every_study_once_newest_first(kind: Kind) {
+    let (api, _) = six_studies(kind).await;
     let mut seen = Vec::new();
-    let mut path = "/api/v1/studies?limit=4".to_owned();
+    let mut query = "limit=4".to_owned();
     loop {
-        let page = api.get(&path, &api.admin).await;
-        assert_eq!(page.status, StatusCode::OK, "{:?}", page.json);
-        seen.extend(
-            page.json["items"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s["study_instance_uid"].as_str().map(str::to_owned)),
-        );
-        match page.json["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/api/v1/studies?limit=4&cursor={cursor}"),
+        let page = api.worklist(&query).await;
+        seen.extend(page.items.iter().map(|s| s.study_instance_uid.clone()));
+        match page.next_cursor {
+            Some(cursor) => query = format!("limit=4&cursor={cursor}"),
             None => break,
         }
     }
-    assert_eq!(seen, ["1.4.9", "1.4.4", "1.4.3", "1.4.2", "1.4.1", "1.4.0"], "newest first, each once");
+    assert_eq!(seen, ["1.4.9", "1.4.4", "1.4.3", "1.4.2", "1.4.1", "1.4.0"]);
+}
 
-    let ct = api.get("/api/v1/studies?modality=ct", &api.admin).await;
-    assert_eq!(ct.json["items"].as_array().map(Vec::len), Some(3));
-    let smith = api.get("/api/v1/studies?patient=smith", &api.admin).await;
-    assert_eq!(smith.json["items"][0]["patient_name"], "SMITH^ANNA");
-    let bad = api.get("/api/v1/studies?limit=0", &api.admin).await;
-    assert_eq!((bad.status, bad.json["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("limit")));
-    let bad = api.get("/api/v1/studies?cursor=garbage", &api.admin).await;
-    assert_eq!((bad.status, bad.json["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("cursor")));
-    let bad = api.get("/api/v1/studies?status=lost", &api.admin).await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+async fn the_worklist_filters_by_modality_and_patient(kind: Kind) {
+    let (api, _) = six_studies(kind).await;
+    let ct: Vec<_> = api.worklist("modality=ct").await.items.into_iter().map(|s| s.study_instance_uid).collect();
+    assert_eq!(ct, ["1.4.4", "1.4.2", "1.4.0"], "modality matches whatever its case");
+    let smith = api.worklist("patient=smith").await.items;
+    assert_eq!(smith.iter().map(|s| s.patient_name.as_deref()).collect::<Vec<_>>(), [Some("SMITH^ANNA")]);
+}
 
-    let study = smith.json["items"][0]["id"].as_str().unwrap_or_default().to_owned();
-    let detail = api.get(&format!("/api/v1/studies/{study}"), &api.admin).await;
-    assert_eq!(detail.json["instances"][0]["sop_instance_uid"], "1.4.9.1.1");
-    assert_eq!(detail.json["series"][0]["modality"], "US");
-
-    let file = api.get(&format!("/api/v1/studies/{study}/instances/1.4.9.1.1/file"), &api.admin).await;
-    match kind {
-        Kind::Embedded => {
-            assert_eq!(file.status, StatusCode::OK);
-            assert_eq!(file.headers["content-type"], "application/dicom");
-            assert_eq!(file.bytes, b"not really DICOM: 1.4.9.1.1");
-        }
-        Kind::Aws => {
-            assert_eq!(file.status, StatusCode::TEMPORARY_REDIRECT);
-            let location = file.headers["location"].to_str().unwrap_or_default().to_owned();
-            assert!(location.contains("X-Amz-Signature"), "{location}");
-            let fetched = reqwest::get(&location).await.expect("the presigned URL answers");
-            assert_eq!(fetched.bytes().await.expect("bytes").as_ref(), b"not really DICOM: 1.4.9.1.1");
+async fn a_bad_filter_is_refused_naming_its_parameter(kind: Kind) {
+    let (api, _) = six_studies(kind).await;
+    for (query, field) in [("limit=0", Some("limit")), ("cursor=garbage", Some("cursor")), ("status=lost", None)] {
+        let bad = api.get(&format!("/api/v1/studies?{query}"), &api.admin).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{query}: {}", bad.json);
+        if let Some(field) = field {
+            assert_eq!(bad.text("/error/field"), field, "{query}");
         }
     }
+}
+
+async fn a_study_shows_its_series_and_instances(kind: Kind) {
+    let (api, _) = six_studies(kind).await;
+    let study = smith_study_id(&api).await;
+    let detail = api.get(&format!("/api/v1/studies/{study}"), &api.admin).await;
+    assert_eq!(detail.status, StatusCode::OK, "{}", detail.json);
+    assert_eq!(detail.text("/instances/0/sop_instance_uid"), "1.4.9.1.1");
+    assert_eq!(detail.text("/series/0/modality"), "US");
+}
+
+async fn an_instance_downloads_as_stored(kind: Kind) {
+    let (api, _) = six_studies(kind).await;
+    let study = smith_study_id(&api).await;
+    let file = api.get(&format!("/api/v1/studies/{study}/instances/1.4.9.1.1/file"), &api.admin).await;
+    let content = match kind {
+        Kind::Embedded => {
+            assert_eq!(file.status, StatusCode::OK);
+            assert_eq!(file.header("content-type"), "application/dicom");
+            file.bytes
+        }
+        // S3 serves the bytes itself, through a short-lived presigned URL.
+        Kind::Aws => {
+            assert_eq!(file.status, StatusCode::TEMPORARY_REDIRECT);
+            let location = file.header("location");
+            assert!(location.contains("X-Amz-Signature"), "{location}");
+            let fetched = reqwest::get(&location).await.expect("the presigned URL answers");
+            fetched.bytes().await.expect("bytes").to_vec()
+        }
+    };
+    assert_eq!(content, b"not really DICOM: 1.4.9.1.1");
+}
+
+async fn a_missing_instance_is_not_found(kind: Kind) {
+    let (api, _) = six_studies(kind).await;
+    let study = smith_study_id(&api).await;
     let missing = api.get(&format!("/api/v1/studies/{study}/instances/9.9.9/file"), &api.admin).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
 
-    let patched = api
-        .request(
-            Method::PATCH,
-            &format!("/api/v1/studies/{study}"),
-            Some(&api.admin),
-            Some(json!({"status": "in_review", "priority": "stat"})),
-        )
-        .await;
-    assert_eq!((patched.json["status"].as_str(), patched.json["priority"].as_str()), (Some("in_review"), Some("stat")));
-    let in_review = api.get("/api/v1/studies?status=in_review", &api.admin).await;
-    assert_eq!(in_review.json["items"].as_array().map(Vec::len), Some(1));
+async fn a_workflow_change_shows_in_the_worklist_filter(kind: Kind) {
+    let (api, _) = six_studies(kind).await;
+    let study = smith_study_id(&api).await;
+    let body = json!({"status": "in_review", "priority": "stat"});
+    let patched = api.patch(&format!("/api/v1/studies/{study}"), &api.admin, body).await;
+    assert_eq!((patched.text("/status"), patched.text("/priority")), ("in_review".into(), "stat".into()));
+    let in_review = api.worklist("status=in_review").await.items;
+    assert_eq!(in_review.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), [study.as_str()]);
+    assert_eq!((in_review[0].status.as_str(), in_review[0].priority.as_str()), ("in_review", "stat"));
+}
+
+async fn facility_statistics_count_its_studies_and_instances(kind: Kind) {
+    let (api, facility) = six_studies(kind).await;
     let stats = api.get(&format!("/api/v1/facilities/{facility}/stats"), &api.admin).await;
+    assert_eq!(stats.status, StatusCode::OK, "{}", stats.json);
     assert_eq!((stats.json["studies"].as_u64(), stats.json["instances"].as_u64()), (Some(6), Some(6)));
+    let bytes: u64 = (0..5).map(|i| format!("not really DICOM: 1.4.{i}.1.1").len() as u64).sum::<u64>()
+        + "not really DICOM: 1.4.9.1.1".len() as u64;
+    assert_eq!(stats.json["bytes"].as_u64(), Some(bytes));
 }

@@ -39,14 +39,16 @@ async fn concurrent_associations_all_store(kind: Kind) {
         .as_array()
         .expect("statuses")
         .iter()
-        .flat_map(|s| s.as_array().cloned().unwrap_or_default())
+        .flat_map(|s| s.as_array().cloned().expect("each association reports its statuses"))
         .filter_map(|s| s.as_i64())
         .collect();
     assert_eq!(statuses, vec![0; 24], "8 associations × 3 instances, all Success");
     let sent = result["sent"].as_array().expect("sent");
     let mut per_study = std::collections::BTreeMap::<String, u64>::new();
     for instance in sent {
-        *per_study.entry(instance["study"].as_str().unwrap_or_default().to_owned()).or_default() += 1;
+        *per_study
+            .entry(instance["study"].as_str().expect("a sent instance names its study").to_owned())
+            .or_default() += 1;
     }
     for (study, expected) in per_study {
         let detail = storage.study(&facility, &study).await.expect("indexed");
