@@ -10,7 +10,8 @@ use std::time::Duration;
 use noctis_core::domain::now;
 use noctis_e2e::dcmtk::echoscu;
 use noctis_e2e::raw_peer::{
-    associate, association_request, connect_from, explicit_element, p_data, read_pdu, send, store_command,
+    associate, association_request, connect_from, explicit_element, p_data, read_pdu, send, send_half_an_instance,
+    store_command,
 };
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::Storage;
@@ -226,17 +227,7 @@ async fn a_partial_write_left_by_a_killed_receiver_is_removed_at_the_next_start(
     let facility = storage.facility("Mercy Clinic").await;
     let receiver = Receiver::start(&storage);
     let mut stream = associate(address(LOCALHOST), receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE).await;
-    assert!(send(&mut stream, &p_data(1, true, true, &store_command(1, "1.2.3.9"))).await);
-    let mut data = uid_elements("1.2.3.9");
-    data.extend(explicit_element(0x0020, 0x000D, b"UI", b"1.2.3\0", None));
-    data.extend(explicit_element(0x0020, 0x000E, b"UI", b"1.2.3.4\0", None));
-    data.extend(explicit_element(0x7FE0, 0x0010, b"OB", &[], Some(8 * 1024 * 1024)));
-    assert!(send(&mut stream, &p_data(1, false, false, &data)).await);
-    // Past the embedded store's 1 MiB write buffer, so the partial file exists.
-    let chunk = vec![0u8; 16_000];
-    for _ in 0..160 {
-        assert!(send(&mut stream, &p_data(1, false, false, &chunk)).await);
-    }
+    send_half_an_instance(&mut stream, "1.2.3.9").await;
     noctis_e2e::eventually(10, "the instance to be mid-write", || async {
         (storage.unfinished_writes().await > 0).then_some(())
     })

@@ -5,7 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use noctis_e2e::raw_peer::{associate, explicit_element, p_data, read_pdu, send, store_command};
+use noctis_e2e::raw_peer::{associate, read_pdu, send, send_half_an_instance};
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::Storage;
 
@@ -36,19 +36,7 @@ async fn an_instance_stalled_past_the_grace_is_abandoned_and_the_association_abo
     let facility = storage.facility("Mercy Clinic").await;
     let receiver = Receiver::start_with(&storage, &[("NOCTIS_DICOM__SHUTDOWN_GRACE_SECS", "1")]);
     let mut stream = associate(LOCALHOST, receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE).await;
-    let sop = "1.2.826.0.1.3680043.2.9";
-    assert!(send(&mut stream, &p_data(1, true, true, &store_command(1, sop))).await);
-    let mut data = explicit_element(0x0008, 0x0016, b"UI", b"1.2.840.10008.5.1.4.1.1.2\0", None);
-    data.extend(explicit_element(0x0008, 0x0018, b"UI", b"1.2.826.0.1.3680043.2.9\0", None));
-    data.extend(explicit_element(0x0020, 0x000D, b"UI", b"1.2.3\0", None));
-    data.extend(explicit_element(0x0020, 0x000E, b"UI", b"1.2.3.4\0", None));
-    data.extend(explicit_element(0x7FE0, 0x0010, b"OB", &[], Some(8 * 1024 * 1024)));
-    assert!(send(&mut stream, &p_data(1, false, false, &data)).await);
-    // Past the embedded store's 1 MiB write buffer, so the partial file exists.
-    let chunk = vec![0u8; 16_000];
-    for _ in 0..160 {
-        assert!(send(&mut stream, &p_data(1, false, false, &chunk)).await);
-    }
+    send_half_an_instance(&mut stream, "1.2.826.0.1.3680043.2.9").await;
     noctis_e2e::eventually(10, "the instance to be mid-write", || async {
         (storage.unfinished_writes().await > 0).then_some(())
     })
