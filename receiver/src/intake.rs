@@ -13,13 +13,11 @@ use noctis_core::ports::{ObjectStore, ObjectWriter, StudyIndex};
 use noctis_core::usecases::instances::record_instance;
 
 use noctis_core::domain::{SeriesAttributes, StudyAttributes};
-use noctis_wire::command::{Command, status};
+use noctis_wire::command::{Command, Reply, status};
 use noctis_wire::header::{InstanceHeader, scan_header};
 use noctis_wire::transfer_syntax::DataSetEncoding;
 
 use crate::operations::metrics::Metrics;
-use crate::protocol::negotiation::AcceptedContext;
-use crate::protocol::reply::Reply;
 
 /// PS3.10 7.1: the File Meta names the implementation that wrote the file. A
 /// `2.25` UID (derived from a UUID, PS3.5 B.2) needs no registered root.
@@ -92,10 +90,17 @@ impl std::fmt::Debug for IncomingInstance {
 }
 
 impl Intake {
-    pub fn begin(self: &Arc<Self>, command: Command, context: &AcceptedContext, origin: Origin) -> IncomingInstance {
+    /// Starts taking in the data set of `command`, received on a presentation
+    /// context of `abstract_syntax` in `transfer_syntax`.
+    pub fn begin(
+        self: &Arc<Self>,
+        command: Command,
+        (abstract_syntax, transfer_syntax): (&str, &Uid),
+        origin: Origin,
+    ) -> IncomingInstance {
         // PS3.7 9.1.1.1: the command names the SOP class of the negotiated context.
         let stage = match &command.affected_sop_class_uid {
-            Some(class) if *class == context.abstract_syntax => Stage::Buffering(BytesMut::new()),
+            Some(class) if class == abstract_syntax => Stage::Buffering(BytesMut::new()),
             Some(_) => Stage::Refused(Reply::failure(
                 status::DATASET_MISMATCH,
                 "Affected SOP Class differs from the presentation context",
@@ -106,7 +111,7 @@ impl Intake {
             store: self.clone(),
             origin,
             command,
-            transfer_syntax: context.transfer_syntax.clone(),
+            transfer_syntax: transfer_syntax.clone(),
             stage,
             next_scan_at: FIRST_SCAN_AT.min(self.header_buffer),
         }

@@ -3,13 +3,15 @@
 //!
 //! `transport` turns sockets into byte streams, `protocol` speaks DICOM on them,
 //! `policy` decides who may associate, `intake` takes each instance into
-//! storage, and `operations` is what the platform watches.
+//! storage, `shutdown` is the signal every association obeys, and
+//! `operations` is what the platform watches.
 
 mod application;
 mod intake;
 mod operations;
 mod policy;
 mod protocol;
+mod shutdown;
 mod transport;
 
 pub use application::{Application, BuildError};

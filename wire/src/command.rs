@@ -106,6 +106,28 @@ fn ui(value: &[u8]) -> String {
     String::from_utf8_lossy(value).trim_end_matches(['\0', ' ']).to_owned()
 }
 
+/// What a DIMSE response says: its Status and, for a failure, an Error
+/// Comment (PS3.7 C.4) a modality's operator can read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub comment: Option<String>,
+}
+
+impl Reply {
+    pub fn success() -> Self {
+        Self { status: status::SUCCESS, comment: None }
+    }
+
+    pub fn refusal(status: u16) -> Self {
+        Self { status, comment: None }
+    }
+
+    pub fn failure(status: u16, comment: impl Into<String>) -> Self {
+        Self { status, comment: Some(comment.into()) }
+    }
+}
+
 /// A response command set, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
@@ -118,6 +140,15 @@ pub struct Response {
 }
 
 impl Response {
+    /// The response to `request` saying `reply`.
+    pub fn answering(request: &Command, reply: Reply) -> Self {
+        let response = Self::to(request, reply.status);
+        match reply.comment {
+            Some(comment) => response.with_comment(comment),
+            None => response,
+        }
+    }
+
     /// The response to `request` with `status`.
     pub fn to(request: &Command, status: u16) -> Self {
         Self {

@@ -15,9 +15,8 @@ use crate::policy::admission::Admission;
 use crate::policy::limits::{AddressSlots, Slot};
 use crate::protocol::negotiation::{AcceptedContext, VERIFICATION, negotiate};
 use crate::protocol::pdu_io::{Incoming, PduError, PduReader, PduWriter, Pdv};
-use crate::protocol::reply::Reply;
-use crate::transport::shutdown::{Phase, Shutdown};
-use noctis_wire::command::{Command, CommandError, EncodeError, Response, field, status};
+use crate::shutdown::{Phase, Shutdown};
+use noctis_wire::command::{Command, CommandError, EncodeError, Reply, Response, field, status};
 
 /// What every association of a receiver shares.
 #[derive(Debug)]
@@ -363,7 +362,8 @@ impl Association {
         let context_id = context.id;
         match command.field {
             field::C_STORE_RQ if command.has_dataset => {
-                let instance = self.shared.store.begin(command.clone(), context, origin.clone());
+                let syntaxes = (context.abstract_syntax.as_str(), &context.transfer_syntax);
+                let instance = self.shared.store.begin(command.clone(), syntaxes, origin.clone());
                 Ok(Message::Storing { context_id, command, instance: Box::new(instance) })
             }
             field::C_STORE_RQ => {
@@ -382,20 +382,17 @@ impl Association {
         }
     }
 
-    async fn respond(&mut self, context_id: u8, command: &Command, outcome: Reply) -> Result<(), AssociationError> {
-        if outcome.status != status::SUCCESS {
+    async fn respond(&mut self, context_id: u8, command: &Command, reply: Reply) -> Result<(), AssociationError> {
+        if reply.status != status::SUCCESS {
             tracing::warn!(
                 peer = %self.peer,
                 command = format!("{:#06x}", command.field),
-                status = format!("{:04X}", outcome.status),
-                comment = outcome.comment.as_deref().unwrap_or(""),
+                status = format!("{:04X}", reply.status),
+                comment = reply.comment.as_deref().unwrap_or(""),
                 "request refused"
             );
         }
-        let mut response = Response::to(command, outcome.status);
-        if let Some(comment) = outcome.comment {
-            response = response.with_comment(comment);
-        }
+        let response = Response::answering(command, reply);
         self.writer.send_command(context_id, &response.encode()?).await?;
         Ok(())
     }

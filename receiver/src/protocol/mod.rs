@@ -4,4 +4,3 @@
 pub mod association;
 pub mod negotiation;
 pub mod pdu_io;
-pub mod reply;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 
 use crate::protocol::association::{self, AssociationServices};
+use crate::shutdown::Shutdown;
 use crate::transport::proxy_protocol;
-use crate::transport::shutdown::Shutdown;
 use crate::transport::tls::Acceptor;
 
 /// How a listener's connections arrive.

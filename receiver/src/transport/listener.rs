@@ -10,8 +10,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::protocol::association::AssociationServices;
+use crate::shutdown::{Phase, Shutdown};
 use crate::transport::connection::{self, Transport};
-use crate::transport::shutdown::{Phase, Shutdown};
 use crate::transport::tls::Acceptor;
 
 #[derive(Debug)]
@@ -31,7 +31,7 @@ pub struct Listener {
 impl Listener {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let mut tasks = JoinSet::new();
-        let (stop, stopping) = crate::transport::shutdown::channel();
+        let (stop, stopping) = crate::shutdown::channel();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {

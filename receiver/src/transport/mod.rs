@@ -1,8 +1,7 @@
 //! From sockets to byte streams: accepting and capping connections, the load
-//! balancer's PROXY header, DICOM TLS, and the shutdown every connection obeys.
+//! balancer's PROXY header and DICOM TLS.
 
 pub mod connection;
 pub mod listener;
 pub mod proxy_protocol;
-pub mod shutdown;
 pub mod tls;
