@@ -168,6 +168,31 @@ impl AuditQuery {
     }
 }
 
+/// How many associations of one facility were accepted and refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AssociationCounts {
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
+impl AuditEvent {
+    /// Which of a facility's daily association counts this event adds to:
+    /// `Some(true)` accepted, `Some(false)` refused, `None` not counted.
+    pub fn association_outcome(&self) -> Option<(FacilityId, bool)> {
+        let facility = self.facility_id?;
+        match self.kind {
+            AuditKind::AssociationAccepted => Some((facility, true)),
+            AuditKind::AssociationRejected => Some((facility, false)),
+            _ => None,
+        }
+    }
+}
+
+/// The UTC day an event falls on, as the daily counts key it (`2026-11-27`).
+pub fn audit_day(at: Timestamp) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
 /// Events are listed newest first by this key; cursors are these keys.
 pub fn audit_sort_key(event: &AuditEvent) -> String {
     format!("{}#{}", super::sortable_time(event.at), event.id)

@@ -191,7 +191,7 @@ pub struct FacilityStats {
     pub instances: u64,
     pub bytes: u64,
     pub last_received_at: Option<Timestamp>,
-    /// Over the last `ASSOCIATION_WINDOW_DAYS`, from the audit trail.
+    /// Over the last `ASSOCIATION_WINDOW_DAYS` (whole UTC days), from the audit trail.
     pub associations_accepted: u64,
     pub associations_rejected: u64,
 }
@@ -199,9 +199,9 @@ pub struct FacilityStats {
 /// How far back associations are counted.
 pub const ASSOCIATION_WINDOW_DAYS: i64 = 30;
 
-/// The facility's totals (kept by the index as instances are recorded: one
-/// lookup) and its associations over the last `ASSOCIATION_WINDOW_DAYS` (one
-/// window of the audit trail).
+/// The facility's totals (kept by the index as instances are recorded) and
+/// its associations over the last `ASSOCIATION_WINDOW_DAYS` (kept by the audit
+/// trail per day): two bounded reads however much the facility has sent.
 pub async fn facility_stats(
     registry: &dyn FacilityRegistry,
     index: &dyn crate::ports::StudyIndex,
@@ -209,7 +209,6 @@ pub async fn facility_stats(
     id: FacilityId,
     now: Timestamp,
 ) -> Result<FacilityStats, UseCaseError> {
-    use crate::domain::{AuditQuery, PageRequest};
     registry.get(id).await?.ok_or(UseCaseError::NotFound)?;
     let totals = index.facility_totals(id).await?;
     let mut stats = FacilityStats {
@@ -219,25 +218,8 @@ pub async fn facility_stats(
         last_received_at: totals.last_received_at,
         ..FacilityStats::default()
     };
-    for (kind, count) in [
-        (AuditKind::AssociationAccepted, &mut stats.associations_accepted),
-        (AuditKind::AssociationRejected, &mut stats.associations_rejected),
-    ] {
-        let query = AuditQuery {
-            from: now - chrono::Duration::days(ASSOCIATION_WINDOW_DAYS),
-            to: now,
-            facility_id: Some(id),
-            actor: None,
-            kind: Some(kind),
-        };
-        let mut request = PageRequest::walk();
-        loop {
-            let page = audit.query(&query, &request).await?;
-            *count += page.items.len() as u64;
-            if !request.advance(page.next_cursor) {
-                break;
-            }
-        }
-    }
+    let window = audit.association_counts(id, now - chrono::Duration::days(ASSOCIATION_WINDOW_DAYS), now).await?;
+    stats.associations_accepted = window.accepted;
+    stats.associations_rejected = window.rejected;
     Ok(stats)
 }

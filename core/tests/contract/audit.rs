@@ -9,6 +9,7 @@ crate::contract_tests!(
     events_come_back_newest_first_within_the_time_range,
     events_filter_by_facility_actor_and_kind,
     pages_cover_the_trail_once_across_days,
+    association_counts_cover_the_facilitys_days_in_the_window,
 );
 
 fn query(from: Timestamp, to: Timestamp) -> AuditQuery {
@@ -108,4 +109,35 @@ async fn pages_cover_the_trail_once_across_days(fx: &Fixture) {
         }
     }
     assert_eq!(seen, expected);
+}
+
+async fn association_counts_cover_the_facilitys_days_in_the_window(fx: &Fixture) {
+    let (facility, other) = (FacilityId::new_random(), FacilityId::new_random());
+    let at = now();
+    let association = |kind, facility: Option<FacilityId>, when: Timestamp| {
+        let event = AuditEvent::new(kind, Actor::System, when);
+        match facility {
+            Some(facility) => event.for_facility(facility),
+            None => event,
+        }
+    };
+    for event in [
+        association(AuditKind::AssociationAccepted, Some(facility), at),
+        association(AuditKind::AssociationAccepted, Some(facility), at - Duration::days(2)),
+        association(AuditKind::AssociationRejected, Some(facility), at),
+        association(AuditKind::AssociationAccepted, Some(facility), at - Duration::days(40)),
+        association(AuditKind::AssociationAccepted, Some(other), at),
+        // An unknown calling AE names no facility: counted nowhere.
+        association(AuditKind::AssociationRejected, None, at),
+        association(AuditKind::SignIn, Some(facility), at),
+    ] {
+        fx.ports.audit.append(&event).await.expect("appends");
+    }
+    let counts = |from: Timestamp| fx.ports.audit.association_counts(facility, from, at);
+    let last_30_days = counts(at - Duration::days(30)).await.expect("counts");
+    assert_eq!((last_30_days.accepted, last_30_days.rejected), (2, 1));
+    let last_50_days = counts(at - Duration::days(50)).await.expect("counts");
+    assert_eq!((last_50_days.accepted, last_50_days.rejected), (3, 1));
+    let nothing = fx.ports.audit.association_counts(FacilityId::new_random(), at - Duration::days(30), at);
+    assert_eq!(nothing.await.expect("counts"), Default::default());
 }

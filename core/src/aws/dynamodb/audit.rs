@@ -2,8 +2,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
 use super::schema::{AUDIT_BY_ACTOR, AUDIT_BY_FACILITY, PK, SK};
-use super::{TableNames, read_record, read_string, record_item, s};
-use crate::domain::{AuditEvent, AuditQuery, KeyRange, Page, PageCollector, PageRequest, Timestamp, audit_sort_key};
+use super::{TableNames, n, read_number, read_record, read_string, record_item, s};
+use crate::domain::{
+    AssociationCounts, AuditEvent, AuditQuery, FacilityId, KeyRange, Page, PageCollector, PageRequest, Timestamp,
+    audit_day, audit_sort_key,
+};
 use crate::ports::{AuditLog, StoreError};
 
 /// Events are partitioned by UTC day (`pk` = `2026-11-27`) and sorted by time and
@@ -21,8 +24,10 @@ impl DynamoAuditLog {
     }
 }
 
-fn day_of(at: Timestamp) -> String {
-    at.format("%Y-%m-%d").to_string()
+/// A facility's daily association counts: one item per UTC day beside the
+/// day partitions (no index sees them: they carry none of the index keys).
+fn counts_pk(facility: FacilityId) -> String {
+    format!("association-counts#{facility}")
 }
 
 /// The partitions one query reads, newest first.
@@ -70,7 +75,7 @@ pub(super) fn event_item(event: &AuditEvent) -> Result<super::Item, StoreError> 
     if let Some(facility) = event.facility_id {
         extra.push(("gsi_facility", s(facility.to_string())));
     }
-    record_item(&[(PK, s(day_of(event.at))), (SK, s(audit_sort_key(event)))], event, &extra)
+    record_item(&[(PK, s(audit_day(event.at))), (SK, s(audit_sort_key(event)))], event, &extra)
 }
 
 #[async_trait]
@@ -85,7 +90,52 @@ impl AuditLog for DynamoAuditLog {
             .send()
             .await
             .map_err(StoreError::backend)?;
+        // Its own request: in a transaction with the event, a facility's
+        // concurrent associations would contend for the day's item. A process
+        // killed between the two leaves the day one association short.
+        if let Some((facility, accepted)) = event.association_outcome() {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(counts_pk(facility)))
+                .key(SK, s(audit_day(event.at)))
+                .update_expression("ADD accepted :accepted, rejected :rejected")
+                .expression_attribute_values(":accepted", n(u64::from(accepted)))
+                .expression_attribute_values(":rejected", n(u64::from(!accepted)))
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+        }
         Ok(())
+    }
+
+    async fn association_counts(
+        &self,
+        facility: FacilityId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<AssociationCounts, StoreError> {
+        // At most one item per day of the range: a 30-day window is one page.
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#p = :p AND #k BETWEEN :from AND :to")
+            .expression_attribute_names("#p", PK)
+            .expression_attribute_names("#k", SK)
+            .expression_attribute_values(":p", s(counts_pk(facility)))
+            .expression_attribute_values(":from", s(audit_day(from)))
+            .expression_attribute_values(":to", s(audit_day(to)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        let mut counts = AssociationCounts::default();
+        for item in out.items.unwrap_or_default() {
+            counts.accepted += read_number(&item, "accepted")?;
+            counts.rejected += read_number(&item, "rejected")?;
+        }
+        Ok(counts)
     }
 
     async fn query(&self, query: &AuditQuery, page: &PageRequest) -> Result<Page<AuditEvent>, StoreError> {

@@ -2,7 +2,10 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use super::{Database, db_err, from_json, to_json};
-use crate::domain::{AuditEvent, AuditQuery, KeyRange, Page, PageCollector, PageRequest, audit_sort_key};
+use crate::domain::{
+    AssociationCounts, AuditEvent, AuditQuery, FacilityId, KeyRange, Page, PageCollector, PageRequest, Timestamp,
+    audit_day, audit_sort_key,
+};
 use crate::ports::{AuditLog, StoreError};
 
 #[derive(Debug, Clone)]
@@ -29,6 +32,15 @@ pub(super) fn insert_event(conn: &rusqlite::Connection, event: &AuditEvent) -> R
         ],
     )
     .map_err(db_err)?;
+    if let Some((facility, accepted)) = event.association_outcome() {
+        conn.execute(
+            "INSERT INTO association_counts (facility_id, day, accepted, rejected) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (facility_id, day) DO UPDATE SET
+                accepted = accepted + excluded.accepted, rejected = rejected + excluded.rejected",
+            params![facility.to_string(), audit_day(event.at), u64::from(accepted), u64::from(!accepted)],
+        )
+        .map_err(db_err)?;
+    }
     Ok(())
 }
 
@@ -36,7 +48,32 @@ pub(super) fn insert_event(conn: &rusqlite::Connection, event: &AuditEvent) -> R
 impl AuditLog for SqliteAuditLog {
     async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
         let event = event.clone();
-        self.db.call(move |conn| insert_event(conn, &event)).await
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction().map_err(db_err)?;
+                insert_event(&tx, &event)?;
+                tx.commit().map_err(db_err)
+            })
+            .await
+    }
+
+    async fn association_counts(
+        &self,
+        facility: FacilityId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<AssociationCounts, StoreError> {
+        self.db
+            .call(move |conn| {
+                conn.query_row(
+                    "SELECT COALESCE(SUM(accepted), 0), COALESCE(SUM(rejected), 0) FROM association_counts
+                     WHERE facility_id = ?1 AND day BETWEEN ?2 AND ?3",
+                    params![facility.to_string(), audit_day(from), audit_day(to)],
+                    |row| Ok(AssociationCounts { accepted: row.get(0)?, rejected: row.get(1)? }),
+                )
+                .map_err(db_err)
+            })
+            .await
     }
 
     async fn query(&self, query: &AuditQuery, page: &PageRequest) -> Result<Page<AuditEvent>, StoreError> {
@@ -87,5 +124,36 @@ impl AuditLog for SqliteAuditLog {
                 }
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+    use crate::domain::{Actor, AuditKind, now};
+
+    #[tokio::test]
+    async fn a_data_directory_from_before_the_counts_gets_them_from_its_events() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("noctis.sqlite3");
+        let facility = FacilityId::new_random();
+        {
+            let audit = SqliteAuditLog::new(Database::open(&path).await.expect("opens"));
+            for kind in [AuditKind::AssociationAccepted, AuditKind::AssociationAccepted, AuditKind::AssociationRejected]
+            {
+                let event = AuditEvent::new(kind, Actor::System, now()).for_facility(facility);
+                audit.append(&event).await.expect("appends");
+            }
+        }
+        // As it was before migration 4: no counts table.
+        let conn = Connection::open(&path).expect("opens directly");
+        conn.execute_batch("DROP TABLE association_counts; PRAGMA user_version = 3;").expect("rolls back the schema");
+        drop(conn);
+        let audit = SqliteAuditLog::new(Database::open(&path).await.expect("migrates"));
+        let counts =
+            audit.association_counts(facility, now() - chrono::Duration::days(1), now()).await.expect("counts");
+        assert_eq!((counts.accepted, counts.rejected), (2, 1));
     }
 }

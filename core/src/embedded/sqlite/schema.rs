@@ -85,6 +85,25 @@ SELECT facility_id, COUNT(*), SUM(json_extract(record, '$.instance_count')),
        SUM(json_extract(record, '$.total_bytes')), MAX(json_extract(record, '$.last_received_at'))
 FROM studies GROUP BY facility_id;
 "#,
+    // Kept by the audit log as association events are appended; a data
+    // directory from before starts from the events it already holds.
+    r#"
+CREATE TABLE association_counts (
+    facility_id TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    accepted    INTEGER NOT NULL,
+    rejected    INTEGER NOT NULL,
+    PRIMARY KEY (facility_id, day)
+);
+INSERT INTO association_counts (facility_id, day, accepted, rejected)
+SELECT facility_id, substr(sort_key, 1, 10),
+       SUM(json_extract(record, '$.kind') = 'association_accepted'),
+       SUM(json_extract(record, '$.kind') = 'association_rejected')
+FROM audit_events
+WHERE facility_id IS NOT NULL
+  AND json_extract(record, '$.kind') IN ('association_accepted', 'association_rejected')
+GROUP BY facility_id, substr(sort_key, 1, 10);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
