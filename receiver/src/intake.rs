@@ -95,7 +95,8 @@ impl Intake {
     pub fn begin(
         self: &Arc<Self>,
         command: Command,
-        (abstract_syntax, transfer_syntax): (&str, &Uid),
+        abstract_syntax: &str,
+        transfer_syntax: &Uid,
         origin: Origin,
     ) -> IncomingInstance {
         // PS3.7 9.1.1.1: the command names the SOP class of the negotiated context.

@@ -52,17 +52,6 @@ impl PageRequest {
     pub fn first(limit: PageLimit) -> Self {
         Self { limit, after: None }
     }
-
-    /// The first page of a walk through a whole listing, in the largest pages.
-    pub fn walk() -> Self {
-        Self::first(PageLimit(PageLimit::MAX))
-    }
-
-    /// Moves on to the page after `next`; `false` when the listing has ended.
-    pub fn advance(&mut self, next: Option<Cursor>) -> bool {
-        self.after = next;
-        self.after.is_some()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -224,8 +224,8 @@ impl Association {
     async fn exchange(&mut self, contexts: &HashMap<u8, AcceptedContext>, origin: &Origin) -> End {
         let mut message = Message::Idle;
         let mut release_requested = false;
+        let mut shutdown = self.shutdown.clone();
         let end = loop {
-            let mut shutdown = self.shutdown.clone();
             if matches!(message, Message::Idle) && !release_requested {
                 // A peer already sending is heard first: asking it to release
                 // mid-send would only collide.
@@ -362,8 +362,12 @@ impl Association {
         let context_id = context.id;
         match command.field {
             field::C_STORE_RQ if command.has_dataset => {
-                let syntaxes = (context.abstract_syntax.as_str(), &context.transfer_syntax);
-                let instance = self.shared.store.begin(command.clone(), syntaxes, origin.clone());
+                let instance = self.shared.store.begin(
+                    command.clone(),
+                    &context.abstract_syntax,
+                    &context.transfer_syntax,
+                    origin.clone(),
+                );
                 Ok(Message::Storing { context_id, command, instance: Box::new(instance) })
             }
             field::C_STORE_RQ => {
