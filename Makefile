@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help run test tools fmt lint fuzz api-contract bench package infra-check infra-test diagram
+.PHONY: help run test tools console screenshots fmt lint fuzz api-contract bench package infra-check infra-test diagram
 
 ## help: list these targets
 help:
@@ -14,7 +14,7 @@ run:
 
 ## test: install what the tests need, then format check, clippy, every test (both backends),
 ## the API contract (schemathesis), a bounded fuzz run, and the Terraform checks
-test: tools lint
+test: tools console lint
 	$(CARGO) build --workspace --bins --locked
 	@# cargo lambda watch (in the API suite) runs `cargo run` for noctis-api alone,
 	@# whose features differ from the workspace build: build that once up front.
@@ -31,9 +31,19 @@ test: tools lint
 		echo "SKIPPED: Terraform checks (no terraform or AWS provider mirror; see README 'Deploy to AWS')"; \
 	fi
 
-## tools: the test venvs (moto server, pydicom, pynetdicom; schemathesis; checkov), DCMTK, cargo-fuzz
+## tools: the test venvs (moto server, pydicom, pynetdicom; schemathesis; checkov; Playwright),
+## DCMTK, Chromium, cargo-fuzz
 tools:
 	scripts/install-test-tools all
+
+## console: build the web console (npm ci from the lockfile, type check, bundle) into api-lambda/web/dist
+console:
+	scripts/build-console
+
+## screenshots: the README's pictures of the console, from the browser suite, into docs/console/
+screenshots: tools console
+	$(CARGO) build --workspace --bins --locked
+	scripts/screenshots
 
 ## fmt: format the workspace
 fmt:
@@ -53,9 +63,9 @@ api-contract:
 	$(CARGO) build -p noctis-api --locked
 	scripts/api-contract 100
 
-## package: the API as a Lambda zip for provided.al2023 (target/lambda/noctis-api/bootstrap.zip)
+## package: the API and its console as a Lambda zip for provided.al2023 (target/lambda/noctis-api/bootstrap.zip)
 package: tools
-	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" $(CARGO) lambda build --release --x86-64 --output-format zip -p noctis-api --locked
+	scripts/package-lambda
 
 ## infra-check: terraform fmt -check and validate of every root and module, offline, then checkov
 infra-check:

@@ -25,9 +25,13 @@ fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(auth::login))
+        .routes(routes!(auth::open_session, auth::get_session, auth::close_session))
         .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
         .routes(routes!(facilities::create, facilities::list))
         .routes(routes!(facilities::export))
+        .routes(routes!(facilities::check_ae_title))
+        .routes(routes!(facilities::directory))
         .routes(routes!(facilities::get, facilities::update))
         .routes(routes!(facilities::activate))
         .routes(routes!(facilities::deactivate))
@@ -56,11 +60,12 @@ pub fn router(state: AppState) -> Router {
     let document = std::sync::Arc::new(openapi_document());
     routes
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(document.as_ref().clone()) }))
-        .fallback(|| async { crate::error::ApiError::NotFound })
+        .merge(crate::console::routes(state.config.api.console_dir.as_deref()))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(crate::error::json_errors))
         .layer(axum::middleware::from_fn(refuse_long_uris))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::map_response(crate::console::with_security_headers))
         .with_state(state)
 }
 

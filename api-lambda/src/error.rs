@@ -17,10 +17,16 @@ pub enum ApiError {
     Unauthenticated,
     #[error("not allowed")]
     Forbidden,
+    /// A cookie session's change without the session's CSRF header.
+    #[error("the request lacks this session's CSRF token (header x-csrf-token)")]
+    CsrfRejected,
     #[error("not found")]
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A value another record already holds, named so a form can show it by its field.
+    #[error("{message}")]
+    Taken { field: &'static str, message: String },
     #[error("too many attempts; try again later")]
     TooManyRequests,
     /// An extractor's refusal, with the status it chose (413, 415, …).
@@ -40,7 +46,7 @@ pub struct ErrorDetail {
     /// Stable, machine-readable: `validation`, `unauthenticated`, `forbidden`, …
     pub code: &'static str,
     pub message: String,
-    /// The request field at fault, for `validation`.
+    /// The request field at fault, for `validation` and for a `conflict` over a taken value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
@@ -56,8 +62,9 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::CsrfRejected => (StatusCode::FORBIDDEN, "csrf"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Conflict(_) | ApiError::Taken { .. } => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Rejected(status, _) => (*status, code_of(*status)),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -70,6 +77,7 @@ impl IntoResponse for ApiError {
         let (status, code) = self.status_and_code();
         let field = match &self {
             ApiError::Validation { field, .. } => Some(field.clone()),
+            ApiError::Taken { field, .. } => Some((*field).to_owned()),
             _ => None,
         };
         let body = ErrorBody { error: ErrorDetail { code, message: self.to_string(), field } };
@@ -86,11 +94,15 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Conflict(Taken::AeTitle) => ApiError::Conflict("the AE title is already taken".into()),
-            StoreError::Conflict(Taken::LicenseNumber) => {
-                ApiError::Conflict("the licence number is already registered".into())
+            StoreError::Conflict(Taken::AeTitle) => {
+                ApiError::Taken { field: "ae_title", message: "the AE title is already taken".into() }
             }
-            StoreError::Conflict(Taken::Username) => ApiError::Conflict("the username is already taken".into()),
+            StoreError::Conflict(Taken::LicenseNumber) => {
+                ApiError::Taken { field: "license_number", message: "the licence number is already registered".into() }
+            }
+            StoreError::Conflict(Taken::Username) => {
+                ApiError::Taken { field: "username", message: "the username is already taken".into() }
+            }
             StoreError::StaleRevision { .. } => {
                 ApiError::Conflict("the record changed meanwhile; reload and retry".into())
             }

@@ -6,10 +6,11 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use noctis_core::domain::{Actor, User};
+use noctis_core::domain::{Actor, Timestamp, User};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::session::{self, Credential};
 use crate::state::AppState;
 
 /// `axum::Json`, with a 400 naming what was wrong in the body.
@@ -73,25 +74,35 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(bearer_token)
-            .ok_or(ApiError::Unauthenticated)?;
-        let id = state.tokens.verify(token.trim()).ok_or(ApiError::Unauthenticated)?;
-        match state.ports.users.get(id).await? {
-            Some(user) if user.active => Ok(Self(user)),
-            _ => Err(ApiError::Unauthenticated),
-        }
+        CurrentSession::from_request_parts(parts, state).await.map(|session| Self(session.user))
     }
 }
 
-/// The token of an `Authorization: Bearer <token>` header; the scheme's name
-/// is case-insensitive (RFC 7235 2.1).
-fn bearer_token(header: &str) -> Option<&str> {
-    let (scheme, token) = header.trim_start().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
+/// The signed-in user with what their token says: its CSRF value and expiry.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub user: User,
+    pub csrf: String,
+    pub expires_at: Timestamp,
+}
+
+impl FromRequestParts<AppState> for CurrentSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let credential = session::credential(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        let token = match credential {
+            Credential::Bearer(token) | Credential::Cookie(token) => token,
+        };
+        let verified = state.tokens.verify(token).ok_or(ApiError::Unauthenticated)?;
+        if matches!(credential, Credential::Cookie(_)) && !session::csrf_satisfied(parts, &verified.csrf) {
+            return Err(ApiError::CsrfRejected);
+        }
+        match state.ports.users.get(verified.user).await? {
+            Some(user) if user.active => Ok(Self { user, csrf: verified.csrf, expires_at: verified.expires_at }),
+            _ => Err(ApiError::Unauthenticated),
+        }
+    }
 }
 
 /// The client's address: API Gateway's view of the source on Lambda, the
@@ -111,20 +122,5 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
         };
         let from_socket = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         Ok(Self(from_gateway.or(from_socket)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bearer_token;
-
-    #[test]
-    fn the_bearer_scheme_is_matched_whatever_its_case() {
-        for header in ["Bearer abc", "bearer abc", "BEARER  abc ", "bEaReR abc"] {
-            assert_eq!(bearer_token(header), Some("abc"), "{header}");
-        }
-        assert_eq!(bearer_token("Basic abc"), None);
-        assert_eq!(bearer_token("Bearer "), None);
-        assert_eq!(bearer_token("Bearerabc"), None);
     }
 }

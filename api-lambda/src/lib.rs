@@ -8,12 +8,14 @@
 pub mod access;
 mod app;
 pub mod bootstrap;
+mod console;
 mod cursor;
 mod error;
 mod extract;
 mod login_limiter;
 mod openapi;
 mod routes;
+mod session;
 mod state;
 mod tokens;
 

@@ -3,7 +3,9 @@
 //! can forget one. The operations themselves come from the handlers (see `app`).
 
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
@@ -25,6 +27,14 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::session::SESSION_COOKIE,
+                "The console's session, set by `POST /api/v1/auth/session`. Changes (POST, PUT, PATCH, DELETE) \
+                 must also send the session's `csrf_token` in the `x-csrf-token` header.",
+            ))),
+        );
     }
 }
 
@@ -38,6 +48,10 @@ pub fn add_standard_responses(document: &mut utoipa::openapi::OpenApi) {
             [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
         {
             let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            if secured {
+                // Every route a bearer token opens, the console's session opens too.
+                operation.security.get_or_insert_with(Vec::new).push(SecurityRequirement::new("session", [""; 0]));
+            }
             let has_input = has_path_parameter
                 || operation.request_body.is_some()
                 || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
@@ -45,7 +59,11 @@ pub fn add_standard_responses(document: &mut utoipa::openapi::OpenApi) {
             for (status, applies, description) in [
                 ("400", has_input, "The request is malformed or a field is invalid (`error.field` names it)."),
                 ("401", secured, "Not signed in, or the token is invalid or expired."),
-                ("403", secured, "The signed-in user's role does not allow this."),
+                (
+                    "403",
+                    secured,
+                    "The signed-in user's role does not allow this, or a session's change lacks `x-csrf-token`.",
+                ),
                 ("404", has_path_parameter, "No such resource, or not one the caller may see."),
                 ("413", has_body, "The body is larger than 1 MiB."),
                 ("414", true, "The URI is longer than 8 KiB."),

@@ -1,6 +1,8 @@
 //! Sign-in tokens: HS256 JWTs that name the user. The user's role and active
 //! flag are read from the directory on every request (see `extract`), so a
-//! deactivation or role change applies to tokens already out.
+//! deactivation or role change applies to tokens already out. Each token
+//! carries a random CSRF value: a browser session (the token in an HttpOnly
+//! cookie) must echo it in a header on every state-changing request.
 
 use std::time::Duration;
 
@@ -29,6 +31,23 @@ struct Claims {
     role: String,
     iat: i64,
     exp: i64,
+    csrf: String,
+}
+
+/// A token just signed.
+#[derive(Debug)]
+pub struct Issued {
+    pub token: String,
+    pub expires_at: Timestamp,
+    pub csrf: String,
+}
+
+/// What a valid token says.
+#[derive(Debug)]
+pub struct Verified {
+    pub user: UserId,
+    pub csrf: String,
+    pub expires_at: Timestamp,
 }
 
 impl TokenKeys {
@@ -36,20 +55,33 @@ impl TokenKeys {
         Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), ttl }
     }
 
-    pub fn issue(&self, user: &User, now: Timestamp) -> Result<(String, Timestamp), ApiError> {
-        let expires = now + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::hours(1));
-        let claims =
-            Claims { sub: user.id, role: user.role.name().to_owned(), iat: now.timestamp(), exp: expires.timestamp() };
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub fn issue(&self, user: &User, now: Timestamp) -> Result<Issued, ApiError> {
+        let expires_at = now + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::hours(1));
+        let csrf = uuid::Uuid::new_v4().simple().to_string();
+        let claims = Claims {
+            sub: user.id,
+            role: user.role.name().to_owned(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            csrf: csrf.clone(),
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map(|token| (token, expires))
+            .map(|token| Issued { token, expires_at, csrf })
             .map_err(|e| {
                 tracing::error!(error = %e, "could not sign a token");
                 ApiError::Internal
             })
     }
 
-    pub fn verify(&self, token: &str) -> Option<UserId> {
+    pub fn verify(&self, token: &str) -> Option<Verified> {
         let validation = Validation::new(Algorithm::HS256);
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok().map(|data| data.claims.sub)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok().and_then(|data| {
+            let expires_at = chrono::DateTime::from_timestamp(data.claims.exp, 0)?;
+            Some(Verified { user: data.claims.sub, csrf: data.claims.csrf, expires_at })
+        })
     }
 }

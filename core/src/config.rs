@@ -179,6 +179,9 @@ pub struct ApiConfig {
     /// On Lambda: the administrator created on first start when none exists
     /// (its password comes from the NOCTIS_ADMIN_PASSWORD secret).
     pub bootstrap_admin: Option<String>,
+    /// The built web console (`make console` writes `api-lambda/web/dist`);
+    /// without one, `/` answers that the console is not built.
+    pub console_dir: Option<PathBuf>,
 }
 
 /// A key or password from configuration: redacted from `Debug` and from
@@ -323,6 +326,7 @@ impl Default for Config {
                 public_dicom_port: 11112,
                 public_dicom_tls_port: 2762,
                 bootstrap_admin: None,
+                console_dir: None,
             },
             log: LogConfig { format: LogFormat::Json, filter: "info".to_owned() },
         }

@@ -76,8 +76,17 @@ impl Api {
         Self::start_on(Storage::new(kind).await, ADMIN).await
     }
 
+    /// The router on `kind` storage, with `configure` applied to its configuration.
+    pub async fn start_configured(kind: Kind, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::start_on_with(Storage::new(kind).await, ADMIN, configure).await
+    }
+
     /// The router on `storage`, with an administrator called `admin` signed in.
     pub async fn start_on(storage: Storage, admin: &str) -> Self {
+        Self::start_on_with(storage, admin, |_| ()).await
+    }
+
+    async fn start_on_with(storage: Storage, admin: &str, configure: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::default();
         config.api.token_secret =
             noctis_core::config::TokenSecret::parse("a test secret of at least thirty-two bytes").ok();
@@ -86,6 +95,7 @@ impl Api {
             config.aws = aws.clone();
             config.storage.backend = noctis_core::config::BackendKind::Aws;
         }
+        configure(&mut config);
         let state =
             noctis_api::bootstrap::state_with_ports(config, storage.ports.clone()).await.expect("the API state builds");
         noctis_api::bootstrap::create_admin(&state, admin, PASSWORD.into(), false).await.expect("an administrator");
@@ -96,9 +106,22 @@ impl Api {
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let authorization = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = authorization.iter().map(|value| ("authorization", value.as_str())).collect();
+        self.request_with_headers(method, path, &headers, body).await
+    }
+
+    /// A request with exactly `headers` (a browser's cookie and CSRF header, say).
+    pub async fn request_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
         let mut builder = Request::builder().method(method).uri(path);
-        if let Some(token) = token {
-            builder = builder.header("authorization", format!("Bearer {token}"));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
         }
         let request = match body {
             Some(json) => builder.header("content-type", "application/json").body(Body::from(json.to_string())),

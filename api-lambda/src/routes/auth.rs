@@ -1,13 +1,19 @@
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::{HeaderMap, SET_COOKIE};
+use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
+use noctis_core::domain::User;
 use noctis_core::domain::{Username, now};
+use noctis_core::usecases::own_password::change_own_password;
 use noctis_core::usecases::sign_in::{Credentials, sign_in};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ClientAddress, CurrentUser};
+use crate::extract::{ApiJson, ClientAddress, CurrentSession, CurrentUser};
 use crate::routes::users::UserView;
+use crate::session;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -33,6 +39,55 @@ pub async fn login(
     ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
+    let user = checked_sign_in(&state, address, &body).await?;
+    let issued = state.tokens.issue(&user, now())?;
+    Ok(Json(LoginResponse { token: issued.token, expires_at: issued.expires_at, user: UserView::from(&user) }))
+}
+
+/// A browser session: who is signed in, the CSRF value to echo in
+/// `x-csrf-token` on changes, and when the session ends. The token itself
+/// stays in the HttpOnly cookie.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    user: UserView,
+    csrf_token: String,
+    expires_at: DateTime<Utc>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/session", operation_id = "open_session", request_body = LoginRequest,
+    responses(
+        (status = 200, body = SessionView, description = "Signed in; the session token is in the HttpOnly `noctis_session` cookie"),
+        (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody))
+)]
+pub async fn open_session(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let user = checked_sign_in(&state, address, &body).await?;
+    let issued = state.tokens.issue(&user, now())?;
+    let cookie = session::set_cookie(&issued, &headers);
+    let view = SessionView { user: UserView::from(&user), csrf_token: issued.csrf, expires_at: issued.expires_at };
+    Ok(([(SET_COOKIE, cookie)], Json(view)))
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/session", operation_id = "get_session", security(("bearer" = [])),
+    responses((status = 200, body = SessionView), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn get_session(current: CurrentSession) -> Json<SessionView> {
+    Json(SessionView { user: UserView::from(&current.user), csrf_token: current.csrf, expires_at: current.expires_at })
+}
+
+#[utoipa::path(delete, path = "/api/v1/auth/session", operation_id = "close_session",
+    responses((status = 204, description = "Signed out: the session cookie is cleared")))]
+pub async fn close_session(headers: HeaderMap) -> impl IntoResponse {
+    (StatusCode::NO_CONTENT, [(SET_COOKIE, session::clear_cookie(&headers))])
+}
+
+/// The limiter, then the credentials: both sign-in routes share the same
+/// rules.
+async fn checked_sign_in(state: &AppState, address: Option<std::net::IpAddr>, body: &LoginRequest) -> ApiResult<User> {
     let username = Username::parse(&body.username).ok();
     let keys: Vec<String> = [address.map(|a| format!("ip:{a}")), username.as_ref().map(|u| format!("user:{u}"))]
         .into_iter()
@@ -47,8 +102,47 @@ pub async fn login(
         return Err(ApiError::Unauthenticated);
     };
     state.logins.clear(&keys);
-    let (token, expires_at) = state.tokens.issue(&user, now())?;
-    Ok(Json(LoginResponse { token, expires_at, user: UserView::from(&user) }))
+    Ok(user)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    current_password: String,
+    new_password: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/me/password", operation_id = "change_own_password", request_body = ChangePassword,
+    security(("bearer" = [])),
+    responses((status = 204, description = "Changed"), (status = 400, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody))
+)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiJson(body): ApiJson<ChangePassword>,
+) -> ApiResult<StatusCode> {
+    // Guessing the current password through this route is as limited as
+    // guessing it at sign-in.
+    let keys = [format!("user:{}", current.0.username)];
+    if state.logins.is_blocked(&keys) {
+        return Err(ApiError::TooManyRequests);
+    }
+    let users = state.ports.users.as_ref();
+    let result = change_own_password(
+        users,
+        state.ports.audit.as_ref(),
+        &current.0,
+        &body.current_password,
+        body.new_password,
+        now(),
+    )
+    .await;
+    if let Err(noctis_core::usecases::UseCaseError::Invalid { field: "current_password", .. }) = &result {
+        state.logins.record_failure(&keys);
+    }
+    result?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/me", operation_id = "get_current_user", responses((status = 200, body = UserView), (status = 401, body = crate::error::ErrorBody)), security(("bearer" = [])))]

@@ -8,8 +8,8 @@ use noctis_core::domain::{
     now,
 };
 use noctis_core::usecases::facilities::{
-    FacilityChange, FirstUser, NewFacility, Registration, facility_stats, register_facility, set_facility_active,
-    update_facility,
+    FacilityChange, FirstUser, NewFacility, Registration, ae_title_is_free, facility_stats, preview_ae_title,
+    register_facility, set_facility_active, update_facility,
 };
 use serde::{Deserialize, Serialize};
 
@@ -296,6 +296,84 @@ pub async fn stats(
         associations_accepted: stats.associations_accepted,
         associations_rejected: stats.associations_rejected,
     }))
+}
+
+/// A facility as lists name it: what the worklist shows beside a study.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FacilityEntry {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: FacilityId,
+    pub name: String,
+    pub ae_title: String,
+    pub active: bool,
+}
+
+/// The facilities whose studies the caller may read, by name: all of them for
+/// administrators and radiologists, their own for a facility user.
+#[utoipa::path(get, path = "/api/v1/facilities/directory", operation_id = "list_facility_names", security(("bearer" = [])),
+    responses((status = 200, body = Vec<FacilityEntry>)))]
+pub async fn directory(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<FacilityEntry>>> {
+    authorize(&user.0, Action::ReadStudies, None)?;
+    let own = user.0.role.facility();
+    let entries = state
+        .ports
+        .facilities
+        .list()
+        .await?
+        .iter()
+        .filter(|f| own.is_none_or(|own| own == f.id))
+        .map(|f| FacilityEntry {
+            id: f.id,
+            name: f.name.to_string(),
+            ae_title: f.ae_title.to_string(),
+            active: f.active,
+        })
+        .collect();
+    Ok(Json(entries))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AeTitleQuery {
+    /// A facility name: previews the title it would be given.
+    #[param(max_length = 200)]
+    pub name: Option<String>,
+    /// A title the administrator wants: checked, and whether it is free.
+    #[param(max_length = 64)]
+    pub ae_title: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AeTitleCheck {
+    pub ae_title: String,
+    /// No facility holds it now (registration still decides).
+    pub available: bool,
+}
+
+/// The registration form's live preview: the AE title a name would produce,
+/// or whether a chosen one is valid and free.
+#[utoipa::path(get, path = "/api/v1/facilities/ae-title", operation_id = "check_ae_title", params(AeTitleQuery), security(("bearer" = [])),
+    responses((status = 200, body = AeTitleCheck)))]
+pub async fn check_ae_title(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<AeTitleQuery>,
+) -> ApiResult<Json<AeTitleCheck>> {
+    authorize(&user.0, Action::ManageFacilities, None)?;
+    let registry = state.ports.facilities.as_ref();
+    match (query.ae_title.as_deref(), query.name.as_deref()) {
+        (Some(chosen), _) => {
+            let ae_title = AeTitle::parse(chosen).map_err(|e| ApiError::invalid("ae_title", e))?;
+            let available = ae_title_is_free(registry, &ae_title).await?;
+            Ok(Json(AeTitleCheck { ae_title: ae_title.to_string(), available }))
+        }
+        (None, Some(name)) => {
+            let name = FacilityName::parse(name).map_err(|e| ApiError::invalid("name", e))?;
+            let ae_title = preview_ae_title(registry, name.as_str()).await?;
+            Ok(Json(AeTitleCheck { ae_title: ae_title.to_string(), available: true }))
+        }
+        (None, None) => Err(ApiError::invalid("name", "give a name or an ae_title")),
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

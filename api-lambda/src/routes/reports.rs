@@ -1,8 +1,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
-use noctis_core::domain::{Intent, Report, ReportStatus, StudyId, UserId, now};
-use noctis_core::usecases::reports::write_report;
+use noctis_core::domain::{Intent, Report, ReportStatus, Role, StudyId, UserId, now};
+use noctis_core::usecases::reports::{Submission, write_report};
 use serde::{Deserialize, Serialize};
 
 use super::studies::readable_study;
@@ -20,6 +20,8 @@ pub struct ReportVersionView {
     pub body: String,
     #[schema(value_type = String, format = Uuid)]
     pub author: UserId,
+    /// The author's username, when the account still exists.
+    pub author_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub finalised_at: Option<DateTime<Utc>>,
 }
@@ -31,6 +33,8 @@ pub struct ReportView {
     pub current: Option<ReportVersionView>,
     /// Every version, oldest first.
     pub history: Vec<ReportVersionView>,
+    /// Changes with every save, drafts included: send it back as `based_on_revision`.
+    pub revision: u64,
 }
 
 fn status_name(status: ReportStatus) -> &'static str {
@@ -51,12 +55,13 @@ impl From<&Report> for ReportView {
                 status: status_name(v.status),
                 body: v.body.clone(),
                 author: v.author,
+                author_name: None,
                 created_at: v.created_at,
                 finalised_at: v.finalised_at,
             })
             .collect();
         let current = history.last().cloned();
-        Self { study_id: report.study_id, current, history }
+        Self { study_id: report.study_id, current, history, revision: report.revision }
     }
 }
 
@@ -68,6 +73,23 @@ pub struct SaveReport {
     /// `draft` (default) or `final`.
     #[schema(pattern = "^(draft|final)$")]
     pub status: Option<String>,
+    /// The `revision` of the report the text was edited from (0 when there
+    /// was none). When given, a save over anything saved since is refused
+    /// with 409 instead of replacing it.
+    pub based_on_revision: Option<u64>,
+}
+
+/// Names the authors, one directory read per distinct author.
+async fn with_author_names(state: &AppState, report: &Report) -> ApiResult<ReportView> {
+    let mut view = ReportView::from(report);
+    let mut names = std::collections::HashMap::new();
+    for version in view.history.iter_mut().chain(view.current.iter_mut()) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(version.author) {
+            entry.insert(state.ports.users.get(version.author).await?.map(|u| u.username.to_string()));
+        }
+        version.author_name = names.get(&version.author).cloned().flatten();
+    }
+    Ok(view)
 }
 
 #[utoipa::path(get, path = "/api/v1/studies/{id}/report", params(("id" = String, Path, format = Uuid, description = "The study")), operation_id = "get_report", security(("bearer" = [])), responses((status = 200, body = ReportView), (status = 404, body = crate::error::ErrorBody)))]
@@ -78,7 +100,16 @@ pub async fn get(
 ) -> ApiResult<Json<ReportView>> {
     readable_study(&state, &user, id, Action::ReadReport).await?;
     let report = state.ports.reports.get(id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(ReportView::from(&report)))
+    let mut view = with_author_names(&state, &report).await?;
+    // A facility reads what was signed off, not a radiologist's work in progress.
+    if matches!(user.0.role, Role::FacilityUser(_)) {
+        view.history.retain(|v| v.status != "draft");
+        view.current = view.history.last().cloned();
+        if view.current.is_none() {
+            return Err(ApiError::NotFound);
+        }
+    }
+    Ok(Json(view))
 }
 
 #[utoipa::path(put, path = "/api/v1/studies/{id}/report", params(("id" = String, Path, format = Uuid, description = "The study")), operation_id = "save_report", request_body = SaveReport, security(("bearer" = [])),
@@ -96,8 +127,8 @@ pub async fn put(
         _ => return Err(ApiError::invalid("status", "status is draft or final")),
     };
     let ports = &state.ports;
-    let report =
-        write_report(ports.reports.as_ref(), ports.audit.as_ref(), &user.0, &study.study, &body.body, intent, now())
-            .await?;
-    Ok(Json(ReportView::from(&report)))
+    let (reports, audit) = (ports.reports.as_ref(), ports.audit.as_ref());
+    let submission = Submission { body: &body.body, intent, based_on: body.based_on_revision };
+    let report = write_report(reports, audit, &user.0, &study.study, submission, now()).await?;
+    Ok(Json(with_author_names(&state, &report).await?))
 }

@@ -157,6 +157,10 @@ pub struct WorklistQuery {
     pub patient: Option<String>,
     #[param(pattern = "^(received|in_review|reported)$")]
     pub status: Option<String>,
+    #[param(pattern = "^(routine|urgent|stat)$")]
+    pub priority: Option<String>,
+    /// The accession number, exactly.
+    pub accession: Option<String>,
     /// Where the previous page ended: its `next_cursor`, as given.
     pub cursor: Option<String>,
     /// 1–500, default 50.
@@ -204,6 +208,11 @@ pub async fn list(
                 .ok_or_else(|| ApiError::invalid("status", "status is received, in_review or reported"))
         })
         .transpose()?;
+    let priority = query
+        .priority
+        .as_deref()
+        .map(|p| Priority::parse(p).ok_or_else(|| ApiError::invalid("priority", "priority is routine, urgent or stat")))
+        .transpose()?;
     let limit = match query.limit {
         Some(n) => PageLimit::new(n).ok_or_else(|| ApiError::invalid("limit", "limit is between 1 and 500"))?,
         None => PageLimit::DEFAULT,
@@ -222,6 +231,8 @@ pub async fn list(
         modality: query.modality.filter(|m| !m.trim().is_empty()),
         patient: query.patient.filter(|p| !p.trim().is_empty()),
         status,
+        priority,
+        accession: query.accession.filter(|a| !a.trim().is_empty()),
     };
     let page = state.ports.studies.list_studies(&filter, &PageRequest { limit, after }).await?;
     Ok(Json(StudyPage {

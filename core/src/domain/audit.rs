@@ -61,6 +61,7 @@ pub enum AuditKind {
     FacilityDeactivated,
     UserCreated,
     UserUpdated,
+    PasswordChanged,
     StudyUpdated,
     ReportSaved,
     AddressBanned,
@@ -68,7 +69,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 15] = [
+    pub const ALL: [AuditKind; 16] = [
         AuditKind::AssociationAccepted,
         AuditKind::AssociationRejected,
         AuditKind::InstanceStored,
@@ -80,6 +81,7 @@ impl AuditKind {
         AuditKind::FacilityDeactivated,
         AuditKind::UserCreated,
         AuditKind::UserUpdated,
+        AuditKind::PasswordChanged,
         AuditKind::StudyUpdated,
         AuditKind::ReportSaved,
         AuditKind::AddressBanned,
@@ -99,6 +101,7 @@ impl AuditKind {
             AuditKind::FacilityDeactivated => "facility_deactivated",
             AuditKind::UserCreated => "user_created",
             AuditKind::UserUpdated => "user_updated",
+            AuditKind::PasswordChanged => "password_changed",
             AuditKind::StudyUpdated => "study_updated",
             AuditKind::ReportSaved => "report_saved",
             AuditKind::AddressBanned => "address_banned",

@@ -183,6 +183,9 @@ pub struct StudyFilter {
     /// Case-insensitive substring of the patient's name or ID.
     pub patient: Option<String>,
     pub status: Option<StudyStatus>,
+    pub priority: Option<Priority>,
+    /// The accession number, exactly (ignoring case and surrounding spaces).
+    pub accession: Option<String>,
 }
 
 impl StudyFilter {
@@ -199,7 +202,15 @@ impl StudyFilter {
                 .any(|v| v.to_lowercase().contains(&needle))
         });
         let status_ok = self.status.is_none_or(|s| s == study.status);
-        modality_ok && patient_ok && status_ok
+        let priority_ok = self.priority.is_none_or(|p| p == study.priority);
+        let accession_ok = self.accession.as_ref().is_none_or(|wanted| {
+            study
+                .attributes
+                .accession_number
+                .as_deref()
+                .is_some_and(|have| have.trim().eq_ignore_ascii_case(wanted.trim()))
+        });
+        modality_ok && patient_ok && status_ok && priority_ok && accession_ok
     }
 }
 

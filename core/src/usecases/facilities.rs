@@ -113,6 +113,24 @@ async fn insert_with_generated_title(
     Err(UseCaseError::Conflict("no free AE title could be generated from the name; choose one".into()))
 }
 
+/// The AE title registering a facility called `name` would be given now: the
+/// first generated title no facility holds. Only a preview for the form; the
+/// registration's conditional write still decides.
+pub async fn preview_ae_title(registry: &dyn FacilityRegistry, name: &str) -> Result<AeTitle, UseCaseError> {
+    let candidates = AeTitle::candidates(name).map_err(|e| UseCaseError::invalid("name", e))?;
+    for ae_title in candidates.take(MAX_GENERATED_ATTEMPTS) {
+        if registry.find_by_ae_title(&ae_title).await?.is_none() {
+            return Ok(ae_title);
+        }
+    }
+    Err(UseCaseError::Conflict("no free AE title could be generated from the name; choose one".into()))
+}
+
+/// Whether no facility holds `ae_title` yet.
+pub async fn ae_title_is_free(registry: &dyn FacilityRegistry, ae_title: &AeTitle) -> Result<bool, UseCaseError> {
+    Ok(registry.find_by_ae_title(ae_title).await?.is_none())
+}
+
 /// The fields an administrator changes; `None` leaves one as it is.
 #[derive(Debug, Clone, Default)]
 pub struct FacilityChange {

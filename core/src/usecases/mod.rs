@@ -9,6 +9,7 @@ pub mod bans;
 mod error;
 pub mod facilities;
 pub mod instances;
+pub mod own_password;
 pub mod reports;
 pub mod sign_in;
 pub mod studies;

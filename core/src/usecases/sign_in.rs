@@ -46,7 +46,7 @@ pub async fn sign_in(
 /// argon2 is deliberately slow; it runs off the async workers. An unknown or
 /// inactive user is checked against a dummy hash of the same cost, so the time
 /// taken does not tell which usernames exist.
-async fn verify_password(user: Option<&User>, password: &str) -> bool {
+pub(super) async fn verify_password(user: Option<&User>, password: &str) -> bool {
     let hash = user.map(|user| user.password_hash.clone());
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || match hash {

@@ -67,7 +67,7 @@ impl Instance {
                 patient_name: Some(self.patient.into()),
                 patient_id: Some(format!("ID-{}", self.patient.len())),
                 study_date: Some("20261127".into()),
-                accession_number: Some("ACC1".into()),
+                accession_number: Some(format!("ACC-{}", self.study)),
                 ..Default::default()
             },
             series: SeriesAttributes {
@@ -204,6 +204,10 @@ async fn listing_filters_by_facility_modality_patient_and_received_time(fx: &Fix
     assert_eq!(uids(window).await, ["1.9.2", "1.9.1"], "from is inclusive, to exclusive");
     assert!(uids(StudyFilter { status: Some(StudyStatus::Reported), ..Default::default() }).await.is_empty());
     assert_eq!(uids(StudyFilter { status: Some(StudyStatus::Received), ..Default::default() }).await.len(), 4);
+    assert_eq!(uids(StudyFilter { priority: Some(Priority::Routine), ..Default::default() }).await.len(), 4);
+    assert!(uids(StudyFilter { priority: Some(Priority::Stat), ..Default::default() }).await.is_empty());
+    assert_eq!(uids(StudyFilter { accession: Some(" acc-1.9.2 ".into()), ..Default::default() }).await, ["1.9.2"]);
+    assert!(uids(StudyFilter { accession: Some("ACC-1.9".into()), ..Default::default() }).await.is_empty());
 }
 
 async fn pages_visit_every_study_once_newest_first(fx: &Fixture) {

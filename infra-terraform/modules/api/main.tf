@@ -16,6 +16,7 @@ locals {
       NOCTIS_API__PUBLIC_DICOM_PORT     = tostring(var.public_dicom_port)
       NOCTIS_API__PUBLIC_DICOM_TLS_PORT = tostring(var.public_dicom_tls_port)
       NOCTIS_DICOM__AE_TITLE            = var.ae_title
+      NOCTIS_API__CONSOLE_DIR           = "/var/task/console"
       NOCTIS_LOG__FORMAT                = "json"
     },
     var.bootstrap_admin == null ? {} : {

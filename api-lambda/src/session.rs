@@ -1,0 +1,170 @@
+//! The browser session: the sign-in token in an HttpOnly, SameSite=Strict
+//! cookie that JavaScript cannot read, and the CSRF value the console echoes
+//! in a header on every state-changing request. Scripts keep using
+//! `Authorization: Bearer`, which no browser sends on its own, so it needs no
+//! CSRF check.
+
+use axum::http::header::{COOKIE, HeaderMap, HeaderValue};
+use axum::http::{Method, request::Parts};
+use cookie::{Cookie, SameSite};
+
+use crate::tokens::Issued;
+
+pub const SESSION_COOKIE: &str = "noctis_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How a request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential<'a> {
+    Bearer(&'a str),
+    Cookie(&'a str),
+}
+
+/// The request's credential: a bearer token when there is one, else the
+/// session cookie.
+pub fn credential(headers: &HeaderMap) -> Option<Credential<'_>> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer_token)
+        .map(Credential::Bearer);
+    bearer.or_else(|| session_cookie(headers).map(Credential::Cookie))
+}
+
+/// A cookie session may read freely; a change needs the token's CSRF value in
+/// the header. SameSite=Strict already keeps other sites' requests from
+/// carrying the cookie; the header keeps a same-site page that is not the
+/// console (or an older browser) from using it either.
+pub fn csrf_satisfied(parts: &Parts, expected: &str) -> bool {
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    constant_time_eq(sent.as_bytes(), expected.as_bytes())
+}
+
+/// `Set-Cookie` for a new session. Secure when the client reached us over
+/// HTTPS (API Gateway says so in `X-Forwarded-Proto`); a local `make run` is
+/// plain HTTP on loopback, where a Secure cookie would never come back.
+pub fn set_cookie(issued: &Issued, request_headers: &HeaderMap) -> HeaderValue {
+    let max_age = (issued.expires_at - noctis_core::domain::now()).num_seconds().max(0);
+    let cookie = Cookie::build((SESSION_COOKIE, issued.token.as_str()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(over_https(request_headers))
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `Set-Cookie` that ends the session in the browser.
+pub fn clear_cookie(request_headers: &HeaderMap) -> HeaderValue {
+    let cookie = Cookie::build((SESSION_COOKIE, ""))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(over_https(request_headers))
+        .path("/")
+        .max_age(cookie::time::Duration::ZERO)
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn over_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// The token of an `Authorization: Bearer <token>` header; the scheme's name
+/// is case-insensitive (RFC 7235 2.1).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                axum::http::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+                value.parse().expect("a header value"),
+            );
+        }
+        map
+    }
+
+    fn parts(method: Method, pairs: &[(&str, &str)]) -> Parts {
+        let mut request = axum::http::Request::builder().method(method).body(()).expect("a request");
+        *request.headers_mut() = headers(pairs);
+        request.into_parts().0
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_matched_whatever_its_case() {
+        for header in ["Bearer abc", "bearer abc", "BEARER  abc ", "bEaReR abc"] {
+            assert_eq!(bearer_token(header), Some("abc"), "{header}");
+        }
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
+    }
+
+    #[test]
+    fn a_bearer_header_wins_over_the_cookie() {
+        let both = headers(&[("authorization", "Bearer b"), ("cookie", "noctis_session=c")]);
+        assert_eq!(credential(&both), Some(Credential::Bearer("b")));
+        let cookie_only = headers(&[("cookie", "theme=dark; noctis_session=c; other=1")]);
+        assert_eq!(credential(&cookie_only), Some(Credential::Cookie("c")));
+        assert_eq!(credential(&headers(&[("cookie", "noctis_session=")])), None);
+        assert_eq!(credential(&headers(&[("cookie", "not_ours=c")])), None);
+    }
+
+    #[test]
+    fn changes_need_the_matching_csrf_header_and_reads_do_not() {
+        assert!(csrf_satisfied(&parts(Method::GET, &[]), "secret"));
+        assert!(csrf_satisfied(&parts(Method::POST, &[(CSRF_HEADER, "secret")]), "secret"));
+        assert!(!csrf_satisfied(&parts(Method::POST, &[]), "secret"));
+        assert!(!csrf_satisfied(&parts(Method::PATCH, &[(CSRF_HEADER, "secreT")]), "secret"));
+        assert!(!csrf_satisfied(&parts(Method::DELETE, &[(CSRF_HEADER, "secret2")]), "secret"));
+    }
+
+    #[test]
+    fn the_cookie_is_http_only_strict_and_secure_only_over_https() {
+        let issued = Issued {
+            token: "t".into(),
+            expires_at: noctis_core::domain::now() + chrono::Duration::hours(1),
+            csrf: "c".into(),
+        };
+        let plain = set_cookie(&issued, &HeaderMap::new()).to_str().expect("ASCII").to_owned();
+        assert!(plain.starts_with("noctis_session=t;"), "{plain}");
+        assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Strict") && plain.contains("Path=/"));
+        assert!(!plain.contains("Secure"), "{plain}");
+        let https =
+            set_cookie(&issued, &headers(&[("x-forwarded-proto", "https")])).to_str().expect("ASCII").to_owned();
+        assert!(https.contains("Secure"), "{https}");
+        let cleared = clear_cookie(&HeaderMap::new()).to_str().expect("ASCII").to_owned();
+        assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    }
+}

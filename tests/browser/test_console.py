@@ -1,0 +1,339 @@
+"""The console's flows, in order: each leaves what the next one needs in
+`shared`. pytest runs them with -x, so a broken flow stops the ones after it."""
+
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from conftest import DESKTOP, PHONE, dcmtk, field_error, open_page, sign_in
+from ct_study import write_ct_study
+
+FACILITY = "Riverside Imaging Centre"
+# DICOM allows 16 characters in an AE title. "RIVERSIDE_IMAGING" has 17, so the
+# generator drops whole words from the end until the title fits.
+FACILITY_AE = "RIVERSIDE"
+STAFF = "riverside.staff"
+# How long a browser waits for what the server does on its own (a poll, a cache).
+ARRIVAL_MS = 15_000
+
+
+def test_1_an_administrator_registers_a_facility_and_prints_its_sheet(browser, scene, shared):
+    page = open_page(browser)
+    page.goto(scene.url + "/facilities")
+    # The sign-in form names its controls for what they are.
+    expect(page.get_by_label("Username", exact=True)).to_be_visible()
+    expect(page.get_by_label("Password", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.get_by_label("Username").fill(scene.admin)
+    page.get_by_label("Password").fill(scene.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Facilities", exact=True)).to_be_visible()
+    assert page.url == scene.url + "/facilities", "signing in keeps the page asked for"
+
+    page.get_by_role("link", name="Register a facility").click()
+    page.get_by_label("Facility name").fill(FACILITY)
+    expect(page.get_by_test_id("ae-title-preview")).to_have_text(FACILITY_AE)
+    page.get_by_label("Licence number").fill("LIC-RIVERSIDE-1")
+    page.get_by_label("Contact email").fill("pacs@riverside.example")
+    page.get_by_label("Also create the facility's first user").check()
+    page.get_by_label("Username").fill(STAFF)
+    page.get_by_label("Email", exact=True).fill("staff@riverside.example")
+    page.get_by_label("Initial password").fill(scene.password)
+    page.get_by_role("button", name="Register facility").click()
+    expect(page.get_by_test_id("registered-ae-title")).to_have_text(FACILITY_AE)
+    shared["facility_path"] = page.url.replace(scene.url, "").split("?")[0]
+
+    # The next facility of the same name would get the next free title.
+    page.goto(scene.url + "/facilities/new")
+    page.get_by_label("Facility name").fill(FACILITY)
+    expect(page.get_by_test_id("ae-title-preview")).to_have_text(FACILITY_AE + "_2")
+
+    page.goto(scene.url + shared["facility_path"])
+    page.get_by_role("link", name="DICOM configuration sheet").click()
+    expect(page.get_by_test_id("sheet-calling")).to_have_text(FACILITY_AE)
+    expect(page.get_by_test_id("sheet-called")).to_have_text(scene.called_ae)
+    expect(page.get_by_test_id("sheet-host")).to_have_text("127.0.0.1")
+    expect(page.get_by_test_id("sheet-port")).to_have_text(str(scene.dicom_port))
+    echo = f"echoscu -aet {FACILITY_AE} -aec {scene.called_ae} 127.0.0.1 {scene.dicom_port}"
+    expect(page.get_by_test_id("sheet-echoscu")).to_have_text(echo)
+    expect(page.get_by_test_id("sheet-storescu")).to_contain_text(f"storescu -aet {FACILITY_AE} -aec {scene.called_ae}")
+    shared["sheet_path"] = page.url.replace(scene.url, "")
+
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print this sheet")).to_be_hidden()
+    for paper in ["A4", "Letter"]:
+        pdf = page.pdf(format=paper)
+        assert pdf.startswith(b"%PDF"), paper
+        pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
+        assert pages == 1, f"the sheet takes {pages} {paper} pages"
+        (scene.screenshots / f"dicom-sheet-{paper.lower()}.pdf").write_bytes(pdf)
+    page.emulate_media(media="screen")
+    assert not page.script_errors, page.script_errors
+    shared["admin_page"] = page
+
+
+def test_2_a_study_sent_with_storescu_appears_in_the_open_worklist_without_a_reload(browser, scene, shared):
+    page = open_page(browser)
+    sign_in(page, scene, scene.radiologist, path="/worklist")
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
+    page.evaluate("window.__sameDocument = true")
+
+    study = write_ct_study(Path(tempfile.mkdtemp()))
+    sent = dcmtk("storescu", "-aet", FACILITY_AE, "-aec", scene.called_ae, "127.0.0.1", str(scene.dicom_port), *study["paths"])
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+
+    row = page.locator(f"tr[data-study-uid='{study['study_uid']}']")
+    row.wait_for(timeout=ARRIVAL_MS)
+    assert page.evaluate("window.__sameDocument === true"), "the page was not reloaded"
+    expect(row).to_contain_text("RIVERSIDE, TEST")
+    expect(row).to_contain_text(FACILITY)
+    expect(page.get_by_test_id("arrivals")).to_contain_text("1 new study")
+    shared["study"] = study
+    shared["radiologist_page"] = page
+
+
+def test_3_a_radiologist_drafts_finalises_and_amends_and_conflicts_are_shown(browser, scene, shared):
+    page = shared["radiologist_page"]
+    page.get_by_role("link", name="RIVERSIDE, TEST").click()
+    expect(page.get_by_test_id("patient-name")).to_have_text("RIVERSIDE, TEST")
+    expect(page.get_by_test_id("series-instance-count")).to_have_text(str(shared["study"]["instances"]))
+    shared["study_path"] = page.url.replace(scene.url, "")
+
+    editor = page.get_by_label("Findings and impression")
+    editor.fill("Draft: lungs clear so far.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_test_id("report-status")).to_contain_text("draft, by dr.reed")
+
+    # An administrator saves over the draft while the radiologist edits.
+    other = shared["admin_page"]
+    other.goto(scene.url + shared["study_path"])
+    other.get_by_label("Findings and impression").fill("Administrator's edit of the draft.")
+    other.get_by_role("button", name="Save draft").click()
+    expect(other.get_by_test_id("report-status")).to_contain_text(f"by {scene.admin}")
+    editor.fill("Draft: lungs clear; heart normal.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("alert")).to_contain_text("Administrator's edit of the draft.")
+    expect(editor).to_have_value("Draft: lungs clear; heart normal.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_test_id("report-status")).to_contain_text("draft, by dr.reed")
+
+    # The session ends while the radiologist writes: signing in again in
+    # place carries on with the same page and text.
+    page.context.clear_cookies()
+    final = "Final: no acute cardiopulmonary abnormality."
+    editor.fill(final)
+    page.get_by_role("button", name="Finalise report").click()
+    dialog = page.get_by_role("dialog", name="Your session has ended")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Password").fill(scene.password)
+    dialog.get_by_role("button", name="Sign in").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("report-status")).to_contain_text("final, by dr.reed")
+    assert page.url == scene.url + shared["study_path"]
+
+    amendment = "Addendum: incidental 4 mm nodule, follow up in 12 months."
+    page.get_by_label("Amendment").fill(amendment)
+    page.get_by_role("button", name="Save amendment").click()
+    expect(page.get_by_test_id("report-status")).to_contain_text("Version 2, amended, by dr.reed")
+    history = page.get_by_test_id("report-history")
+    expect(history.locator("li[data-status='final']")).to_contain_text("by dr.reed")
+    expect(history.locator("li[data-status='amended']")).to_contain_text("by dr.reed")
+    for item in ["final", "amended"]:
+        expect(history.locator(f"li[data-status='{item}']")).to_contain_text(re.compile(r"\d{4}|\d:\d\d"))
+    shared["final"], shared["amendment"] = final, amendment
+
+    # The token never reaches script, and nothing is kept in the browser's storage.
+    assert "noctis_session" not in page.evaluate("document.cookie")
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    assert not page.script_errors, page.script_errors
+
+
+def test_4_a_facility_user_sees_only_their_facility(browser, scene, shared):
+    page = open_page(browser)
+    sign_in(page, scene, STAFF, path="/")
+    expect(page).to_have_url(scene.url + "/worklist")
+    row = page.locator(f"tr[data-study-uid='{shared['study']['study_uid']}']")
+    expect(row).to_be_visible()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator(f"tr[data-study-uid='{scene.other_study_uid}']")).to_have_count(0)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link")).to_have_text(["Worklist", "DICOM settings"])
+    for admin_only in ["Dashboard", "Facilities", "Users", "Audit log", "Security"]:
+        expect(page.get_by_role("link", name=admin_only)).to_have_count(0)
+    expect(page.get_by_role("combobox", name=re.compile("^Priority of"))).to_have_count(0)
+
+    page.get_by_role("link", name="RIVERSIDE, TEST").click()
+    expect(page.get_by_test_id("report-body")).to_have_text(shared["amendment"])
+    expect(page.get_by_test_id("report-history").locator("li")).to_have_count(2)
+    expect(page.get_by_role("button", name="Save amendment")).to_have_count(0)
+    expect(page.get_by_role("textbox")).to_have_count(0)
+
+    page.goto(scene.url + f"/studies/{scene.other_study}")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    page.goto(scene.url + "/facilities")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    page.get_by_role("link", name="DICOM settings").click()
+    expect(page.get_by_test_id("sheet-calling")).to_have_text(FACILITY_AE)
+    shared["staff_page"] = page
+
+
+def test_5_deactivating_the_facility_refuses_its_next_echo(browser, scene, shared):
+    echo = ("echoscu", "-aet", FACILITY_AE, "-aec", scene.called_ae, "127.0.0.1", str(scene.dicom_port))
+    accepted = dcmtk(*echo)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+    page = shared["admin_page"]
+    page.goto(scene.url + shared["facility_path"])
+    page.get_by_role("button", name="Deactivate").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("refused from their next association")
+    dialog.get_by_role("button", name="Deactivate facility").click()
+    expect(page.get_by_text("Inactive: associations refused")).to_be_visible()
+
+    # The receivers' facility cache expires within a second in this scene.
+    deadline = time.monotonic() + ARRIVAL_MS / 1000
+    while True:
+        refused = dcmtk(*echo)
+        if refused.returncode != 0 or time.monotonic() > deadline:
+            break
+    text = refused.stdout + refused.stderr
+    assert refused.returncode != 0, "echoscu still accepted: " + text
+    # A-ASSOCIATE-RJ result 1 (permanent), source 1 (service user), reason 3.
+    for part in ["Rejected Permanent", "Service User", "Calling AE Title Not Recognized"]:
+        assert part in text, text
+
+
+def test_6_bad_input_in_every_form_shows_the_api_error_beside_its_field(browser, scene, shared):
+    page = shared["admin_page"]
+
+    def submit_and_expect(button: str, field: str, message=None):
+        page.get_by_role("button", name=button).click()
+        error = field_error(page, field)
+        expect(error).to_be_visible()
+        if message:
+            expect(error).to_contain_text(message)
+
+    page.goto(scene.url + "/facilities/new")
+    page.get_by_label("Facility name").fill("Bad Input Clinic")
+    page.get_by_label("Licence number").fill("LIC-BAD-1")
+    page.get_by_label("Contact email").fill("not an email")
+    submit_and_expect("Register facility", "email")
+    page.get_by_label("Contact email").fill("it@bad.example")
+    page.get_by_label("Licence number").fill("LIC-RIVERSIDE-1")
+    submit_and_expect("Register facility", "license_number", "already registered")
+    page.get_by_label("Licence number").fill("LIC-BAD-1")
+    page.get_by_label("Choose the AE title myself").check()
+    page.get_by_label("Calling AE title").fill(FACILITY_AE)
+    expect(field_error(page, "ae_title")).to_contain_text("taken")
+    submit_and_expect("Register facility", "ae_title", "taken")
+    page.get_by_label("Calling AE title").fill("BAD\\TITLE")
+    expect(field_error(page, "ae_title")).to_be_visible()
+    page.get_by_label("Choose the AE title myself").uncheck()
+    page.get_by_label("Allowed networks (CIDR, one per line; empty allows any address)").fill("10.0.0.0/99")
+    submit_and_expect("Register facility", "allowed_networks")
+
+    page.goto(scene.url + shared["facility_path"])
+    page.get_by_label("Contact email").fill("still not an email")
+    submit_and_expect("Save changes", "email")
+
+    page.goto(scene.url + "/users/new")
+    page.get_by_label("Username").fill("x")
+    page.get_by_label("Email").fill("x@hospital.example")
+    page.get_by_label("Initial password").fill(scene.password)
+    submit_and_expect("Create user", "username")
+    page.get_by_label("Username").fill("dr.short")
+    page.get_by_label("Initial password").fill("short")
+    submit_and_expect("Create user", "password", "12")
+    page.get_by_label("Role").select_option("facility_user")
+    page.get_by_label("Initial password").fill(scene.password)
+    submit_and_expect("Create user", "facility_id")
+
+    page.goto(scene.url + "/users?q=" + STAFF)
+    page.get_by_role("link", name=STAFF).click()
+    page.get_by_role("button", name="Reset password").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("New password").fill("short")
+    dialog.get_by_role("button", name="Reset password").click()
+    expect(dialog.locator("[data-field-error='password']")).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+
+    page.goto(scene.url + "/account")
+    page.get_by_label("Current password").fill("not my password at all")
+    page.get_by_label("New password (required)", exact=True).fill("a new long passphrase")
+    page.get_by_label("New password, again").fill("a new long passphrase")
+    submit_and_expect("Change password", "current_password", "not correct")
+
+    page.goto(scene.url + shared["study_path"])
+    page.get_by_label("Amendment").fill("   ")
+    submit_and_expect("Save amendment", "body")
+    assert not page.script_errors, page.script_errors
+
+
+def run_axe(page, scene) -> list:
+    """axe-core's serious and critical violations on the page as it stands."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated over the DevTools protocol: the page's CSP does not apply,
+        # and the console itself never loads anything but its own script.
+        page.evaluate(scene.axe.read_text())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_7_every_page_has_no_serious_accessibility_violation_at_either_size(browser, scene, shared):
+    admin_pages = {
+        "dashboard": "/",
+        "worklist": "/worklist",
+        "study": shared["study_path"],
+        "facilities": "/facilities",
+        "facility-new": "/facilities/new",
+        "facility": shared["facility_path"],
+        "dicom-sheet": shared["sheet_path"],
+        "users": "/users",
+        "user-new": "/users/new",
+        "audit": "/audit",
+        "security": "/security",
+        "account": "/account",
+        "not-found": "/no-such-page",
+    }
+    staff_pages = {"staff-worklist": "/worklist", "staff-study": shared["study_path"], "staff-dicom-settings": "/facility"}
+    report = {}
+    for size, viewport in [("desktop", DESKTOP), ("phone", PHONE)]:
+        signed_out = open_page(browser, viewport)
+        signed_out.goto(scene.url + "/")
+        signed_out.get_by_role("button", name="Sign in").wait_for()
+        check(signed_out, scene, f"sign-in-{size}", report)
+        for who, pages in [(scene.admin, admin_pages), (STAFF, staff_pages)]:
+            page = open_page(browser, viewport)
+            sign_in(page, scene, who)
+            for name, path in pages.items():
+                page.goto(scene.url + path)
+                page.locator("main h1").first.wait_for()
+                page.wait_for_load_state("networkidle")
+                check(page, scene, f"{name}-{size}", report)
+            if who == scene.admin:
+                page.goto(scene.url + shared["facility_path"])
+                page.get_by_role("button", name="Activate").click()
+                page.get_by_role("dialog").wait_for()
+                check(page, scene, f"confirm-dialog-{size}", report)
+            assert not page.script_errors, page.script_errors
+    (scene.screenshots / "axe.json").write_text(json.dumps(report, indent=2))
+    failing = {name: found for name, found in report.items() if found["violations"]}
+    assert not failing, json.dumps(failing, indent=2)
+
+
+def check(page, scene, name: str, report: dict):
+    violations = run_axe(page, scene)
+    # Only tables may scroll sideways (inside their own box); the page never does.
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    page.screenshot(path=str(scene.screenshots / f"{name}.png"), full_page=True)
+    report[name] = {"violations": violations, "horizontal_overflow_px": overflow}
+    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
