@@ -71,13 +71,15 @@ async fn main() -> anyhow::Result<()> {
             lambda_http::run(router(state)).await.map_err(|e| anyhow::anyhow!(e))
         }
         Command::Serve => {
+            // Listening for SIGTERM before announcing readiness: whoever starts us may stop us at once.
+            let stop = noctis_core::telemetry::shutdown_signal();
             let address = SocketAddr::new(config.api.bind, config.api.port);
             let listener = tokio::net::TcpListener::bind(address)
                 .await
                 .with_context(|| format!("could not listen on {address}"))?;
             tracing::info!(address = %listener.local_addr()?, api_port = listener.local_addr()?.port(), "api listening");
             axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(noctis_core::telemetry::shutdown_signal())
+                .with_graceful_shutdown(stop)
                 .await?;
             Ok(())
         }

@@ -5,6 +5,7 @@ import json
 import re
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -172,6 +173,16 @@ def test_4_a_facility_user_sees_only_their_facility(browser, scene, shared):
     expect(page.get_by_test_id("report-history").locator("li")).to_have_count(2)
     expect(page.get_by_role("button", name="Save amendment")).to_have_count(0)
     expect(page.get_by_role("textbox")).to_have_count(0)
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download study (zip)").click()
+    archive = Path(tempfile.mkdtemp()) / "study.zip"
+    download.value.save_as(archive)
+    with zipfile.ZipFile(archive) as z:
+        assert z.testzip() is None, "every CRC checks"
+        names = z.namelist()
+    assert len(names) == shared["study"]["instances"], names
+    assert all(name.endswith(".dcm") for name in names), names
 
     page.goto(scene.url + f"/studies/{scene.other_study}")
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()

@@ -41,9 +41,14 @@ fn routes(kind: Kind) -> Vec<Route> {
     let file_success = if kind == Kind::Aws { StatusCode::TEMPORARY_REDIRECT } else { StatusCode::OK };
     vec![
         r(Method::GET, "/api/v1/me", None, NONE, StatusCode::OK),
+        r(Method::GET, "/api/v1/auth/session", None, NONE, StatusCode::OK),
+        // Reached by every signed-in user; the matrix's wrong current password is refused by field.
+        r(Method::POST, "/api/v1/me/password", None, NONE, StatusCode::BAD_REQUEST),
         r(Method::POST, "/api/v1/facilities", Some(ManageFacilities), NONE, StatusCode::CREATED),
         r(Method::GET, "/api/v1/facilities", Some(ManageFacilities), NONE, StatusCode::OK),
         r(Method::GET, "/api/v1/facilities/export", Some(ManageFacilities), NONE, StatusCode::OK),
+        r(Method::GET, "/api/v1/facilities/ae-title", Some(ManageFacilities), NONE, StatusCode::OK),
+        r(Method::GET, "/api/v1/facilities/directory", Some(ReadStudies), NONE, StatusCode::OK),
         r(Method::GET, "/api/v1/facilities/{id}", Some(ManageFacilities), BOTH, StatusCode::OK),
         r(Method::PATCH, "/api/v1/facilities/{id}", Some(ManageFacilities), BOTH, StatusCode::OK),
         r(Method::POST, "/api/v1/facilities/{id}/activate", Some(ManageFacilities), BOTH, StatusCode::OK),
@@ -58,6 +63,7 @@ fn routes(kind: Kind) -> Vec<Route> {
         r(Method::GET, "/api/v1/studies/{id}", Some(ReadStudies), BOTH, StatusCode::OK),
         r(Method::PATCH, "/api/v1/studies/{id}", Some(UpdateStudy), BOTH, StatusCode::OK),
         r(Method::GET, "/api/v1/studies/{id}/instances/{sop_instance_uid}/file", Some(ReadStudies), BOTH, file_success),
+        r(Method::GET, "/api/v1/studies/{id}/archive", Some(ReadStudies), BOTH, file_success),
         r(Method::PUT, "/api/v1/studies/{id}/report", Some(WriteReport), BOTH, StatusCode::OK),
         r(Method::GET, "/api/v1/studies/{id}/report", Some(ReadReport), BOTH, StatusCode::OK),
         r(Method::GET, "/api/v1/audit", Some(ReadAudit), NONE, StatusCode::OK),
@@ -67,7 +73,13 @@ fn routes(kind: Kind) -> Vec<Route> {
 }
 
 /// Routes anyone may call, signed in or not.
-const PUBLIC: &[(&str, &str)] = &[("GET", "/healthz"), ("POST", "/api/v1/auth/login"), ("GET", "/api/v1/openapi.json")];
+const PUBLIC: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/session"),
+    ("DELETE", "/api/v1/auth/session"),
+    ("GET", "/api/v1/openapi.json"),
+];
 
 #[test]
 fn every_documented_route_has_a_row_in_the_matrix() {
@@ -116,6 +128,7 @@ impl World {
             .replace("/users/{id}", &format!("/users/{}", self.user_id))
             .replace("{sop_instance_uid}", sop)
             .replace("{address}", "198.51.100.99")
+            .replace("/facilities/ae-title", "/facilities/ae-title?name=Matrix%20Clinic")
     }
 
     fn body(&self, method: &Method, template: &str) -> Option<Value> {
@@ -130,7 +143,10 @@ impl World {
             ("PATCH", "/api/v1/facilities/{id}") => Some(json!({"phone": "+1 555 0123"})),
             ("PATCH", "/api/v1/users/{id}") => Some(json!({"verified": true})),
             ("PATCH", "/api/v1/studies/{id}") => Some(json!({"status": "in_review"})),
-            ("PUT", "/api/v1/studies/{id}/report") => Some(json!({"body": "Findings."})),
+            ("PUT", "/api/v1/studies/{id}/report") => Some(json!({"body": "Findings.", "status": "final"})),
+            ("POST", "/api/v1/me/password") => {
+                Some(json!({"current_password": "not the password", "new_password": "a new passphrase here"}))
+            }
             ("POST", _) => Some(json!({})),
             _ => None,
         }
@@ -146,14 +162,15 @@ async fn every_route_answers_every_role_as_the_rules_say(kind: Kind) {
     let radiologist = api.user_token("matrix.radiologist", "radiologist", None).await;
     let facility_user = api.user_token("matrix.facility", "facility_user", Some(own)).await;
     let user_id = api.get("/api/v1/me", &radiologist).await.text("/id");
-    // Every existing report route needs a report to read: the administrator writes one first.
+    // Every existing report route needs a report to read, and a facility reads
+    // only what was signed off: the administrator finalises one first.
     for study in [&own_study, &other_study] {
         let reply = api
             .request(
                 Method::PUT,
                 &format!("/api/v1/studies/{study}/report"),
                 Some(&api.admin),
-                Some(json!({"body": "Seed."})),
+                Some(json!({"body": "Seed.", "status": "final"})),
             )
             .await;
         assert_eq!(reply.status, StatusCode::OK);

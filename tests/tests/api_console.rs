@@ -12,7 +12,8 @@ noctis_e2e::on_both_backends!(
     the_ae_title_preview_names_what_registration_will_give,
     lists_name_only_the_facilities_a_user_may_read,
     the_worklist_filters_by_priority,
-    a_report_saved_over_a_newer_version_is_refused_and_authors_are_named
+    a_report_saved_over_a_newer_version_is_refused_and_authors_are_named,
+    a_study_downloads_as_one_zip_of_its_files
 );
 
 #[tokio::test]
@@ -193,4 +194,73 @@ async fn a_report_saved_over_a_newer_version_is_refused_and_authors_are_named(ki
     api.request(Method::PUT, &draft_only, Some(&grey), Some(json!({"body": "work in progress"}))).await;
     assert_eq!(api.get(&draft_only, &staff).await.status, StatusCode::NOT_FOUND);
     assert_eq!(api.get(&draft_only, &grey).await.status, StatusCode::OK);
+}
+
+async fn a_study_downloads_as_one_zip_of_its_files(kind: Kind) {
+    let api = Api::start(kind).await;
+    let facility = facility_id(&api.facility("Mercy").await);
+    let study = seed_instance(&api.storage, facility, "1.2.7.1", "1.2.7.1.1", "1.2.7.1.1.1", "CT", "I^J").await;
+    seed_instance(&api.storage, facility, "1.2.7.1", "1.2.7.1.1", "1.2.7.1.1.2", "CT", "I^J").await;
+    seed_instance(&api.storage, facility, "1.2.7.1", "1.2.7.1.2", "1.2.7.1.2.1", "SR", "I^J").await;
+    let reply = api.get(&format!("/api/v1/studies/{study}/archive"), &api.admin).await;
+    // On AWS the zip is made in the bucket and fetched from it, as S3 serves it.
+    let bytes = match kind {
+        Kind::Embedded => {
+            assert_eq!(reply.status, StatusCode::OK);
+            assert_eq!(reply.header("content-type"), "application/zip");
+            assert!(reply.header("content-disposition").contains("study-1.2.7.1.zip"));
+            reply.bytes
+        }
+        Kind::Aws => {
+            assert_eq!(reply.status, StatusCode::TEMPORARY_REDIRECT, "{}", reply.json);
+            let fetched = reqwest::get(reply.header("location")).await.expect("the store answers");
+            assert_eq!(fetched.status(), reqwest::StatusCode::OK);
+            assert_eq!(fetched.headers()["content-type"], "application/zip");
+            fetched.bytes().await.expect("the zip").to_vec()
+        }
+    };
+    let file = tempfile::NamedTempFile::new().expect("a file");
+    std::fs::write(file.path(), &bytes).expect("writes");
+    let read = noctis_e2e::python::run("read_zip.py", &[file.path().display().to_string()]);
+    assert!(read.success, "{}", read.stderr);
+    let listing = read.json();
+    assert_eq!(listing["first_bad"], serde_json::Value::Null, "every CRC checks");
+    let names: Vec<&str> =
+        listing["entries"].as_array().into_iter().flatten().filter_map(|e| e["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "S-_1.2.7.1.1/I0001_1.2.7.1.1.1.dcm",
+            "S-_1.2.7.1.1/I0001_1.2.7.1.1.2.dcm",
+            "S-_1.2.7.1.2/I0001_1.2.7.1.2.1.dcm"
+        ]
+    );
+    let content = b"not really DICOM: 1.2.7.1.1.2";
+    assert_eq!(listing["entries"][1]["size"], content.len(), "each entry is the stored file, unchanged");
+
+    let staff = api.user_token("mercy.staff", "facility_user", Some(facility)).await;
+    let other = facility_id(&api.facility("Elsewhere").await);
+    let theirs = seed_instance(&api.storage, other, "1.2.7.9", "1.2.7.9.1", "1.2.7.9.1.1", "CT", "K^L").await;
+    assert_eq!(api.get(&format!("/api/v1/studies/{theirs}/archive"), &staff).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_streamed_archive_that_fails_part_way_breaks_the_download() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let api = Api::start(Kind::Embedded).await;
+    let facility = facility_id(&api.facility("Mercy").await);
+    let study = seed_instance(&api.storage, facility, "1.2.8.1", "1.2.8.1.1", "1.2.8.1.1.1", "CT", "M^N").await;
+    seed_instance(&api.storage, facility, "1.2.8.1", "1.2.8.1.1", "1.2.8.1.1.2", "CT", "M^N").await;
+    // The second instance's file disappears after it was indexed.
+    let detail = api.storage.ports.studies.get_study(study).await.expect("reads").expect("exists");
+    api.storage.ports.objects.delete(&detail.instances[1].object_key).await.expect("deletes");
+
+    let request = axum::http::Request::get(format!("/api/v1/studies/{study}/archive"))
+        .header("authorization", format!("Bearer {}", api.admin))
+        .body(axum::body::Body::empty())
+        .expect("a request");
+    let response = api.router.clone().oneshot(request).await.expect("the router answers");
+    assert_eq!(response.status(), StatusCode::OK, "the failure comes after the headers");
+    assert!(response.into_body().collect().await.is_err(), "the body ends in an error, not in a short zip");
 }

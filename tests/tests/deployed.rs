@@ -163,6 +163,11 @@ async fn the_bucket_terraform_created_is_private_versioned_encrypted_and_archive
         rules.iter().any(|r| r.abort_incomplete_multipart_upload().is_some()),
         "unfinished multipart uploads are cleaned up: {rules:?}"
     );
+    assert!(
+        rules.iter().any(|r| r.filter().and_then(|f| f.prefix()) == Some("exports/")
+            && r.expiration().and_then(|e| e.days()) == Some(1)),
+        "study zips made for downloads expire after a day: {rules:?}"
+    );
 }
 
 /// The receiver with the task definition's configuration; only addresses and

@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{FacilityId, Uid};
 
+/// The prefix of study archives made for downloads, apart from instances.
+pub const EXPORTS: &str = "exports";
+
 /// Where an instance lives in the object store: `facility/study/series/sop.dcm`.
 /// Derived from identity alone, so a re-sent instance overwrites itself.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -13,6 +16,18 @@ pub struct ObjectKey(String);
 impl ObjectKey {
     pub fn for_instance(facility: FacilityId, study: &Uid, series: &Uid, sop_instance: &Uid) -> Self {
         Self(format!("{facility}/{study}/{series}/{sop_instance}.dcm"))
+    }
+
+    /// Where a study's zip for one download lives, on a store that serves
+    /// downloads itself: `exports/<random>/<file name>`, so the browser saves it
+    /// under that name. The bucket expires `exports/` after a day.
+    pub fn for_export(token: uuid::Uuid, file_name: &str) -> Self {
+        Self(format!("{EXPORTS}/{token}/{file_name}"))
+    }
+
+    /// The media type the object is served as.
+    pub fn content_type(&self) -> &'static str {
+        if self.0.starts_with(EXPORTS) && self.0.ends_with(".zip") { "application/zip" } else { "application/dicom" }
     }
 
     /// Re-reads a key that an index row holds. Keys are only ever built by
@@ -54,5 +69,14 @@ mod tests {
         assert_eq!(key.as_str(), "00000000-0000-0000-0000-000000000000/1.2.3/1.2.3.4/1.2.3.4.5.dcm");
         assert!(key.is_safe_path());
         assert!(!ObjectKey::from_stored("a/../b".into()).is_safe_path());
+        assert_eq!(key.content_type(), "application/dicom");
+    }
+
+    #[test]
+    fn exports_live_apart_and_are_served_as_zips() {
+        let key = ObjectKey::for_export(uuid::Uuid::nil(), "study-1.2.3.zip");
+        assert_eq!(key.as_str(), "exports/00000000-0000-0000-0000-000000000000/study-1.2.3.zip");
+        assert!(key.is_safe_path());
+        assert_eq!(key.content_type(), "application/zip");
     }
 }

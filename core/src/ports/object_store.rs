@@ -25,6 +25,12 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     async fn download_url(&self, key: &ObjectKey, valid_for: std::time::Duration)
     -> Result<Option<String>, StoreError>;
 
+    /// True when `download_url` gives URLs: large downloads are then written
+    /// here and fetched from the store, not streamed through the API.
+    fn offers_download_urls(&self) -> bool {
+        false
+    }
+
     /// Removes what writers that ended without `finish` or `abort` (a process
     /// killed mid-instance) left behind, when begun before `started_before`;
     /// returns how many. Only the process that writes calls it, at start. A

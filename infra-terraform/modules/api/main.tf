@@ -73,12 +73,19 @@ data "aws_iam_policy_document" "function" {
     ]
     resources = concat(values(var.table_arns), [for arn in values(var.table_arns) : "${arn}/index/*"])
   }
-  # The file route answers with a presigned GET signed by this role: reading
-  # (and decrypting) instances is all it needs of the bucket.
+  # The file route answers with a presigned GET signed by this role: it reads
+  # (and decrypts) instances, and writes nothing of the bucket but exports.
   statement {
     sid       = "ReadInstances"
     actions   = ["s3:GetObject"]
     resources = ["${var.bucket_arn}/*"]
+  }
+  # A study downloaded as one zip is written under exports/ (the bucket expires
+  # them after a day) and fetched from there through a presigned URL.
+  statement {
+    sid       = "WriteStudyExports"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["${var.bucket_arn}/exports/*"]
   }
   # The stack's key encrypts the instances, the tables and this function's
   # environment (which holds the token secret).

@@ -122,6 +122,22 @@ resource "aws_s3_bucket_lifecycle_configuration" "instances" {
     }
   }
 
+  # Study zips made for one download (the API writes them under exports/ and
+  # hands out a five-minute link) are not records: gone after a day.
+  rule {
+    id     = "expire-study-exports"
+    status = "Enabled"
+    filter {
+      prefix = "exports/"
+    }
+    expiration {
+      days = 1
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+  }
+
   # A receiver that dies mid-instance cannot abort its multipart upload; the
   # modality is never told success for it, so the parts are garbage.
   rule {

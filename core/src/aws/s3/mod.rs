@@ -24,8 +24,6 @@ impl S3ObjectStore {
     }
 }
 
-const CONTENT_TYPE: &str = "application/dicom";
-
 #[async_trait]
 impl ObjectStore for S3ObjectStore {
     async fn begin_write(&self, key: &ObjectKey) -> Result<Box<dyn ObjectWriter>, StoreError> {
@@ -33,6 +31,7 @@ impl ObjectStore for S3ObjectStore {
             client: self.client.clone(),
             bucket: self.bucket.clone(),
             key: key.as_str().to_owned(),
+            content_type: key.content_type(),
             part_size: self.part_size,
             buffer: BytesMut::new(),
             upload: None,
@@ -64,11 +63,15 @@ impl ObjectStore for S3ObjectStore {
             .get_object()
             .bucket(&self.bucket)
             .key(key.as_str())
-            .response_content_type(CONTENT_TYPE)
+            .response_content_type(key.content_type())
             .presigned(config)
             .await
             .map_err(StoreError::backend)?;
         Ok(Some(request.uri().to_owned()))
+    }
+
+    fn offers_download_urls(&self) -> bool {
+        true
     }
 }
 
@@ -83,6 +86,7 @@ struct S3Writer {
     client: Client,
     bucket: String,
     key: String,
+    content_type: &'static str,
     part_size: usize,
     buffer: BytesMut,
     upload: Option<MultipartUpload>,
@@ -97,7 +101,7 @@ impl S3Writer {
                 .create_multipart_upload()
                 .bucket(&self.bucket)
                 .key(&self.key)
-                .content_type(CONTENT_TYPE)
+                .content_type(self.content_type)
                 .send()
                 .await
                 .map_err(StoreError::backend)?;
@@ -130,7 +134,7 @@ impl S3Writer {
                 .put_object()
                 .bucket(&self.bucket)
                 .key(&self.key)
-                .content_type(CONTENT_TYPE)
+                .content_type(self.content_type)
                 .body(ByteStream::from(rest))
                 .send()
                 .await
