@@ -89,6 +89,32 @@ fn sorted(mut value: Value) -> Value {
     value
 }
 
+/// The function Terraform deployed serves the console from its own zip.
+#[test]
+#[ignore = "needs the Terraform-applied stack: scripts/infra emulator-test"]
+fn the_deployed_function_carries_the_console() {
+    let deployed = Deployed::load();
+    let environment = deployed.environment("api_environment");
+    let console_dir = environment.iter().find(|(k, _)| k == "NOCTIS_API__CONSOLE_DIR").map(|(_, v)| v.clone());
+    assert_eq!(console_dir.as_deref(), Some("/var/task/console"));
+    let package = noctis_e2e::workspace_root().join("target/lambda/noctis-api/bootstrap.zip");
+    let read = noctis_e2e::python::run("read_zip.py", &[package.display().to_string()]);
+    assert!(read.success, "{}", read.stderr);
+    let names: Vec<String> = read.json()["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["name"].as_str().map(str::to_owned))
+        .collect();
+    assert!(names.contains(&"bootstrap".to_owned()), "{names:?}");
+    assert!(names.contains(&"console/index.html".to_owned()), "{names:?}");
+    let index =
+        std::fs::read_to_string(noctis_e2e::workspace_root().join("api-lambda/web/dist/index.html")).expect("built");
+    for asset in names.iter().filter(|n| n.starts_with("console/assets/")) {
+        assert!(index.contains(asset.trim_start_matches("console")), "{asset} is the build index.html names");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the Terraform-applied stack: scripts/infra emulator-test"]
 async fn the_tables_terraform_created_are_the_adapters_schema() {

@@ -240,6 +240,17 @@ export function TableRegion(props: { label: string; children: ComponentChildren 
   );
 }
 
+/** Filters, folded away on a phone until asked for, open on a wider screen. */
+export function FilterPanel(props: { children: ComponentChildren }) {
+  const [open] = useState(() => window.matchMedia("(min-width: 641px)").matches);
+  return (
+    <details class="filter-panel" open={open}>
+      <summary>Filters</summary>
+      {props.children}
+    </details>
+  );
+}
+
 export function Loading() {
   return (
     <p class="loading" role="status">

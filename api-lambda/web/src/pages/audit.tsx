@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, query } from "../api";
-import { Alert, Select, dateTime, TableRegion } from "../components";
+import { Alert, FilterPanel, Select, dateTime, TableRegion } from "../components";
 import { useFacilityNames, useTitle } from "../hooks";
 import { navigate, useLocation } from "../router";
 import type { AuditEvent, Page } from "../types";
@@ -64,6 +64,7 @@ export function AuditPage() {
   return (
     <section class="page wide" aria-labelledby="audit-title">
       <h1 id="audit-title">Audit log</h1>
+      <FilterPanel>
       <form class="filters" role="search" aria-label="Filter the audit log" onSubmit={apply}>
         <Select
           label="Facility"
@@ -91,6 +92,7 @@ export function AuditPage() {
           </button>
         </div>
       </form>
+      </FilterPanel>
       {error ? <Alert>{error.message}</Alert> : null}
       <AuditTable events={page?.items ?? []} facilities={facilities} />
       <div class="actions pager">

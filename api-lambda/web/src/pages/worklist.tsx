@@ -4,7 +4,7 @@
 // function per viewer). Arrow keys or j/k move between rows, Enter opens one.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, ApiError, get, query } from "../api";
-import { Alert, Select, dateTime, dicomDate, label, personName, type InputType, TableRegion } from "../components";
+import { Alert, FilterPanel, Select, dateTime, dicomDate, label, personName, type InputType, TableRegion } from "../components";
 import { useFacilityNames, useTitle, useUrlFilters } from "../hooks";
 import { navigate } from "../router";
 import { useUser } from "../session";
@@ -186,7 +186,9 @@ export function WorklistPage() {
           {arrived ? `${arrived} new ${arrived === 1 ? "study" : "studies"} since you opened this view` : ""}
         </p>
       </div>
-      <WorklistFilters params={params} facilities={[...facilities.values()]} showFacility={user.role !== "facility_user"} onApply={setParam} />
+      <FilterPanel>
+        <WorklistFilters params={params} facilities={[...facilities.values()]} showFacility={user.role !== "facility_user"} onApply={setParam} />
+      </FilterPanel>
       {error ? <Alert>{error.message}</Alert> : null}
       <TableRegion label="Studies">
         <table class="worklist" onKeyDown={onKey}>
