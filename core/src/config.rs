@@ -71,6 +71,9 @@ pub struct DicomConfig {
     pub shutdown_grace_secs: u64,
     /// How long a registry answer (facility found, or not) is reused.
     pub facility_cache_secs: u64,
+    /// How often the receiver reports itself to the receiver registry, which
+    /// the API's dashboard reads.
+    pub heartbeat_secs: u64,
     /// How much of an instance's start is held to read its header.
     pub header_buffer_kib: u32,
     /// HTTP port for `/healthz` and `/metrics` (load balancer and scraping).
@@ -303,6 +306,7 @@ impl Default for Config {
                 idle_timeout_secs: 300,
                 shutdown_grace_secs: 30,
                 facility_cache_secs: 5,
+                heartbeat_secs: 15,
                 header_buffer_kib: 256,
                 health_port: 8081,
                 proxy_protocol: false,

@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 
 use crate::intake::Intake;
 use crate::operations::health::{self, HealthState};
+use crate::operations::heartbeat::Heartbeat;
 use crate::operations::metrics::Metrics;
 use crate::policy::admission::Admission;
 use crate::policy::facility_cache::FacilityCache;
@@ -35,6 +36,7 @@ pub struct Application {
     dicom: Listener,
     health: TcpListener,
     health_state: HealthState,
+    heartbeat: Heartbeat,
 }
 
 impl Application {
@@ -55,6 +57,14 @@ impl Application {
             Err(e) => tracing::warn!(error = %e, "could not remove partial writes left by an earlier process"),
         }
         let metrics = Metrics::new();
+        let draining = Arc::new(AtomicBool::new(false));
+        let heartbeat = Heartbeat {
+            registry: ports.receivers.clone(),
+            interval: Duration::from_secs(dicom.heartbeat_secs.max(1)),
+            metrics: metrics.clone(),
+            draining: draining.clone(),
+            status: Heartbeat::status_at_start(),
+        };
         let admission = Admission {
             scp_ae_title: dicom.ae_title.clone(),
             facilities: FacilityCache::new(ports.facilities.clone(), Duration::from_secs(dicom.facility_cache_secs)),
@@ -99,7 +109,8 @@ impl Application {
                 shutdown_grace: Duration::from_secs(dicom.shutdown_grace_secs),
             },
             health,
-            health_state: HealthState { metrics, draining: Arc::new(AtomicBool::new(false)) },
+            health_state: HealthState { metrics, draining },
+            heartbeat,
         })
     }
 
@@ -127,6 +138,8 @@ impl Application {
             })
             .into_future();
         let health_task = tokio::spawn(health);
+        let (stop_heartbeat, heartbeat_stopped) = tokio::sync::oneshot::channel::<()>();
+        let heartbeat_task = tokio::spawn(self.heartbeat.run(heartbeat_stopped));
         self.dicom
             .run(async move {
                 shutdown.await;
@@ -134,6 +147,8 @@ impl Application {
                 tracing::info!("shutting down: no new associations");
             })
             .await;
+        let _ = stop_heartbeat.send(());
+        let _ = heartbeat_task.await;
         let _ = stop_health.send(());
         if let Ok(Err(e)) = health_task.await {
             tracing::warn!(error = %e, "health endpoint ended with an error");

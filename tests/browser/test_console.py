@@ -35,6 +35,11 @@ def test_1_an_administrator_registers_a_facility_and_prints_its_sheet(browser, s
     expect(page.get_by_role("heading", name="Facilities", exact=True)).to_be_visible()
     assert page.url == scene.url + "/facilities", "signing in keeps the page asked for"
 
+    # The one receiver of this scene reports itself; the dashboard says so.
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_test_id("receivers-reporting")).to_have_text("1 receiver receiving")
+    page.get_by_role("link", name="Facilities").click()
+
     page.get_by_role("link", name="Register a facility").click()
     page.get_by_label("Facility name").fill(FACILITY)
     expect(page.get_by_test_id("ae-title-preview")).to_have_text(FACILITY_AE)

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod facilities;
 pub mod health;
+pub mod receivers;
 pub mod reports;
 pub mod security;
 pub mod studies;

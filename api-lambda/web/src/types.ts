@@ -154,3 +154,14 @@ export interface Ban {
   banned_at: string;
   expires_at: string;
 }
+
+export interface ReceiverView {
+  id: string;
+  host: string;
+  version: string;
+  started_at: string;
+  reported_at: string;
+  open_associations: number;
+  draining: boolean;
+  reporting: boolean;
+}

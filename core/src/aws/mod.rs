@@ -11,7 +11,8 @@ use crate::ports::Ports;
 use crate::ports::StoreError;
 
 use dynamodb::{
-    DynamoAuditLog, DynamoBanList, DynamoFacilityRegistry, DynamoReportStore, DynamoStudyIndex, DynamoUserDirectory,
+    DynamoAuditLog, DynamoBanList, DynamoFacilityRegistry, DynamoReceiverRegistry, DynamoReportStore, DynamoStudyIndex,
+    DynamoUserDirectory,
 };
 pub use dynamodb::{TableNames, schema};
 use s3::S3ObjectStore;
@@ -69,7 +70,8 @@ pub fn ports(clients: &AwsClients, config: &AwsConfig) -> Ports {
         studies: Arc::new(DynamoStudyIndex::new(db.clone(), tables.clone())),
         reports: Arc::new(DynamoReportStore::new(db.clone(), tables.clone())),
         audit: Arc::new(DynamoAuditLog::new(db.clone(), tables.clone())),
-        bans: Arc::new(DynamoBanList::new(db, tables)),
+        bans: Arc::new(DynamoBanList::new(db.clone(), tables.clone())),
+        receivers: Arc::new(DynamoReceiverRegistry::new(db, tables)),
         objects: Arc::new(S3ObjectStore::new(
             clients.s3.clone(),
             config.bucket.clone(),

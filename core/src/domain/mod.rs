@@ -10,6 +10,7 @@ mod indexing;
 mod network;
 mod object_key;
 mod page;
+mod receiver;
 mod report;
 mod study;
 mod text;
@@ -26,6 +27,7 @@ pub use indexing::{IndexRows, IndexedRows, apply_instance};
 pub use network::{AllowedNetworks, NetworkError, canonical};
 pub use object_key::ObjectKey;
 pub use page::{Cursor, CursorError, KeyRange, Page, PageCollector, PageLimit, PageRequest};
+pub use receiver::ReceiverStatus;
 pub use report::{Intent, Report, ReportError, ReportStatus, ReportVersion};
 pub use study::{
     FacilityTotals, InstanceRecord, InstanceSummary, Priority, Recorded, SeriesAttributes, SeriesSummary,

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use files::FileObjectStore;
 use sqlite::{
-    Database, SqliteAuditLog, SqliteBanList, SqliteFacilityRegistry, SqliteReportStore, SqliteStudyIndex,
-    SqliteUserDirectory,
+    Database, SqliteAuditLog, SqliteBanList, SqliteFacilityRegistry, SqliteReceiverRegistry, SqliteReportStore,
+    SqliteStudyIndex, SqliteUserDirectory,
 };
 
 use crate::ports::Ports;
@@ -28,7 +28,8 @@ pub async fn open(data_dir: &Path) -> Result<Ports, StoreError> {
         studies: Arc::new(SqliteStudyIndex::new(db.clone())),
         reports: Arc::new(SqliteReportStore::new(db.clone())),
         audit: Arc::new(SqliteAuditLog::new(db.clone())),
-        bans: Arc::new(SqliteBanList::new(db)),
+        bans: Arc::new(SqliteBanList::new(db.clone())),
+        receivers: Arc::new(SqliteReceiverRegistry::new(db)),
         objects: Arc::new(objects),
     })
 }

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use super::{AuditLog, BanList, FacilityRegistry, ObjectStore, ReportStore, StudyIndex, UserDirectory};
+use super::{
+    AuditLog, BanList, FacilityRegistry, ObjectStore, ReceiverRegistry, ReportStore, StudyIndex, UserDirectory,
+};
 
 /// One implementation of every port, as an adapter set provides them. Binaries
 /// hold this; each component takes out only the ports it uses.
@@ -13,4 +15,5 @@ pub struct Ports {
     pub objects: Arc<dyn ObjectStore>,
     pub audit: Arc<dyn AuditLog>,
     pub bans: Arc<dyn BanList>,
+    pub receivers: Arc<dyn ReceiverRegistry>,
 }

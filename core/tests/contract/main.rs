@@ -8,6 +8,7 @@ mod audit;
 mod bans;
 mod facilities;
 mod objects;
+mod receivers;
 mod reports;
 mod studies;
 mod users;

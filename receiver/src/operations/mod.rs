@@ -3,4 +3,5 @@
 
 pub mod health;
 pub mod health_probe;
+pub mod heartbeat;
 pub mod metrics;

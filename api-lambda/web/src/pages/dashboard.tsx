@@ -3,9 +3,9 @@
 // as "at least".
 import { useEffect, useState } from "preact/hooks";
 import { get, query } from "../api";
-import { Alert, Loading, TableRegion } from "../components";
+import { Alert, Loading, TableRegion, dateTime } from "../components";
 import { useFacilityNames, useResource, useTitle } from "../hooks";
-import type { AuditEvent, Ban, Page, Study } from "../types";
+import type { AuditEvent, Ban, Page, ReceiverView, Study } from "../types";
 import { AuditTable } from "./audit";
 import { BanTable } from "./security";
 
@@ -93,6 +93,50 @@ function BarChart(props: { days: Activity["days"] }) {
   );
 }
 
+function receiverState(r: ReceiverView) {
+  if (!r.reporting) return ["Silent", "badge off"];
+  if (r.draining) return ["Draining", "badge"];
+  return ["Receiving", "badge ok"];
+}
+
+function ReceiverTable(props: { receivers: ReceiverView[] }) {
+  if (!props.receivers.length) return <p class="empty">No receiver has reported in the last 10 minutes.</p>;
+  return (
+    <TableRegion label="Receivers heard from in the last 10 minutes">
+      <table>
+        <caption class="visually-hidden">Receivers heard from in the last 10 minutes</caption>
+        <thead>
+          <tr>
+            <th scope="col">Host</th>
+            <th scope="col">State</th>
+            <th scope="col">Open associations</th>
+            <th scope="col">Last report</th>
+            <th scope="col">Up since</th>
+            <th scope="col">Version</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.receivers.map((r) => {
+            const [text, badge] = receiverState(r);
+            return (
+              <tr key={r.id}>
+                <td>{r.host}</td>
+                <td>
+                  <span class={badge}>{text}</span>
+                </td>
+                <td>{r.open_associations}</td>
+                <td>{dateTime(r.reported_at)}</td>
+                <td>{dateTime(r.started_at)}</td>
+                <td>{r.version}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </TableRegion>
+  );
+}
+
 export function DashboardPage() {
   useTitle("Dashboard");
   const facilities = useFacilityNames();
@@ -102,6 +146,8 @@ export function DashboardPage() {
   const recent = useResource<Page<AuditEvent>>(`/api/v1/audit${query({ limit: 10 })}`);
   const bans = useResource<Ban[]>("/api/v1/security/bans");
   const health = useResource<{ status: string }>("/healthz");
+  const receivers = useResource<ReceiverView[]>("/api/v1/receivers");
+  const reporting = (receivers.data ?? []).filter((r) => r.reporting && !r.draining).length;
 
   useEffect(() => {
     activity().then(setData).catch((e) => setError(String(e.message ?? e)));
@@ -139,11 +185,15 @@ export function DashboardPage() {
         </div>
         <div class="card">
           <h2>Service</h2>
-          <p class="figure">{health.data ? `API ${health.data.status}` : health.error ? "API unreachable" : "…"}</p>
-          <p class="muted">Receivers report through their own health endpoints and CloudWatch; refusals below come from the audit trail.</p>
+          <p class="figure" data-testid="receivers-reporting">
+            {receivers.data ? `${reporting} ${reporting === 1 ? "receiver" : "receivers"} receiving` : "…"}
+          </p>
+          <p class="muted">API {health.data ? health.data.status : health.error ? "unreachable" : "…"}</p>
         </div>
       </div>
       {data ? <BarChart days={data.days} /> : null}
+      <h2>Receivers</h2>
+      {receivers.data ? <ReceiverTable receivers={receivers.data} /> : receivers.error ? <Alert>{receivers.error.message}</Alert> : <Loading />}
       <h2>By facility</h2>
       <TableRegion label="Studies and instances by facility">
         <table>

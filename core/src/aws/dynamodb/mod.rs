@@ -4,6 +4,7 @@
 mod audit;
 mod bans;
 mod facilities;
+mod receivers;
 mod reports;
 pub mod schema;
 mod studies;
@@ -19,6 +20,7 @@ use serde::de::DeserializeOwned;
 pub use audit::DynamoAuditLog;
 pub use bans::DynamoBanList;
 pub use facilities::DynamoFacilityRegistry;
+pub use receivers::DynamoReceiverRegistry;
 pub use reports::DynamoReportStore;
 pub use schema::TableNames;
 pub use studies::DynamoStudyIndex;

@@ -149,7 +149,8 @@ mod tests {
         }
         // As it was before migration 4: no counts table.
         let conn = Connection::open(&path).expect("opens directly");
-        conn.execute_batch("DROP TABLE association_counts; PRAGMA user_version = 3;").expect("rolls back the schema");
+        conn.execute_batch("DROP TABLE receivers; DROP TABLE association_counts; PRAGMA user_version = 3;")
+            .expect("rolls back the schema");
         drop(conn);
         let audit = SqliteAuditLog::new(Database::open(&path).await.expect("migrates"));
         let counts =

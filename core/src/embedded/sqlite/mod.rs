@@ -5,6 +5,7 @@
 mod audit;
 mod bans;
 mod facilities;
+mod receivers;
 mod reports;
 mod schema;
 mod studies;
@@ -19,6 +20,7 @@ use rusqlite::{Connection, OptionalExtension};
 pub use audit::SqliteAuditLog;
 pub use bans::SqliteBanList;
 pub use facilities::SqliteFacilityRegistry;
+pub use receivers::SqliteReceiverRegistry;
 pub use reports::SqliteReportStore;
 pub use studies::SqliteStudyIndex;
 pub use users::SqliteUserDirectory;

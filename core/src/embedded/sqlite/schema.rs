@@ -104,6 +104,15 @@ WHERE facility_id IS NOT NULL
   AND json_extract(record, '$.kind') IN ('association_accepted', 'association_rejected')
 GROUP BY facility_id, substr(sort_key, 1, 10);
 "#,
+    // Receivers report themselves here; the API lists those recently heard from.
+    r#"
+CREATE TABLE receivers (
+    id          TEXT PRIMARY KEY,
+    reported_at TEXT NOT NULL,
+    record      TEXT NOT NULL
+);
+CREATE INDEX receivers_by_report ON receivers (reported_at);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

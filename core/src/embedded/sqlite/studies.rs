@@ -253,8 +253,10 @@ mod tests {
         }
         // As it was before migration 3: no totals table.
         let conn = Connection::open(&path).expect("opens directly");
-        conn.execute_batch("DROP TABLE association_counts; DROP TABLE facility_totals; PRAGMA user_version = 2;")
-            .expect("rolls back the schema");
+        conn.execute_batch(
+            "DROP TABLE receivers; DROP TABLE association_counts; DROP TABLE facility_totals; PRAGMA user_version = 2;",
+        )
+        .expect("rolls back the schema");
         drop(conn);
         let index = SqliteStudyIndex::new(Database::open(&path).await.expect("migrates"));
         let totals = index.facility_totals(facility).await.expect("reads");
