@@ -11,7 +11,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::routes::{archive, audit, auth, facilities, health, receivers, reports, security, studies, users};
+use crate::routes::{account, archive, audit, auth, facilities, health, receivers, reports, security, studies, users};
 use crate::state::AppState;
 
 /// Request bodies are small JSON documents; reports are the largest.
@@ -26,8 +26,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(auth::login))
         .routes(routes!(auth::open_session, auth::get_session, auth::close_session))
-        .routes(routes!(auth::me))
-        .routes(routes!(auth::change_password))
+        .routes(routes!(account::me))
+        .routes(routes!(account::change_password))
         .routes(routes!(facilities::create, facilities::list))
         .routes(routes!(facilities::export))
         .routes(routes!(facilities::check_ae_title))

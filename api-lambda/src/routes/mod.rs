@@ -1,5 +1,6 @@
 //! One module per resource. A handler extracts, authorises, calls the core.
 
+pub mod account;
 pub mod archive;
 pub mod audit;
 pub mod auth;
