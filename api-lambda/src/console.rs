@@ -30,8 +30,7 @@ pub fn routes(dir: Option<&Path>) -> Router<AppState> {
 }
 
 async fn page(dir: PathBuf, method: Method, uri: Uri) -> Response {
-    let path = uri.path();
-    if path == "/api" || path.starts_with("/api/") || !matches!(method, Method::GET | Method::HEAD) {
+    if is_api_path(&uri) || !matches!(method, Method::GET | Method::HEAD) {
         return ApiError::NotFound.into_response();
     }
     match tokio::fs::read(dir.join("index.html")).await {
@@ -47,8 +46,12 @@ async fn page(dir: PathBuf, method: Method, uri: Uri) -> Response {
     }
 }
 
+fn is_api_path(uri: &Uri) -> bool {
+    uri.path() == "/api" || uri.path().starts_with("/api/")
+}
+
 fn not_built(uri: &Uri) -> Response {
-    if uri.path().starts_with("/api") {
+    if is_api_path(uri) {
         return ApiError::NotFound.into_response();
     }
     ApiError::Rejected(

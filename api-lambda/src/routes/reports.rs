@@ -100,16 +100,12 @@ pub async fn get(
 ) -> ApiResult<Json<ReportView>> {
     readable_study(&state, &user, id, Action::ReadReport).await?;
     let report = state.ports.reports.get(id).await?.ok_or(ApiError::NotFound)?;
-    let mut view = with_author_names(&state, &report).await?;
-    // A facility reads what was signed off, not a radiologist's work in progress.
-    if matches!(user.0.role, Role::FacilityUser(_)) {
-        view.history.retain(|v| v.status != "draft");
-        view.current = view.history.last().cloned();
-        if view.current.is_none() {
-            return Err(ApiError::NotFound);
-        }
-    }
-    Ok(Json(view))
+    let report = match user.0.role {
+        // A facility reads what was signed off, not a radiologist's work in progress.
+        Role::FacilityUser(_) => report.signed_off().ok_or(ApiError::NotFound)?,
+        _ => report,
+    };
+    Ok(Json(with_author_names(&state, &report).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/studies/{id}/report", params(("id" = String, Path, format = Uuid, description = "The study")), operation_id = "save_report", request_body = SaveReport, security(("bearer" = [])),

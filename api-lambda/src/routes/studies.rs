@@ -168,6 +168,14 @@ pub struct WorklistQuery {
     pub limit: Option<u32>,
 }
 
+fn parse_status(raw: &str) -> Result<StudyStatus, ApiError> {
+    StudyStatus::parse(raw).ok_or_else(|| ApiError::invalid("status", "status is received, in_review or reported"))
+}
+
+fn parse_priority(raw: &str) -> Result<Priority, ApiError> {
+    Priority::parse(raw).ok_or_else(|| ApiError::invalid("priority", "priority is routine, urgent or stat"))
+}
+
 /// Loads a study the user may read, or 404 — also for another facility's study.
 pub(crate) async fn readable_study(
     state: &AppState,
@@ -200,19 +208,8 @@ pub async fn list(
         (_, asked) => asked,
     };
     authorize(&user.0, Action::ReadStudies, facility_id)?;
-    let status = query
-        .status
-        .as_deref()
-        .map(|s| {
-            StudyStatus::parse(s)
-                .ok_or_else(|| ApiError::invalid("status", "status is received, in_review or reported"))
-        })
-        .transpose()?;
-    let priority = query
-        .priority
-        .as_deref()
-        .map(|p| Priority::parse(p).ok_or_else(|| ApiError::invalid("priority", "priority is routine, urgent or stat")))
-        .transpose()?;
+    let status = query.status.as_deref().map(parse_status).transpose()?;
+    let priority = query.priority.as_deref().map(parse_priority).transpose()?;
     let limit = match query.limit {
         Some(n) => PageLimit::new(n).ok_or_else(|| ApiError::invalid("limit", "limit is between 1 and 500"))?,
         None => PageLimit::DEFAULT,
@@ -271,21 +268,8 @@ pub async fn update(
 ) -> ApiResult<Json<StudyItem>> {
     let before = readable_study(&state, &user, id, Action::UpdateStudy).await?;
     let change = StudyChange {
-        status: body
-            .status
-            .as_deref()
-            .map(|s| {
-                StudyStatus::parse(s)
-                    .ok_or_else(|| ApiError::invalid("status", "status is received, in_review or reported"))
-            })
-            .transpose()?,
-        priority: body
-            .priority
-            .as_deref()
-            .map(|p| {
-                Priority::parse(p).ok_or_else(|| ApiError::invalid("priority", "priority is routine, urgent or stat"))
-            })
-            .transpose()?,
+        status: body.status.as_deref().map(parse_status).transpose()?,
+        priority: body.priority.as_deref().map(parse_priority).transpose()?,
     };
     let ports = &state.ports;
     let after =

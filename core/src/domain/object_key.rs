@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{FacilityId, Uid};
 
 /// The prefix of study archives made for downloads, apart from instances.
-pub const EXPORTS: &str = "exports";
+pub const EXPORTS: &str = "exports/";
 
 /// Where an instance lives in the object store: `facility/study/series/sop.dcm`.
 /// Derived from identity alone, so a re-sent instance overwrites itself.
@@ -22,7 +22,7 @@ impl ObjectKey {
     /// downloads itself: `exports/<random>/<file name>`, so the browser saves it
     /// under that name. The bucket expires `exports/` after a day.
     pub fn for_export(token: uuid::Uuid, file_name: &str) -> Self {
-        Self(format!("{EXPORTS}/{token}/{file_name}"))
+        Self(format!("{EXPORTS}{token}/{file_name}"))
     }
 
     /// The media type the object is served as.

@@ -58,6 +58,14 @@ impl Report {
         self.versions.last()
     }
 
+    /// The report as those outside the reading room see it: what was signed
+    /// off, without a draft in progress; `None` while nothing was.
+    pub fn signed_off(&self) -> Option<Report> {
+        let versions: Vec<ReportVersion> =
+            self.versions.iter().filter(|v| v.status != ReportStatus::Draft).cloned().collect();
+        (!versions.is_empty()).then(|| Report { versions, ..self.clone() })
+    }
+
     /// Applies a save by `author` and returns the new state.
     pub fn save(
         report: Option<Report>,
@@ -113,6 +121,18 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signed_off_leaves_out_drafts_and_is_nothing_before_a_final() {
+        let (study, author, now) = (StudyId::new_random(), UserId::new_random(), chrono::Utc::now());
+        let draft = Report::save(None, study, "draft", Intent::Draft, author, now).expect("draft");
+        assert_eq!(draft.signed_off(), None);
+        let fin = Report::save(Some(draft), study, "signed", Intent::Final, author, now).expect("final");
+        let amended = Report::save(Some(fin), study, "addendum", Intent::Final, author, now).expect("amended");
+        let seen = amended.signed_off().expect("signed off");
+        assert_eq!(seen.versions, amended.versions);
+        assert_eq!(seen.revision, amended.revision);
+    }
 
     #[test]
     fn drafts_are_edited_finals_are_frozen_and_later_saves_amend() {

@@ -17,6 +17,7 @@ use crate::ports::{AuditLog, FacilityRegistry, StoreError, Taken};
 
 /// How many generated titles to try before giving up (`CITY_GENERAL_2` … `_100`).
 const MAX_GENERATED_ATTEMPTS: usize = 100;
+const NO_FREE_TITLE: &str = "no free AE title could be generated from the name; choose one";
 
 /// A facility's first user, a facility user of the new facility.
 #[derive(Debug)]
@@ -110,7 +111,7 @@ async fn insert_with_generated_title(
             Err(other) => return Err(other.into()),
         }
     }
-    Err(UseCaseError::Conflict("no free AE title could be generated from the name; choose one".into()))
+    Err(UseCaseError::Conflict(NO_FREE_TITLE.into()))
 }
 
 /// The AE title registering a facility called `name` would be given now: the
@@ -123,7 +124,7 @@ pub async fn preview_ae_title(registry: &dyn FacilityRegistry, name: &str) -> Re
             return Ok(ae_title);
         }
     }
-    Err(UseCaseError::Conflict("no free AE title could be generated from the name; choose one".into()))
+    Err(UseCaseError::Conflict(NO_FREE_TITLE.into()))
 }
 
 /// Whether no facility holds `ae_title` yet.
