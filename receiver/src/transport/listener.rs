@@ -84,6 +84,7 @@ impl Listener {
         };
         let Ok(connection) = self.connections.clone().try_acquire_owned() else {
             tracing::warn!(%peer, "connection limit reached; closing");
+            self.shared.metrics.association("connection_limit");
             return;
         };
         // Small command PDUs must not wait for Nagle (DCMTK peers stall without it).
