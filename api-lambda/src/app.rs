@@ -11,7 +11,9 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::routes::{account, archive, audit, auth, facilities, health, receivers, reports, security, studies, users};
+use crate::routes::{
+    account, activity, archive, audit, auth, facilities, health, receivers, reports, security, studies, users,
+};
 use crate::state::AppState;
 
 /// Request bodies are small JSON documents; reports are the largest.
@@ -45,6 +47,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(archive::download))
         .routes(routes!(reports::get, reports::put))
         .routes(routes!(audit::list))
+        .routes(routes!(activity::get))
         .routes(routes!(receivers::list))
         .routes(routes!(security::list))
         .routes(routes!(security::lift))

@@ -99,6 +99,24 @@ def test_2_a_study_sent_with_storescu_appears_in_the_open_worklist_without_a_rel
     expect(row).to_contain_text("RIVERSIDE, TEST")
     expect(row).to_contain_text(FACILITY)
     expect(page.get_by_test_id("arrivals")).to_contain_text("1 new study")
+
+    # Sorting by receipt asks the server for that order (so paging follows it):
+    # oldest first, the other facility's earlier study comes first.
+    received = page.get_by_role("button", name="Received")
+    with page.expect_response(lambda r: "/api/v1/studies?" in r.url and "order=oldest" in r.url and r.ok):
+        received.click()
+    expect(page.get_by_role("columnheader", name="Received")).to_have_attribute("aria-sort", "ascending")
+    expect(page.locator("tbody tr").first).to_have_attribute("data-study-uid", scene.other_study_uid)
+    received.click()
+    expect(page.locator("tbody tr").first).to_have_attribute("data-study-uid", study["study_uid"])
+
+    # The administrator's dashboard counts it for its facility, today and this week.
+    admin = shared["admin_page"]
+    admin.get_by_role("link", name="Dashboard").click()
+    instances = str(len(study["paths"]))
+    by_facility = admin.get_by_role("table", name="Studies and instances by facility")
+    cells = by_facility.get_by_role("row").filter(has_text=FACILITY).get_by_role("cell")
+    expect(cells).to_have_text([FACILITY, "1", instances, "1", instances])
     shared["study"] = study
     shared["radiologist_page"] = page
 

@@ -66,6 +66,7 @@ fn routes(kind: Kind) -> Vec<Route> {
         r(Method::GET, "/api/v1/studies/{id}/archive", Some(ReadStudies), BOTH, file_success),
         r(Method::PUT, "/api/v1/studies/{id}/report", Some(WriteReport), BOTH, StatusCode::OK),
         r(Method::GET, "/api/v1/studies/{id}/report", Some(ReadReport), BOTH, StatusCode::OK),
+        r(Method::GET, "/api/v1/activity", Some(ReadStudies), NONE, StatusCode::OK),
         r(Method::GET, "/api/v1/audit", Some(ReadAudit), NONE, StatusCode::OK),
         r(Method::GET, "/api/v1/receivers", Some(ReadAudit), NONE, StatusCode::OK),
         r(Method::GET, "/api/v1/security/bans", Some(ManageBans), NONE, StatusCode::OK),

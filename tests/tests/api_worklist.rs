@@ -8,7 +8,7 @@ use noctis_e2e::storage::Kind;
 use serde_json::json;
 
 noctis_e2e::on_both_backends!(
-    pages_visit_every_study_once_newest_first,
+    pages_visit_every_study_once_in_either_order,
     the_worklist_filters_by_modality_and_patient,
     a_bad_filter_is_refused_naming_its_parameter,
     a_study_shows_its_series_and_instances,
@@ -16,6 +16,7 @@ noctis_e2e::on_both_backends!(
     a_missing_instance_is_not_found,
     a_workflow_change_shows_in_the_worklist_filter,
     facility_statistics_count_its_studies_and_instances,
+    daily_activity_counts_today_per_facility_and_a_facility_user_sees_theirs,
 );
 
 /// An API with one facility: five studies of one instance each, CT and MR in
@@ -38,19 +39,30 @@ async fn smith_study_id(api: &Api) -> String {
     page.items[0].id.clone()
 }
 
-async fn pages_visit_every_study_once_newest_first(kind: Kind) {
+async fn pages_visit_every_study_once_in_either_order(kind: Kind) {
     let (api, _) = six_studies(kind).await;
-    let mut seen = Vec::new();
-    let mut query = "limit=4".to_owned();
-    loop {
-        let page = api.worklist(&query).await;
-        seen.extend(page.items.iter().map(|s| s.study_instance_uid.clone()));
-        match page.next_cursor {
-            Some(cursor) => query = format!("limit=4&cursor={cursor}"),
-            None => break,
+    let walk = |order: &'static str| {
+        let api = &api;
+        async move {
+            let mut seen = Vec::new();
+            let mut query = format!("limit=4{order}");
+            loop {
+                let page = api.worklist(&query).await;
+                seen.extend(page.items.iter().map(|s| s.study_instance_uid.clone()));
+                match page.next_cursor {
+                    Some(cursor) => query = format!("limit=4{order}&cursor={cursor}"),
+                    None => break,
+                }
+            }
+            seen
         }
-    }
-    assert_eq!(seen, ["1.4.9", "1.4.4", "1.4.3", "1.4.2", "1.4.1", "1.4.0"]);
+    };
+    let newest = ["1.4.9", "1.4.4", "1.4.3", "1.4.2", "1.4.1", "1.4.0"];
+    assert_eq!(walk("").await, newest);
+    assert_eq!(walk("&order=newest").await, newest);
+    let mut oldest = newest;
+    oldest.reverse();
+    assert_eq!(walk("&order=oldest").await, oldest);
 }
 
 async fn the_worklist_filters_by_modality_and_patient(kind: Kind) {
@@ -63,7 +75,12 @@ async fn the_worklist_filters_by_modality_and_patient(kind: Kind) {
 
 async fn a_bad_filter_is_refused_naming_its_parameter(kind: Kind) {
     let (api, _) = six_studies(kind).await;
-    for (query, field) in [("limit=0", Some("limit")), ("cursor=garbage", Some("cursor")), ("status=lost", None)] {
+    for (query, field) in [
+        ("limit=0", Some("limit")),
+        ("cursor=garbage", Some("cursor")),
+        ("order=alphabetical", Some("order")),
+        ("status=lost", None),
+    ] {
         let bad = api.get(&format!("/api/v1/studies?{query}"), &api.admin).await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{query}: {}", bad.json);
         if let Some(field) = field {
@@ -129,4 +146,46 @@ async fn facility_statistics_count_its_studies_and_instances(kind: Kind) {
     let bytes: u64 = (0..5).map(|i| format!("not really DICOM: 1.4.{i}.1.1").len() as u64).sum::<u64>()
         + "not really DICOM: 1.4.9.1.1".len() as u64;
     assert_eq!(stats.json["bytes"].as_u64(), Some(bytes));
+}
+
+async fn daily_activity_counts_today_per_facility_and_a_facility_user_sees_theirs(kind: Kind) {
+    let (api, mercy) = six_studies(kind).await;
+    let other = facility_id(&api.facility("Riverside").await);
+    seed_instance(&api.storage, other, "2.7.1", "2.7.1.1", "2.7.1.1.1", "CT", "ROE^RICHARD").await;
+    seed_instance(&api.storage, other, "2.7.1", "2.7.1.1", "2.7.1.1.2", "CT", "ROE^RICHARD").await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let counts = |day: &serde_json::Value| (day["studies"].as_u64(), day["instances"].as_u64());
+
+    let all = api.get("/api/v1/activity", &api.admin).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.json);
+    let days = all.json["days"].as_array().expect("days");
+    assert_eq!(days.len(), 7, "a week by default: {}", all.json);
+    assert_eq!(days[6]["day"], today.as_str());
+    assert_eq!(counts(&days[6]), (Some(7), Some(8)), "every facility today");
+    assert!(days[..6].iter().all(|d| counts(d) == (Some(0), Some(0))), "nothing on earlier days");
+    let facility_today = |reply: &serde_json::Value, facility: FacilityId| {
+        let entry = reply["facilities"]
+            .as_array()
+            .expect("facilities")
+            .iter()
+            .find(|f| f["facility_id"] == facility.to_string())
+            .cloned();
+        entry.map(|f| counts(&f["days"][6]))
+    };
+    assert_eq!(facility_today(&all.json, mercy), Some((Some(6), Some(6))));
+    assert_eq!(facility_today(&all.json, other), Some((Some(1), Some(2))));
+
+    let staff = api.user_token("riverside.staff", "facility_user", Some(other)).await;
+    let theirs = api.get("/api/v1/activity?days=1", &staff).await;
+    assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.json);
+    assert_eq!(theirs.json["days"].as_array().map(Vec::len), Some(1));
+    assert_eq!(counts(&theirs.json["days"][0]), (Some(1), Some(2)), "their facility's only");
+    assert_eq!(theirs.json["facilities"].as_array().map(Vec::len), Some(1));
+    assert_eq!(facility_today(&api.get("/api/v1/activity", &staff).await.json, mercy), None);
+
+    for bad in ["0", "93", "seven"] {
+        let reply = api.get(&format!("/api/v1/activity?days={bad}"), &api.admin).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "days={bad}: {}", reply.json);
+    }
+    assert_eq!(api.get("/api/v1/activity?days=0", &api.admin).await.text("/error/field"), "days");
 }

@@ -1,6 +1,7 @@
 //! One module per resource. A handler extracts, authorises, calls the core.
 
 pub mod account;
+pub mod activity;
 pub mod archive;
 pub mod audit;
 pub mod auth;

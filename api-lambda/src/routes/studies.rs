@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use noctis_core::domain::{
-    FacilityId, PageLimit, PageRequest, Priority, Role, StudyChange, StudyDetail, StudyFilter, StudyId, StudyStatus,
-    StudySummary, Uid, now,
+    FacilityId, ListingOrder, PageLimit, PageRequest, Priority, Role, StudyChange, StudyDetail, StudyFilter, StudyId,
+    StudyStatus, StudySummary, Uid, now,
 };
 use serde::{Deserialize, Serialize};
 
@@ -161,6 +161,10 @@ pub struct WorklistQuery {
     pub priority: Option<String>,
     /// The accession number, exactly.
     pub accession: Option<String>,
+    /// Newest received first (the default) or oldest first; a cursor pages on
+    /// in the order that produced it.
+    #[param(pattern = "^(newest|oldest)$")]
+    pub order: Option<String>,
     /// Where the previous page ended: its `next_cursor`, as given.
     pub cursor: Option<String>,
     /// 1–500, default 50.
@@ -210,6 +214,10 @@ pub async fn list(
     authorize(&user.0, Action::ReadStudies, facility_id)?;
     let status = query.status.as_deref().map(parse_status).transpose()?;
     let priority = query.priority.as_deref().map(parse_priority).transpose()?;
+    let order = match query.order.as_deref() {
+        Some(raw) => ListingOrder::parse(raw).ok_or_else(|| ApiError::invalid("order", "order is newest or oldest"))?,
+        None => ListingOrder::default(),
+    };
     let limit = match query.limit {
         Some(n) => PageLimit::new(n).ok_or_else(|| ApiError::invalid("limit", "limit is between 1 and 500"))?,
         None => PageLimit::DEFAULT,
@@ -230,6 +238,7 @@ pub async fn list(
         status,
         priority,
         accession: query.accession.filter(|a| !a.trim().is_empty()),
+        order,
     };
     let page = state.ports.studies.list_studies(&filter, &PageRequest { limit, after }).await?;
     Ok(Json(StudyPage {

@@ -165,3 +165,19 @@ export interface ReceiverView {
   draining: boolean;
   reporting: boolean;
 }
+
+/** New studies and new instances on one UTC day. */
+export interface DayCounts {
+  day: string;
+  studies: number;
+  instances: number;
+}
+
+export interface ActivityView {
+  from: string;
+  to: string;
+  /** Every facility the user may read, together; every day, oldest first. */
+  days: DayCounts[];
+  /** Facilities that sent anything in the window. */
+  facilities: Array<{ facility_id: string; days: DayCounts[] }>;
+}

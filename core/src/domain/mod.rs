@@ -26,12 +26,13 @@ pub use ids::{AuditEventId, FacilityId, ReportId, StudyId, UserId};
 pub use indexing::{IndexRows, IndexedRows, apply_instance};
 pub use network::{AllowedNetworks, NetworkError, canonical};
 pub use object_key::ObjectKey;
-pub use page::{Cursor, CursorError, KeyRange, Page, PageCollector, PageLimit, PageRequest};
+pub use page::{Cursor, CursorError, KeyRange, ListingOrder, Page, PageCollector, PageLimit, PageRequest};
 pub use receiver::ReceiverStatus;
 pub use report::{Intent, Report, ReportError, ReportStatus, ReportVersion};
 pub use study::{
-    FacilityTotals, InstanceRecord, InstanceSummary, Priority, Recorded, SeriesAttributes, SeriesSummary,
-    StudyAttributes, StudyChange, StudyDetail, StudyFilter, StudyStatus, StudySummary, TotalsChange, listing_key,
+    DailyActivity, FacilityTotals, InstanceRecord, InstanceSummary, Priority, Recorded, SeriesAttributes,
+    SeriesSummary, StudyAttributes, StudyChange, StudyDetail, StudyFilter, StudyStatus, StudySummary, TotalsChange,
+    listing_key,
 };
 pub use text::is_plain_text;
 pub use uid::{Uid, UidError};

@@ -60,22 +60,71 @@ pub struct Page<T> {
     pub next_cursor: Option<Cursor>,
 }
 
-/// The key range a newest-first listing reads: keys in `[lower, upper)`, where
-/// the upper bound is the tighter of the range's end and the cursor.
+/// Which way a listing walks its keys (receipt times).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListingOrder {
+    #[default]
+    NewestFirst,
+    OldestFirst,
+}
+
+impl ListingOrder {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "newest" => Some(Self::NewestFirst),
+            "oldest" => Some(Self::OldestFirst),
+            _ => None,
+        }
+    }
+}
+
+/// The keys a listing reads: from `lower` (inclusive, or exclusive once a
+/// cursor or batch has moved past it) up to `upper` (exclusive). Walking
+/// newest first moves `upper` down past each key read; oldest first moves
+/// `lower` up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRange {
     pub lower: Option<String>,
+    pub lower_exclusive: bool,
     pub upper: Option<String>,
 }
 
 impl KeyRange {
-    pub fn new(from: Option<Timestamp>, to: Option<Timestamp>, after: Option<&Cursor>) -> Self {
-        let to_key = to.map(super::sortable_time);
-        let upper = match (to_key, after.map(|c| c.as_str().to_owned())) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+    pub fn new(from: Option<Timestamp>, to: Option<Timestamp>, after: Option<&Cursor>, order: ListingOrder) -> Self {
+        let mut range =
+            Self { lower: from.map(super::sortable_time), lower_exclusive: false, upper: to.map(super::sortable_time) };
+        if let Some(cursor) = after {
+            range.move_past(cursor.as_str(), order);
+        }
+        range
+    }
+
+    /// Narrows the range to the keys that come after `key` in `order`.
+    pub fn move_past(&mut self, key: &str, order: ListingOrder) {
+        match order {
+            ListingOrder::NewestFirst => {
+                if self.upper.as_deref().is_none_or(|hi| key < hi) {
+                    self.upper = Some(key.to_owned());
+                }
+            }
+            ListingOrder::OldestFirst => {
+                if self.lower.as_deref().is_none_or(|lo| key >= lo) {
+                    self.lower = Some(key.to_owned());
+                    self.lower_exclusive = true;
+                }
+            }
+        }
+    }
+
+    /// Whether `key` lies in the range; for stores whose queries take only
+    /// inclusive bounds.
+    pub fn admits(&self, key: &str) -> bool {
+        let above = match &self.lower {
+            None => true,
+            Some(lo) if self.lower_exclusive => key > lo.as_str(),
+            Some(lo) => key >= lo.as_str(),
         };
-        Self { lower: from.map(super::sortable_time), upper }
+        above && self.upper.as_deref().is_none_or(|hi| key < hi)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -83,7 +132,7 @@ impl KeyRange {
     }
 }
 
-/// Gathers a page from candidates delivered newest first, in batches: one item
+/// Gathers a page from candidates delivered in listing order, in batches: one item
 /// past the limit is kept so `next_cursor` is set only when more items exist.
 #[derive(Debug)]
 pub struct PageCollector<T> {
@@ -154,8 +203,25 @@ mod tests {
     fn the_cursor_tightens_the_upper_bound() {
         let to = chrono::DateTime::from_timestamp(2_000_000_000, 0);
         let cursor = Cursor::parse("2020-01-01T00:00:00.000000Z#6f1c3a0e-7d8a-4b9e-9a53-2f0f5f1f0c11").ok();
-        let range = KeyRange::new(None, to, cursor.as_ref());
+        let range = KeyRange::new(None, to, cursor.as_ref(), ListingOrder::NewestFirst);
         assert_eq!(range.upper.as_deref(), cursor.as_ref().map(Cursor::as_str));
         assert_eq!(range.lower, None);
+    }
+
+    #[test]
+    fn oldest_first_the_cursor_raises_the_lower_bound_past_itself() {
+        let from = chrono::DateTime::from_timestamp(1_500_000_000, 0);
+        let raw = "2020-01-01T00:00:00.000000Z#6f1c3a0e-7d8a-4b9e-9a53-2f0f5f1f0c11";
+        let cursor = Cursor::parse(raw).expect("a cursor");
+        let range = KeyRange::new(from, None, Some(&cursor), ListingOrder::OldestFirst);
+        assert_eq!((range.lower.as_deref(), range.lower_exclusive, range.upper.as_deref()), (Some(raw), true, None));
+        assert!(!range.admits(raw), "the cursor's own key was on the last page");
+        assert!(range.admits("2020-01-01T00:00:00.000000Z#6f1c3a0e-7d8a-4b9e-9a53-2f0f5f1f0c12"));
+        // A cursor older than `from` leaves `from` in place, inclusive.
+        let early =
+            Cursor::parse("2001-01-01T00:00:00.000000Z#6f1c3a0e-7d8a-4b9e-9a53-2f0f5f1f0c11").expect("a cursor");
+        let range = KeyRange::new(from, None, Some(&early), ListingOrder::OldestFirst);
+        assert!(!range.lower_exclusive);
+        assert!(range.admits(&super::super::sortable_time(from.expect("a time"))));
     }
 }

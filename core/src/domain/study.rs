@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AeTitle, FacilityId, ObjectKey, StudyId, Timestamp, Uid};
+use super::{AeTitle, FacilityId, ListingOrder, ObjectKey, StudyId, Timestamp, Uid};
 
 /// Everything the index needs to know about one stored instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +153,26 @@ pub struct FacilityTotals {
     pub last_received_at: Option<Timestamp>,
 }
 
+/// What one facility sent on one UTC day: studies whose first instance arrived
+/// that day, and instances new that day (a re-sent copy is not counted again).
+/// Kept as instances are recorded, like the totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyActivity {
+    pub facility_id: FacilityId,
+    pub day: chrono::NaiveDate,
+    pub studies: u64,
+    pub instances: u64,
+}
+
+impl DailyActivity {
+    /// Rebuilds a stored row from its key: a facility id and a `YYYY-MM-DD` day.
+    pub fn from_key(facility: &str, day: &str, studies: u64, instances: u64) -> Result<Self, String> {
+        let facility_id = facility.parse().map_err(|e| format!("daily activity facility {facility:?}: {e}"))?;
+        let day = day.parse().map_err(|e| format!("daily activity day {day:?}: {e}"))?;
+        Ok(Self { facility_id, day, studies, instances })
+    }
+}
+
 /// How recording one instance changes its facility's totals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TotalsChange {
@@ -186,6 +206,8 @@ pub struct StudyFilter {
     pub priority: Option<Priority>,
     /// The accession number, exactly (ignoring case and surrounding spaces).
     pub accession: Option<String>,
+    /// Not a filter: which end of the receipt times the listing starts from.
+    pub order: ListingOrder,
 }
 
 impl StudyFilter {

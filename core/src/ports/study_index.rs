@@ -1,9 +1,10 @@
 use async_trait::async_trait;
+use chrono::NaiveDate;
 
 use super::StoreError;
 use crate::domain::{
-    AuditEvent, FacilityId, FacilityTotals, InstanceRecord, Page, PageRequest, Recorded, StudyChange, StudyDetail,
-    StudyFilter, StudyId, StudySummary,
+    AuditEvent, DailyActivity, FacilityId, FacilityTotals, InstanceRecord, Page, PageRequest, Recorded, StudyChange,
+    StudyDetail, StudyFilter, StudyId, StudySummary,
 };
 
 /// The index of received studies, series and instances.
@@ -30,6 +31,18 @@ pub trait StudyIndex: Send + Sync + std::fmt::Debug {
     /// right after the index write, so a process killed between the two
     /// leaves them one instance short (README, "Facility statistics").
     async fn facility_totals(&self, facility: FacilityId) -> Result<FacilityTotals, StoreError>;
+
+    /// What was received on each UTC day from `from` to `to` inclusive, by one
+    /// facility or by all, ordered by day then facility; days a facility sent
+    /// nothing are absent. Kept by `record_instance` beside the totals (and
+    /// as exact, see `facility_totals`): a bounded read per day however much
+    /// was sent.
+    async fn daily_activity(
+        &self,
+        facility: Option<FacilityId>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyActivity>, StoreError>;
 
     /// Changes a study's workflow fields; `NotFound` for an unknown study.
     async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError>;

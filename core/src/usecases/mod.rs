@@ -4,6 +4,7 @@
 //! it needs, checks everything before it writes anything, and leaves an audit
 //! event for every change it makes.
 
+pub mod activity;
 pub mod archive;
 mod audit_trail;
 pub mod bans;

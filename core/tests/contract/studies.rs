@@ -2,8 +2,8 @@ use std::collections::HashSet;
 
 use chrono::Duration;
 use noctis_core::domain::{
-    AeTitle, FacilityId, FacilityTotals, InstanceRecord, ObjectKey, PageLimit, PageRequest, Priority, Recorded,
-    SeriesAttributes, StudyAttributes, StudyChange, StudyFilter, StudyId, StudyStatus, Timestamp, Uid, now,
+    AeTitle, FacilityId, FacilityTotals, InstanceRecord, ListingOrder, ObjectKey, PageLimit, PageRequest, Priority,
+    Recorded, SeriesAttributes, StudyAttributes, StudyChange, StudyFilter, StudyId, StudyStatus, Timestamp, Uid, now,
 };
 
 use crate::support::Fixture;
@@ -14,11 +14,12 @@ crate::contract_tests!(
     concurrent_recording_into_one_study_counts_every_instance,
     one_study_uid_from_two_facilities_stays_two_studies,
     listing_filters_by_facility_modality_patient_and_received_time,
-    pages_visit_every_study_once_newest_first,
+    pages_visit_every_study_once_in_either_order,
     a_study_reads_back_with_its_series_and_instances_in_uid_order,
     workflow_changes_are_kept_while_instances_keep_arriving,
     an_instance_and_its_audit_event_are_recorded_together,
     facility_totals_follow_new_resent_and_other_studies,
+    daily_activity_counts_new_studies_and_new_instances_per_utc_day,
 );
 
 fn uid(s: &str) -> Uid {
@@ -210,7 +211,7 @@ async fn listing_filters_by_facility_modality_patient_and_received_time(fx: &Fix
     assert!(uids(StudyFilter { accession: Some("ACC-1.9".into()), ..Default::default() }).await.is_empty());
 }
 
-async fn pages_visit_every_study_once_newest_first(fx: &Fixture) {
+async fn pages_visit_every_study_once_in_either_order(fx: &Fixture) {
     let facility = FacilityId::new_random();
     let base = now() - Duration::days(1);
     for i in 0..7 {
@@ -219,9 +220,30 @@ async fn pages_visit_every_study_once_newest_first(fx: &Fixture) {
         instance.at = base + Duration::minutes(i);
         fx.ports.studies.record_instance(&instance.record(), None).await.expect("records");
     }
+    let oldest = ListingOrder::OldestFirst;
+    let (from, to) = (Some(base + Duration::minutes(2)), Some(base + Duration::minutes(5)));
     for (filter, expected) in [
         (StudyFilter::default(), vec!["1.8.6", "1.8.5", "1.8.4", "1.8.3", "1.8.2", "1.8.1", "1.8.0"]),
         (StudyFilter { modality: Some("CT".into()), ..Default::default() }, vec!["1.8.6", "1.8.4", "1.8.2", "1.8.0"]),
+        (
+            StudyFilter { order: oldest, ..Default::default() },
+            vec!["1.8.0", "1.8.1", "1.8.2", "1.8.3", "1.8.4", "1.8.5", "1.8.6"],
+        ),
+        (
+            StudyFilter {
+                order: oldest,
+                facility_id: Some(facility),
+                modality: Some("CT".into()),
+                ..Default::default()
+            },
+            vec!["1.8.0", "1.8.2", "1.8.4", "1.8.6"],
+        ),
+        // From is inclusive, to exclusive, in either order.
+        (StudyFilter { received_from: from, received_to: to, ..Default::default() }, vec!["1.8.4", "1.8.3", "1.8.2"]),
+        (
+            StudyFilter { order: oldest, received_from: from, received_to: to, ..Default::default() },
+            vec!["1.8.2", "1.8.3", "1.8.4"],
+        ),
     ] {
         let mut seen = Vec::new();
         let mut request = all(3);
@@ -329,4 +351,43 @@ async fn facility_totals_follow_new_resent_and_other_studies(fx: &Fixture) {
         Some(later.at.timestamp_micros()),
         "the latest receipt"
     );
+}
+
+async fn daily_activity_counts_new_studies_and_new_instances_per_utc_day(fx: &Fixture) {
+    let (a, b) = (FacilityId::new_random(), FacilityId::new_random());
+    let index = &fx.ports.studies;
+    let today = now();
+    let (yesterday, long_ago) = (today - Duration::days(1), today - Duration::days(40));
+    let mut sent = Vec::new();
+    // Facility a: a study begun yesterday and continued today, re-sent today,
+    // and a new study today; facility b: one study today; both: one long ago.
+    for (facility, study, sop, at) in [
+        (a, "1.2.3", "1.2.3.1.1", yesterday),
+        (a, "1.2.3", "1.2.3.1.2", today),
+        (a, "1.2.3", "1.2.3.1.2", today),
+        (a, "1.2.4", "1.2.4.1.1", today),
+        (b, "1.2.5", "1.2.5.1.1", today),
+        (a, "1.2.6", "1.2.6.1.1", long_ago),
+        (b, "1.2.7", "1.2.7.1.1", long_ago),
+    ] {
+        let series = sop.rsplit_once('.').map(|(series, _)| series).expect("a series");
+        let mut instance = Instance::new(facility, study, series, sop);
+        instance.at = at;
+        sent.push(index.record_instance(&instance.record(), None).await.expect("records"));
+    }
+    assert_eq!(sent.iter().filter(|r| **r == Recorded::Replaced).count(), 1, "one copy was re-sent");
+    let (from, to) = (yesterday.date_naive(), today.date_naive());
+    let rows = |facility: Option<FacilityId>| async move {
+        let days = index.daily_activity(facility, from, to).await.expect("reads");
+        days.iter().map(|d| (d.day, d.facility_id, d.studies, d.instances)).collect::<Vec<_>>()
+    };
+    let mut everyone = vec![(from, a, 1, 1), (to, a, 1, 2), (to, b, 1, 1)];
+    everyone.sort_by_key(|(day, facility, ..)| (*day, facility.to_string()));
+    assert_eq!(
+        rows(None).await,
+        everyone,
+        "by day, then facility; a re-sent copy and days outside the range are not counted"
+    );
+    assert_eq!(rows(Some(a)).await, [(from, a, 1, 1), (to, a, 1, 2)], "one facility's days");
+    assert_eq!(rows(Some(FacilityId::new_random())).await, [], "a facility that sent nothing");
 }

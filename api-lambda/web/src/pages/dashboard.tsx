@@ -1,23 +1,17 @@
-// The administrator's overview. Counts come from the worklist and the audit
-// trail, each walk bounded (WALK_LIMIT rows): a figure at the bound is shown
-// as "at least".
+// The administrator's overview. Daily figures come from the counts the index
+// keeps as instances are recorded (/api/v1/activity); refusals are read from
+// the audit trail, a walk bounded at WALK_LIMIT events, shown as "at least"
+// when it reaches the bound.
 import { useEffect, useState } from "preact/hooks";
 import { get, query } from "../api";
 import { Alert, Loading, TableRegion, dateTime } from "../components";
 import { useFacilityNames, useResource, useTitle } from "../hooks";
-import type { AuditEvent, Ban, Page, ReceiverView, Study } from "../types";
+import type { ActivityView, AuditEvent, Ban, DayCounts, Page, ReceiverView } from "../types";
 import { AuditTable } from "./audit";
 import { BanTable } from "./security";
 
 const WALK_LIMIT = 5000;
 const DAY = 24 * 3600 * 1000;
-
-interface Activity {
-  /** Studies first received per UTC day, oldest first, 7 days. */
-  days: Array<{ day: string; studies: number; instances: number }>;
-  byFacility: Map<string, { today: [number, number]; week: [number, number] }>;
-  bounded: boolean;
-}
 
 async function walk<T>(path: string, params: Record<string, string | number | undefined>): Promise<[T[], boolean]> {
   const items: T[] = [];
@@ -30,28 +24,12 @@ async function walk<T>(path: string, params: Record<string, string | number | un
   return [items, cursor !== undefined];
 }
 
-function utcDay(date: Date) {
-  return date.toISOString().slice(0, 10);
+function sum(days: DayCounts[]): [number, number] {
+  return days.reduce<[number, number]>((acc, d) => [acc[0] + d.studies, acc[1] + d.instances], [0, 0]);
 }
 
-async function activity(): Promise<Activity> {
-  const today = new Date(`${utcDay(new Date())}T00:00:00Z`);
-  const since = new Date(today.getTime() - 6 * DAY);
-  const [studies, bounded] = await walk<Study>("/api/v1/studies", { from: since.toISOString() });
-  const days = Array.from({ length: 7 }, (_, i) => ({ day: utcDay(new Date(since.getTime() + i * DAY)), studies: 0, instances: 0 }));
-  const byFacility = new Map<string, { today: [number, number]; week: [number, number] }>();
-  for (const s of studies) {
-    const day = days.find((d) => d.day === s.received_at.slice(0, 10));
-    if (day) {
-      day.studies += 1;
-      day.instances += s.instance_count;
-    }
-    const entry = byFacility.get(s.facility_id) ?? { today: [0, 0], week: [0, 0] };
-    entry.week = [entry.week[0] + 1, entry.week[1] + s.instance_count];
-    if (s.received_at.slice(0, 10) === utcDay(today)) entry.today = [entry.today[0] + 1, entry.today[1] + s.instance_count];
-    byFacility.set(s.facility_id, entry);
-  }
-  return { days, byFacility, bounded };
+function plural(n: number, one: string, many: string) {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 async function refusals(): Promise<[Map<string, number>, boolean]> {
@@ -67,7 +45,7 @@ async function refusals(): Promise<[Map<string, number>, boolean]> {
   return [counts, bounded];
 }
 
-function BarChart(props: { days: Activity["days"] }) {
+function BarChart(props: { days: DayCounts[] }) {
   const max = Math.max(1, ...props.days.map((d) => d.studies));
   const width = 320;
   const height = 120;
@@ -140,7 +118,7 @@ function ReceiverTable(props: { receivers: ReceiverView[] }) {
 export function DashboardPage() {
   useTitle("Dashboard");
   const facilities = useFacilityNames();
-  const [data, setData] = useState<Activity>();
+  const activity = useResource<ActivityView>(`/api/v1/activity${query({ days: 7 })}`);
   const [refused, setRefused] = useState<[Map<string, number>, boolean]>();
   const [error, setError] = useState<string>();
   const recent = useResource<Page<AuditEvent>>(`/api/v1/audit${query({ limit: 10 })}`);
@@ -150,24 +128,27 @@ export function DashboardPage() {
   const reporting = (receivers.data ?? []).filter((r) => r.reporting && !r.draining).length;
 
   useEffect(() => {
-    activity().then(setData).catch((e) => setError(String(e.message ?? e)));
     refusals().then(setRefused).catch((e) => setError(String(e.message ?? e)));
   }, []);
 
   const atLeast = (n: number, bounded: boolean) => (bounded ? `at least ${n}` : String(n));
-  const totals = data?.days.reduce((acc, d) => [acc[0] + d.studies, acc[1] + d.instances], [0, 0]) ?? [0, 0];
-  const todayTotals = data?.days[data.days.length - 1];
+  const days = activity.data?.days;
+  const week = days ? sum(days) : undefined;
+  const today = days?.[days.length - 1];
+  const byFacility = new Map((activity.data?.facilities ?? []).map((f) => [f.facility_id, f.days]));
+  const facilityRows = [...facilities.values()].sort((a, b) => a.name.localeCompare(b.name));
 
   return (
     <section class="page wide" aria-labelledby="dashboard-title">
       <h1 id="dashboard-title">Dashboard</h1>
       {error ? <Alert>{error}</Alert> : null}
+      {activity.error ? <Alert>{activity.error.message}</Alert> : null}
       <div class="cards">
         <div class="card">
-          <h2>Today</h2>
-          {todayTotals ? (
+          <h2>Today (UTC)</h2>
+          {today ? (
             <p class="figure" data-testid="today-studies">
-              {todayTotals.studies} studies · {todayTotals.instances} instances
+              {plural(today.studies, "study", "studies")} · {plural(today.instances, "instance", "instances")}
             </p>
           ) : (
             <Loading />
@@ -175,9 +156,9 @@ export function DashboardPage() {
         </div>
         <div class="card">
           <h2>Last 7 days</h2>
-          {data ? (
-            <p class="figure">
-              {atLeast(totals[0], data.bounded)} studies · {totals[1]} instances
+          {week ? (
+            <p class="figure" data-testid="week-studies">
+              {plural(week[0], "study", "studies")} · {plural(week[1], "instance", "instances")}
             </p>
           ) : (
             <Loading />
@@ -191,7 +172,8 @@ export function DashboardPage() {
           <p class="muted">API {health.data ? health.data.status : health.error ? "unreachable" : "…"}</p>
         </div>
       </div>
-      {data ? <BarChart days={data.days} /> : null}
+      {days ? <BarChart days={days} /> : null}
+      <p class="muted">A study counts on the day its first instance arrived; an instance sent again is not counted twice.</p>
       <h2>Receivers</h2>
       {receivers.data ? <ReceiverTable receivers={receivers.data} /> : receivers.error ? <Alert>{receivers.error.message}</Alert> : <Loading />}
       <h2>By facility</h2>
@@ -208,17 +190,19 @@ export function DashboardPage() {
             </tr>
           </thead>
           <tbody>
-            {[...facilities.values()].map((f) => {
-              const row = data?.byFacility.get(f.id);
+            {facilityRows.map((f) => {
+              const days = byFacility.get(f.id) ?? [];
+              const [studies, instances] = sum(days);
+              const last = days[days.length - 1];
               return (
                 <tr key={f.id}>
                   <td>
                     <a href={`/facilities/${f.id}`}>{f.name}</a>
                   </td>
-                  <td>{row?.today[0] ?? 0}</td>
-                  <td>{row?.today[1] ?? 0}</td>
-                  <td>{row?.week[0] ?? 0}</td>
-                  <td>{row?.week[1] ?? 0}</td>
+                  <td>{last?.studies ?? 0}</td>
+                  <td>{last?.instances ?? 0}</td>
+                  <td>{studies}</td>
+                  <td>{instances}</td>
                 </tr>
               );
             })}

@@ -2,6 +2,8 @@
 // first page every few seconds (no reload, no extra server state: it works the
 // same on Lambda, where a held-open event stream would cost a running
 // function per viewer). Arrow keys or j/k move between rows, Enter opens one.
+// Sorting by receipt is the server's order, so paging follows it; the other
+// columns sort the studies loaded so far, and the page says so.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, ApiError, get, query } from "../api";
 import { Alert, FilterPanel, Select, dateTime, dicomDate, label, personName, type InputType, TableRegion } from "../components";
@@ -16,7 +18,9 @@ const PAGE_SIZE = 50;
 const FILTERS = ["facility", "from", "to", "modality", "status", "priority", "patient", "accession"] as const;
 type SortKey = "received_at" | "patient_name" | "study_date" | "modalities" | "priority" | "status" | "facility";
 
-function apiQuery(params: URLSearchParams, cursor?: string) {
+type Order = "newest" | "oldest";
+
+function apiQuery(params: URLSearchParams, order: Order, cursor?: string) {
   const day = (value: string | null, plusDays = 0) => {
     if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
     const date = new Date(`${value}T00:00:00Z`);
@@ -33,6 +37,7 @@ function apiQuery(params: URLSearchParams, cursor?: string) {
     priority: params.get("priority"),
     patient: params.get("patient"),
     accession: params.get("accession"),
+    order: order === "oldest" ? order : undefined,
     limit: PAGE_SIZE,
     cursor,
   });
@@ -47,6 +52,9 @@ export function WorklistPage() {
   const facilities = useFacilityNames();
   const [rows, setRows] = useState<Study[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
+  // The poll reads it without restarting whenever a page loads.
+  const cursorRef = useRef<string | null>(null);
+  cursorRef.current = cursor;
   const [error, setError] = useState<ApiError>();
   const [loaded, setLoaded] = useState(false);
   const [arrived, setArrived] = useState(0);
@@ -55,13 +63,15 @@ export function WorklistPage() {
   const filterKey = FILTERS.map((f) => params.get(f) ?? "").join("|");
   const sort = (params.get("sort") as SortKey) ?? "received_at";
   const descending = (params.get("dir") ?? (sort === "received_at" ? "desc" : "asc")) === "desc";
+  const order: Order = sort === "received_at" && !descending ? "oldest" : "newest";
+  const loadKey = `${filterKey}|${order}`;
   const canChange = user.role !== "facility_user";
 
   // First page whenever the filters change.
   useEffect(() => {
     let stale = false;
     setLoaded(false);
-    get<Page<Study>>(`/api/v1/studies${apiQuery(params)}`)
+    get<Page<Study>>(`/api/v1/studies${apiQuery(params, order)}`)
       .then((page) => {
         if (stale) return;
         setRows(page.items);
@@ -75,32 +85,36 @@ export function WorklistPage() {
     return () => {
       stale = true;
     };
-  }, [filterKey]);
+  }, [loadKey]);
 
   // New and changed studies, without a reload.
   useEffect(() => {
     const timer = window.setInterval(async () => {
       if (document.hidden) return;
       try {
-        const page = await get<Page<Study>>(`/api/v1/studies${apiQuery(params)}`);
+        // Arrivals are the newest studies, whichever order the view is in.
+        const page = await get<Page<Study>>(`/api/v1/studies${apiQuery(params, "newest")}`);
         setRows((current) => {
           const known = new Map(current.map((s) => [s.id, s]));
           const fresh = page.items.filter((s) => !known.has(s.id));
           for (const s of page.items) known.set(s.id, s);
           if (fresh.length) setArrived((n) => n + fresh.length);
-          return [...fresh, ...current.map((s) => known.get(s.id) ?? s)];
+          const updated = current.map((s) => known.get(s.id) ?? s);
+          if (order === "newest") return [...fresh, ...updated];
+          // Oldest first, they belong after the last page: shown once it is loaded.
+          return cursorRef.current ? updated : [...updated, ...fresh.reverse()];
         });
       } catch {
         // The next poll tries again; a lasting failure shows on the next action.
       }
     }, POLL_MILLISECONDS);
     return () => window.clearInterval(timer);
-  }, [filterKey]);
+  }, [loadKey]);
 
   const more = async () => {
     if (!cursor) return;
     try {
-      const page = await get<Page<Study>>(`/api/v1/studies${apiQuery(params, cursor)}`);
+      const page = await get<Page<Study>>(`/api/v1/studies${apiQuery(params, order, cursor)}`);
       setRows((current) => {
         const known = new Set(current.map((s) => s.id));
         return [...current, ...page.items.filter((s) => !known.has(s.id))];
@@ -112,6 +126,8 @@ export function WorklistPage() {
   };
 
   const sorted = useMemo(() => {
+    // The server's order already; sorting again would only move equal keys.
+    if (sort === "received_at") return rows;
     const value = (s: Study): string | number => {
       switch (sort) {
         case "patient_name":
@@ -256,10 +272,15 @@ export function WorklistPage() {
         </table>
         {loaded && rows.length === 0 ? <p class="empty">No study matches these filters yet. New ones appear here as they arrive.</p> : null}
       </TableRegion>
+      {cursor && sort !== "received_at" ? (
+        <p class="muted" data-testid="sort-scope">
+          Sorted among the {rows.length} studies loaded; more follow by time received.
+        </p>
+      ) : null}
       {cursor ? (
         <div class="actions">
           <button type="button" onClick={more}>
-            Load older studies
+            {order === "oldest" ? "Load newer studies" : "Load older studies"}
           </button>
         </div>
       ) : null}

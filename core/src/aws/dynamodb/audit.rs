@@ -4,8 +4,8 @@ use aws_sdk_dynamodb::Client;
 use super::schema::{AUDIT_BY_ACTOR, AUDIT_BY_FACILITY, PK, SK};
 use super::{TableNames, n, read_number, read_record, read_string, record_item, s};
 use crate::domain::{
-    AssociationCounts, AuditEvent, AuditQuery, FacilityId, KeyRange, Page, PageCollector, PageRequest, Timestamp,
-    audit_day, audit_sort_key,
+    AssociationCounts, AuditEvent, AuditQuery, FacilityId, KeyRange, ListingOrder, Page, PageCollector, PageRequest,
+    Timestamp, audit_day, audit_sort_key,
 };
 use crate::ports::{AuditLog, StoreError};
 
@@ -139,7 +139,7 @@ impl AuditLog for DynamoAuditLog {
     }
 
     async fn query(&self, query: &AuditQuery, page: &PageRequest) -> Result<Page<AuditEvent>, StoreError> {
-        let range = KeyRange::new(Some(query.from), Some(query.to), page.after.as_ref());
+        let range = KeyRange::new(Some(query.from), Some(query.to), page.after.as_ref(), ListingOrder::NewestFirst);
         let mut collector = PageCollector::new(page.limit);
         if range.is_empty() {
             return Ok(collector.finish());

@@ -3,13 +3,14 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Get, KeysAndAttributes, Put, TransactGetItem, TransactWriteItem};
+use chrono::NaiveDate;
 
 use super::schema::{PK, SK, STUDIES_BY_FACILITY, STUDIES_BY_RECEIVED};
 use super::{Item, TableNames, n, read_number, read_record, record_item, s, transact};
 use crate::domain::{
-    AuditEvent, FacilityId, FacilityTotals, IndexRows, IndexedRows, InstanceRecord, InstanceSummary, KeyRange, Page,
-    PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary,
-    TotalsChange, apply_instance, listing_key, sortable_time,
+    AuditEvent, DailyActivity, FacilityId, FacilityTotals, IndexRows, IndexedRows, InstanceRecord, InstanceSummary,
+    KeyRange, ListingOrder, Page, PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail,
+    StudyFilter, StudyId, StudySummary, TotalsChange, apply_instance, listing_key, sortable_time,
 };
 use crate::ports::retry::{backoff, retry_contended};
 use crate::ports::{StoreError, StudyIndex};
@@ -42,6 +43,13 @@ fn totals_pk(facility: FacilityId) -> String {
 }
 
 const TOTALS_SK: &str = "totals";
+
+/// Each UTC day's activity: one partition per day, one item per facility
+/// (sort key its id), so a day of every facility is one query; no listing
+/// index sees these either.
+fn activity_pk(day: NaiveDate) -> String {
+    format!("activity#{day}")
+}
 
 pub(crate) fn study_pk(id: StudyId) -> String {
     format!("study#{id}")
@@ -172,6 +180,66 @@ impl DynamoStudyIndex {
         Ok(())
     }
 
+    async fn add_to_activity(&self, facility: FacilityId, change: &TotalsChange) -> Result<(), StoreError> {
+        if change.studies + change.instances == 0 {
+            return Ok(());
+        }
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&activity_pk(change.received_at.date_naive()), &facility.to_string())))
+            .update_expression("ADD studies :studies, instances :instances")
+            .expression_attribute_values(":studies", n(change.studies))
+            .expression_attribute_values(":instances", n(change.instances))
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    /// One day's activity, of one facility or of all.
+    async fn activity_on(
+        &self,
+        day: NaiveDate,
+        facility: Option<FacilityId>,
+    ) -> Result<Vec<DailyActivity>, StoreError> {
+        let mut found = Vec::new();
+        let mut start_key = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_names("#p", PK)
+                .expression_attribute_values(":p", s(activity_pk(day)))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key.take());
+            query = match facility {
+                Some(facility) => query
+                    .key_condition_expression("#p = :p AND #k = :f")
+                    .expression_attribute_names("#k", SK)
+                    .expression_attribute_values(":f", s(facility.to_string())),
+                None => query.key_condition_expression("#p = :p"),
+            };
+            let out = query.send().await.map_err(StoreError::backend)?;
+            for item in out.items.unwrap_or_default() {
+                let facility = super::read_string(&item, SK)?;
+                let row = DailyActivity::from_key(
+                    facility,
+                    &day.to_string(),
+                    read_number(&item, "studies")?,
+                    read_number(&item, "instances")?,
+                )
+                .map_err(StoreError::corrupt)?;
+                found.push(row);
+            }
+            start_key = out.last_evaluated_key.filter(|key| !key.is_empty());
+            if start_key.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
     /// Fetches study summaries by key, in the order given.
     async fn fetch_summaries(&self, pks: &[String]) -> Result<Vec<StudySummary>, StoreError> {
         let mut found: HashMap<String, StudySummary> = HashMap::new();
@@ -218,16 +286,24 @@ impl StudyIndex for DynamoStudyIndex {
     ) -> Result<Recorded, StoreError> {
         let indexed = retry_contended("the study", || self.try_record(instance, audit)).await?;
         // Outside the transaction: inside it, every instance of a facility
-        // would contend for this one item. ADD needs no read and commutes.
-        if let Err(e) = self.add_to_totals(instance.facility_id, &indexed.totals).await {
-            // The instance is durable and indexed; only the statistics lag.
-            tracing::error!(error = %e, facility = %instance.facility_id, "facility totals not updated");
+        // would contend for these items. ADD needs no read and commutes.
+        let facility = instance.facility_id;
+        let (totals, activity) = tokio::join!(
+            self.add_to_totals(facility, &indexed.totals),
+            self.add_to_activity(facility, &indexed.totals)
+        );
+        // The instance is durable and indexed; only the statistics lag.
+        if let Err(e) = totals {
+            tracing::error!(error = %e, %facility, "facility totals not updated");
+        }
+        if let Err(e) = activity {
+            tracing::error!(error = %e, %facility, "daily activity not updated");
         }
         Ok(indexed.recorded)
     }
 
     async fn list_studies(&self, filter: &StudyFilter, page: &PageRequest) -> Result<Page<StudySummary>, StoreError> {
-        let range = KeyRange::new(filter.received_from, filter.received_to, page.after.as_ref());
+        let range = KeyRange::new(filter.received_from, filter.received_to, page.after.as_ref(), filter.order);
         if range.is_empty() {
             return Ok(Page { items: Vec::new(), next_cursor: None });
         }
@@ -254,7 +330,7 @@ impl StudyIndex for DynamoStudyIndex {
                 .key_condition_expression(&condition)
                 .expression_attribute_names("#p", partition_attr)
                 .expression_attribute_values(":p", s(&partition))
-                .scan_index_forward(false)
+                .scan_index_forward(filter.order == ListingOrder::OldestFirst)
                 .limit(batch)
                 .set_exclusive_start_key(start_key.take());
             if range.lower.is_some() || range.upper.is_some() {
@@ -270,8 +346,8 @@ impl StudyIndex for DynamoStudyIndex {
             let mut keys = Vec::new();
             for item in out.items.unwrap_or_default() {
                 let listing = super::read_string(&item, "listing_key")?.to_owned();
-                // BETWEEN includes its upper end; the range is half-open.
-                if range.upper.as_ref().is_some_and(|hi| listing >= *hi) {
+                // BETWEEN and >= include their ends; the range may exclude them.
+                if !range.admits(&listing) {
                     continue;
                 }
                 keys.push((listing, super::read_string(&item, PK)?.to_owned()));
@@ -345,6 +421,20 @@ impl StudyIndex for DynamoStudyIndex {
             bytes: read_number(&item, "bytes")?,
             last_received_at: Some(last_received_at),
         })
+    }
+
+    async fn daily_activity(
+        &self,
+        facility: Option<FacilityId>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyActivity>, StoreError> {
+        let mut days = Vec::new();
+        for day in from.iter_days().take_while(|day| *day <= to) {
+            // A day's items come in sort-key order: by facility id, as the port says.
+            days.extend(self.activity_on(day, facility).await?);
+        }
+        Ok(days)
     }
 
     async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError> {

@@ -3,8 +3,8 @@ use rusqlite::params;
 
 use super::{Database, db_err, from_json, to_json};
 use crate::domain::{
-    AssociationCounts, AuditEvent, AuditQuery, FacilityId, KeyRange, Page, PageCollector, PageRequest, Timestamp,
-    audit_day, audit_sort_key,
+    AssociationCounts, AuditEvent, AuditQuery, FacilityId, KeyRange, ListingOrder, Page, PageCollector, PageRequest,
+    Timestamp, audit_day, audit_sort_key,
 };
 use crate::ports::{AuditLog, StoreError};
 
@@ -81,7 +81,8 @@ impl AuditLog for SqliteAuditLog {
         let page = page.clone();
         self.db
             .call(move |conn| {
-                let range = KeyRange::new(Some(query.from), Some(query.to), page.after.as_ref());
+                let range =
+                    KeyRange::new(Some(query.from), Some(query.to), page.after.as_ref(), ListingOrder::NewestFirst);
                 let mut collector = PageCollector::new(page.limit);
                 let mut upper = range.upper.clone();
                 loop {
@@ -149,8 +150,7 @@ mod tests {
         }
         // As it was before migration 4: no counts table.
         let conn = Connection::open(&path).expect("opens directly");
-        conn.execute_batch("DROP TABLE receivers; DROP TABLE association_counts; PRAGMA user_version = 3;")
-            .expect("rolls back the schema");
+        super::super::schema::roll_back(&conn, 3);
         drop(conn);
         let audit = SqliteAuditLog::new(Database::open(&path).await.expect("migrates"));
         let counts =

@@ -113,6 +113,27 @@ CREATE TABLE receivers (
 );
 CREATE INDEX receivers_by_report ON receivers (reported_at);
 "#,
+    // Kept by record_instance in the same transaction as the totals; a data
+    // directory from before starts from the studies and instances it holds.
+    r#"
+CREATE TABLE daily_activity (
+    facility_id TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    studies     INTEGER NOT NULL,
+    instances   INTEGER NOT NULL,
+    PRIMARY KEY (day, facility_id)
+);
+INSERT INTO daily_activity (facility_id, day, studies, instances)
+SELECT facility_id, day, SUM(studies), SUM(instances) FROM (
+    SELECT facility_id, substr(json_extract(record, '$.first_received_at'), 1, 10) AS day,
+           1 AS studies, 0 AS instances
+    FROM studies
+    UNION ALL
+    SELECT studies.facility_id, substr(json_extract(instances.record, '$.received_at'), 1, 10), 0, 1
+    FROM instances JOIN studies ON studies.id = instances.study_id
+)
+GROUP BY facility_id, day;
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -123,4 +144,17 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.pragma_update(None, "user_version", number + 1).map_err(StoreError::backend)?;
     }
     tx.commit().map_err(StoreError::backend)
+}
+
+/// Test support: the schema as it was after migration `version`, to check that
+/// a data directory from then migrates with what it holds.
+#[cfg(test)]
+pub(super) fn roll_back(conn: &Connection, version: usize) {
+    // What each migration after the first created, in order.
+    const CREATED: &[&str] = &["reports", "facility_totals", "association_counts", "receivers", "daily_activity"];
+    assert_eq!(CREATED.len() + 1, MIGRATIONS.len(), "every migration is listed here");
+    for table in CREATED[version.saturating_sub(1)..].iter().rev() {
+        conn.execute_batch(&format!("DROP TABLE {table};")).expect("drops a later table");
+    }
+    conn.pragma_update(None, "user_version", version).expect("sets the version");
 }

@@ -1,11 +1,12 @@
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Database, db_err, from_json, optional_record, records, to_json};
 use crate::domain::{
-    AuditEvent, FacilityId, FacilityTotals, IndexRows, InstanceRecord, InstanceSummary, KeyRange, Page, PageCollector,
-    PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, apply_instance,
-    listing_key, sortable_time,
+    AuditEvent, DailyActivity, FacilityId, FacilityTotals, IndexRows, InstanceRecord, InstanceSummary, KeyRange,
+    ListingOrder, Page, PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter,
+    StudyId, StudySummary, apply_instance, listing_key, sortable_time,
 };
 use crate::ports::{StoreError, StudyIndex};
 
@@ -92,6 +93,21 @@ impl StudyIndex for SqliteStudyIndex {
                     ],
                 )
                 .map_err(db_err)?;
+                if totals.studies + totals.instances > 0 {
+                    tx.execute(
+                        "INSERT INTO daily_activity (facility_id, day, studies, instances) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (day, facility_id) DO UPDATE SET
+                            studies = studies + excluded.studies,
+                            instances = instances + excluded.instances",
+                        params![
+                            record.facility_id.to_string(),
+                            totals.received_at.date_naive().to_string(),
+                            totals.studies,
+                            totals.instances,
+                        ],
+                    )
+                    .map_err(db_err)?;
+                }
                 if let Some(event) = &audit {
                     super::audit::insert_event(&tx, event)?;
                 }
@@ -106,37 +122,48 @@ impl StudyIndex for SqliteStudyIndex {
         let page = page.clone();
         self.db
             .call(move |conn| {
-                let range = KeyRange::new(filter.received_from, filter.received_to, page.after.as_ref());
+                let order = filter.order;
+                let mut range = KeyRange::new(filter.received_from, filter.received_to, page.after.as_ref(), order);
                 let facility = filter.facility_id.map(|f| f.to_string());
                 let mut collector = PageCollector::new(page.limit);
-                let mut upper = range.upper.clone();
-                // Candidates come in batches, newest first; the row filters run here
-                // exactly as in the DynamoDB adapter.
+                let sql = format!(
+                    "SELECT listing_key, record FROM studies
+                     WHERE (?1 IS NULL OR facility_id = ?1)
+                       AND (?2 IS NULL OR listing_key >= ?2)
+                       AND (?3 IS NULL OR listing_key < ?3)
+                     ORDER BY listing_key {} LIMIT ?4",
+                    match order {
+                        ListingOrder::NewestFirst => "DESC",
+                        ListingOrder::OldestFirst => "ASC",
+                    }
+                );
+                // Candidates come in batches in listing order; the row filters run
+                // here exactly as in the DynamoDB adapter.
                 loop {
+                    if range.is_empty() {
+                        return Ok(collector.finish());
+                    }
+                    let wanted = collector.wanted().max(32);
                     let batch: Vec<(String, String)> = {
-                        let mut stmt = conn
-                            .prepare(
-                                "SELECT listing_key, record FROM studies
-                                 WHERE (?1 IS NULL OR facility_id = ?1)
-                                   AND (?2 IS NULL OR listing_key >= ?2)
-                                   AND (?3 IS NULL OR listing_key < ?3)
-                                 ORDER BY listing_key DESC LIMIT ?4",
-                            )
-                            .map_err(db_err)?;
+                        let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
                         let rows = stmt
-                            .query_map(params![facility, range.lower, upper, collector.wanted().max(32)], |row| {
+                            .query_map(params![facility, range.lower, range.upper, wanted], |row| {
                                 Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
                             })
                             .map_err(db_err)?;
                         rows.collect::<Result<_, _>>().map_err(db_err)?
                     };
-                    let exhausted = batch.len() < collector.wanted().max(32);
+                    let exhausted = batch.len() < wanted;
                     for (key, json) in batch {
+                        // `>=` reads the lower bound itself, which a cursor has moved past.
+                        if !range.admits(&key) {
+                            continue;
+                        }
                         let study: StudySummary = from_json(&json)?;
                         if filter.matches_row(&study) {
                             collector.push(key.clone(), study);
                         }
-                        upper = Some(key);
+                        range.move_past(&key, order);
                     }
                     if exhausted || collector.is_full() {
                         return Ok(collector.finish());
@@ -190,6 +217,43 @@ impl StudyIndex for SqliteStudyIndex {
                     bytes: u64::try_from(bytes).unwrap_or(0),
                     last_received_at: Some(last_received_at),
                 })
+            })
+            .await
+    }
+
+    async fn daily_activity(
+        &self,
+        facility: Option<FacilityId>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyActivity>, StoreError> {
+        self.db
+            .call(move |conn| {
+                let mut stmt = conn
+                    .prepare(
+                        "SELECT facility_id, day, studies, instances FROM daily_activity
+                         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR facility_id = ?3)
+                         ORDER BY day, facility_id",
+                    )
+                    .map_err(db_err)?;
+                let rows = stmt
+                    .query_map(params![from.to_string(), to.to_string(), facility.map(|f| f.to_string())], |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, u64>(2)?,
+                            row.get::<_, u64>(3)?,
+                        ))
+                    })
+                    .map_err(db_err)?;
+                let mut days = Vec::new();
+                for row in rows {
+                    let (facility, day, studies, instances) = row.map_err(db_err)?;
+                    days.push(
+                        DailyActivity::from_key(&facility, &day, studies, instances).map_err(StoreError::corrupt)?,
+                    );
+                }
+                Ok(days)
             })
             .await
     }
@@ -253,14 +317,42 @@ mod tests {
         }
         // As it was before migration 3: no totals table.
         let conn = Connection::open(&path).expect("opens directly");
-        conn.execute_batch(
-            "DROP TABLE receivers; DROP TABLE association_counts; DROP TABLE facility_totals; PRAGMA user_version = 2;",
-        )
-        .expect("rolls back the schema");
+        super::super::schema::roll_back(&conn, 2);
         drop(conn);
         let index = SqliteStudyIndex::new(Database::open(&path).await.expect("migrates"));
         let totals = index.facility_totals(facility).await.expect("reads");
         assert_eq!((totals.studies, totals.instances, totals.bytes), (2, 3, 157));
         assert!(totals.last_received_at.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_data_directory_from_before_daily_activity_gets_it_from_its_studies_and_instances() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("noctis.sqlite3");
+        let (facility, other) = (FacilityId::new_random(), FacilityId::new_random());
+        let today = now();
+        let yesterday = today - chrono::Duration::days(1);
+        {
+            let index = SqliteStudyIndex::new(Database::open(&path).await.expect("opens"));
+            // One study begun yesterday and finished today, one begun today, another facility's.
+            for (facility, study, sop, at) in [
+                (facility, "1.2.3", "1.2.3.1.1", yesterday),
+                (facility, "1.2.3", "1.2.3.1.2", today),
+                (facility, "1.2.4", "1.2.4.1.1", today),
+                (other, "1.2.5", "1.2.5.1.1", today),
+            ] {
+                let mut instance = record(facility, study, sop, 10);
+                instance.received_at = at;
+                index.record_instance(&instance, None).await.expect("records");
+            }
+        }
+        let conn = Connection::open(&path).expect("opens directly");
+        super::super::schema::roll_back(&conn, 5);
+        drop(conn);
+        let index = SqliteStudyIndex::new(Database::open(&path).await.expect("migrates"));
+        let days =
+            index.daily_activity(Some(facility), yesterday.date_naive(), today.date_naive()).await.expect("reads");
+        let counts: Vec<_> = days.iter().map(|d| (d.day, d.studies, d.instances)).collect();
+        assert_eq!(counts, [(yesterday.date_naive(), 1, 1), (today.date_naive(), 1, 2)]);
     }
 }
