@@ -55,10 +55,16 @@ function BarChart(props: { days: DayCounts[] }) {
     <figure class="chart">
       <svg viewBox={`0 0 ${width} ${height + 20}`} role="img" aria-label={`Studies received per day, last 7 days. ${summary}`}>
         {props.days.map((d, i) => {
-          const h = Math.round((d.studies / max) * height);
+          // Headroom above the tallest bar for its figure.
+          const h = Math.round((d.studies / max) * (height - 16));
           return (
             <g key={d.day}>
               <rect x={i * bar + 6} y={height - h} width={bar - 12} height={h} class="bar" />
+              {d.studies ? (
+                <text x={i * bar + bar / 2} y={height - h - 4} text-anchor="middle" class="axis">
+                  {d.studies}
+                </text>
+              ) : null}
               <text x={i * bar + bar / 2} y={height + 14} text-anchor="middle" class="axis">
                 {d.day.slice(5)}
               </text>
