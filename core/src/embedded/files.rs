@@ -118,9 +118,26 @@ fn commit(file: std::fs::File, temp: &Path, target: &Path) -> std::io::Result<()
     file.sync_all()?;
     drop(file);
     let parent = target.parent().map(Path::to_owned).unwrap_or_default();
-    std::fs::create_dir_all(&parent)?;
+    create_durable_dirs(&parent)?;
     std::fs::rename(temp, target)?;
     std::fs::File::open(&parent)?.sync_all()
+}
+
+/// Creates `dir` and its missing ancestors so that they survive a power loss:
+/// a new directory is an entry in its parent, which must be synced too (the
+/// first instance of a study creates its study and series directories).
+fn create_durable_dirs(dir: &Path) -> std::io::Result<()> {
+    let missing: Vec<&Path> = dir.ancestors().take_while(|at| !at.exists()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    for created in missing.iter().rev() {
+        if let Some(parent) = created.parent() {
+            std::fs::File::open(parent)?.sync_all()?;
+        }
+    }
+    Ok(())
 }
 
 impl FileWriter {

@@ -6,6 +6,7 @@ mod audit;
 mod bans;
 mod facilities;
 mod receivers;
+mod recording;
 mod reports;
 mod schema;
 mod studies;

@@ -2,22 +2,24 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, params};
 
+use super::recording::GroupCommit;
 use super::{Database, db_err, from_json, optional_record, records, to_json};
 use crate::domain::{
-    AuditEvent, DailyActivity, FacilityId, FacilityTotals, IndexRows, InstanceRecord, InstanceSummary, KeyRange,
-    ListingOrder, Page, PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter,
-    StudyId, StudySummary, apply_instance, listing_key, sortable_time,
+    AuditEvent, DailyActivity, FacilityId, FacilityTotals, InstanceRecord, InstanceSummary, KeyRange, ListingOrder,
+    Page, PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId,
+    StudySummary,
 };
 use crate::ports::{StoreError, StudyIndex};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStudyIndex {
     db: Database,
+    commits: GroupCommit,
 }
 
 impl SqliteStudyIndex {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self { db, commits: GroupCommit::default() }
     }
 }
 
@@ -28,93 +30,7 @@ impl StudyIndex for SqliteStudyIndex {
         instance: &InstanceRecord,
         audit: Option<&AuditEvent>,
     ) -> Result<Recorded, StoreError> {
-        let record = instance.clone();
-        let audit = audit.cloned();
-        self.db
-            .call(move |conn| {
-                // IMMEDIATE takes the write lock up front, so the read-modify-write
-                // below cannot interleave with another process's.
-                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
-                let study_id = record.study_id().to_string();
-                let series_uid = record.series_instance_uid.as_str();
-                let rows = IndexRows {
-                    study: optional_record(&tx, "SELECT record FROM studies WHERE id = ?1", [&study_id])?,
-                    series: optional_record(
-                        &tx,
-                        "SELECT record FROM series WHERE study_id = ?1 AND series_uid = ?2",
-                        params![study_id, series_uid],
-                    )?,
-                    instance: optional_record(
-                        &tx,
-                        "SELECT record FROM instances WHERE study_id = ?1 AND series_uid = ?2 AND sop_uid = ?3",
-                        params![study_id, series_uid, record.sop_instance_uid.as_str()],
-                    )?,
-                };
-                let indexed = apply_instance(rows, &record);
-                let study = &indexed.study;
-                tx.execute(
-                    "INSERT INTO studies (id, facility_id, listing_key, record) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-                    params![
-                        study_id,
-                        study.facility_id.to_string(),
-                        listing_key(study.first_received_at, study.id),
-                        to_json(study)?
-                    ],
-                )
-                .map_err(db_err)?;
-                tx.execute(
-                    "INSERT INTO series (study_id, series_uid, record) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (study_id, series_uid) DO UPDATE SET record = excluded.record",
-                    params![study_id, series_uid, to_json(&indexed.series)?],
-                )
-                .map_err(db_err)?;
-                tx.execute(
-                    "INSERT INTO instances (study_id, series_uid, sop_uid, record) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (study_id, series_uid, sop_uid) DO UPDATE SET record = excluded.record",
-                    params![study_id, series_uid, record.sop_instance_uid.as_str(), to_json(&indexed.instance)?],
-                )
-                .map_err(db_err)?;
-                let totals = indexed.totals;
-                tx.execute(
-                    "INSERT INTO facility_totals (facility_id, studies, instances, bytes, last_received_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (facility_id) DO UPDATE SET
-                        studies = studies + excluded.studies,
-                        instances = instances + excluded.instances,
-                        bytes = bytes + excluded.bytes,
-                        last_received_at = MAX(last_received_at, excluded.last_received_at)",
-                    params![
-                        record.facility_id.to_string(),
-                        totals.studies,
-                        totals.instances,
-                        totals.bytes,
-                        sortable_time(totals.received_at),
-                    ],
-                )
-                .map_err(db_err)?;
-                if totals.studies + totals.instances > 0 {
-                    tx.execute(
-                        "INSERT INTO daily_activity (facility_id, day, studies, instances) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT (day, facility_id) DO UPDATE SET
-                            studies = studies + excluded.studies,
-                            instances = instances + excluded.instances",
-                        params![
-                            record.facility_id.to_string(),
-                            totals.received_at.date_naive().to_string(),
-                            totals.studies,
-                            totals.instances,
-                        ],
-                    )
-                    .map_err(db_err)?;
-                }
-                if let Some(event) = &audit {
-                    super::audit::insert_event(&tx, event)?;
-                }
-                tx.commit().map_err(db_err)?;
-                Ok(indexed.recorded)
-            })
-            .await
+        self.commits.record(&self.db, instance.clone(), audit.cloned()).await
     }
 
     async fn list_studies(&self, filter: &StudyFilter, page: &PageRequest) -> Result<Page<StudySummary>, StoreError> {
@@ -276,13 +192,19 @@ impl StudyIndex for SqliteStudyIndex {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use rusqlite::Connection;
 
     use super::*;
     use crate::domain::{AeTitle, ObjectKey, Uid, now};
 
-    fn record(facility: FacilityId, study: &str, sop: &str, size: u64) -> InstanceRecord {
+    /// An instance of `study`'s series `<study>.1`, received now.
+    pub(in crate::embedded::sqlite) fn record(
+        facility: FacilityId,
+        study: &str,
+        sop: &str,
+        size: u64,
+    ) -> InstanceRecord {
         let uid = |s: &str| Uid::parse(s).expect("uid");
         let series = format!("{study}.1");
         InstanceRecord {
