@@ -47,6 +47,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(archive::download))
         .routes(routes!(reports::get, reports::put))
         .routes(routes!(audit::list))
+        .routes(routes!(audit::refusals))
         .routes(routes!(activity::get))
         .routes(routes!(receivers::list))
         .routes(routes!(security::list))

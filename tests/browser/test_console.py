@@ -241,6 +241,10 @@ def test_5_deactivating_the_facility_refuses_its_next_echo(browser, scene, share
     for part in ["Rejected Permanent", "Service User", "Calling AE Title Not Recognized"]:
         assert part in text, text
 
+    # The dashboard counts the refusal by its reason.
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_test_id("refusals")).to_contain_text("1 facility inactive")
+
 
 def test_6_bad_input_in_every_form_shows_the_api_error_beside_its_field(browser, scene, shared):
     page = shared["admin_page"]

@@ -68,6 +68,7 @@ fn routes(kind: Kind) -> Vec<Route> {
         r(Method::GET, "/api/v1/studies/{id}/report", Some(ReadReport), BOTH, StatusCode::OK),
         r(Method::GET, "/api/v1/activity", Some(ReadStudies), NONE, StatusCode::OK),
         r(Method::GET, "/api/v1/audit", Some(ReadAudit), NONE, StatusCode::OK),
+        r(Method::GET, "/api/v1/audit/refusals", Some(ReadAudit), NONE, StatusCode::OK),
         r(Method::GET, "/api/v1/receivers", Some(ReadAudit), NONE, StatusCode::OK),
         r(Method::GET, "/api/v1/security/bans", Some(ManageBans), NONE, StatusCode::OK),
         r(Method::DELETE, "/api/v1/security/bans/{address}", Some(ManageBans), NONE, StatusCode::NO_CONTENT),

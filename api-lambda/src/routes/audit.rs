@@ -1,6 +1,6 @@
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use noctis_core::domain::{AuditEvent, AuditKind, AuditQuery, FacilityId, PageLimit, PageRequest, now};
 use serde::{Deserialize, Serialize};
 
@@ -104,4 +104,34 @@ mod tests {
         let domain: Vec<&str> = AuditKind::ALL.iter().map(AuditKind::as_str).collect();
         assert_eq!(documented, domain);
     }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RefusalCountView {
+    /// Why, as the receiver recorded it (e.g. `calling_ae_title_unknown`).
+    pub reason: String,
+    pub refusals: u64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RefusalsView {
+    /// The start of the first whole UTC hour counted: 23 hours before the current one.
+    pub since: DateTime<Utc>,
+    /// Most first.
+    pub reasons: Vec<RefusalCountView>,
+}
+
+/// Associations refused over the last 24 hours (the current UTC hour and the 23
+/// before it), by reason, from every receiver.
+#[utoipa::path(get, path = "/api/v1/audit/refusals", operation_id = "count_refusals", security(("bearer" = [])), responses((status = 200, body = RefusalsView)))]
+pub async fn refusals(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<RefusalsView>> {
+    authorize(&user.0, Action::ReadAudit, None)?;
+    let at = now();
+    let first = at - chrono::Duration::hours(23);
+    let since = first.date_naive().and_hms_opt(first.hour(), 0, 0).map_or(first, |hour| hour.and_utc());
+    let counts = state.ports.audit.refusals_by_reason(first, at).await?;
+    Ok(Json(RefusalsView {
+        since,
+        reasons: counts.into_iter().map(|c| RefusalCountView { reason: c.reason, refusals: c.refusals }).collect(),
+    }))
 }

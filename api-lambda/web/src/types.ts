@@ -181,3 +181,9 @@ export interface ActivityView {
   /** Facilities that sent anything in the window. */
   facilities: Array<{ facility_id: string; days: DayCounts[] }>;
 }
+
+/** Associations refused over the last 24 whole UTC hours, by reason, most first. */
+export interface RefusalsView {
+  since: string;
+  reasons: Array<{ reason: string; refusals: number }>;
+}

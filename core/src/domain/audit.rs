@@ -191,6 +191,35 @@ impl AuditEvent {
     }
 }
 
+impl AuditEvent {
+    /// Why an association was refused, for the hourly refusal counts; `None`
+    /// for any other event. The receiver's reasons are a fixed set of labels;
+    /// anything else (missing, or too long to be one) counts as `unspecified`.
+    pub fn refusal_reason(&self) -> Option<&str> {
+        (self.kind == AuditKind::AssociationRejected).then(|| {
+            self.details
+                .get("reason")
+                .and_then(serde_json::Value::as_str)
+                .filter(|reason| !reason.is_empty() && reason.len() <= MAX_REASON_LEN)
+                .unwrap_or("unspecified")
+        })
+    }
+}
+
+const MAX_REASON_LEN: usize = 64;
+
+/// Associations refused, by reason, over whole UTC hours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusalCount {
+    pub reason: String,
+    pub refusals: u64,
+}
+
+/// The UTC hour an event falls in, as the refusal counts key it (`2026-11-27T09`).
+pub fn audit_hour(at: Timestamp) -> String {
+    at.format("%Y-%m-%dT%H").to_string()
+}
+
 /// The UTC day an event falls on, as the daily counts key it (`2026-11-27`).
 pub fn audit_day(at: Timestamp) -> String {
     at.format("%Y-%m-%d").to_string()

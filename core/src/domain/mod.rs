@@ -18,7 +18,9 @@ mod uid;
 mod user;
 
 pub use ae_title::{AeTitle, AeTitleError};
-pub use audit::{Actor, AssociationCounts, AuditEvent, AuditKind, AuditQuery, audit_day, audit_sort_key};
+pub use audit::{
+    Actor, AssociationCounts, AuditEvent, AuditKind, AuditQuery, RefusalCount, audit_day, audit_hour, audit_sort_key,
+};
 pub use ban::{Ban, BanPolicy, FailureCount};
 pub use email::{EmailAddress, EmailAddressError};
 pub use facility::{Facility, FacilityDraft, FacilityName, FacilityNameError, LicenseNumber, LicenseNumberError};

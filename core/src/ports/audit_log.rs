@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::domain::{AssociationCounts, AuditEvent, AuditQuery, FacilityId, Page, PageRequest, Timestamp};
+use crate::domain::{
+    AssociationCounts, AuditEvent, AuditQuery, FacilityId, Page, PageRequest, RefusalCount, Timestamp,
+};
 
 /// The append-only audit trail.
 #[async_trait]
@@ -17,6 +19,12 @@ pub trait AuditLog: Send + Sync + std::fmt::Debug {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<AssociationCounts, StoreError>;
+
+    /// Associations refused from `from`'s UTC hour to `to`'s, inclusive, by
+    /// reason, most first; any facility or none (an unknown AE title). Kept by
+    /// `append` per hour and reason, so this reads at most one row per hour
+    /// and reason however many refusals a flood made.
+    async fn refusals_by_reason(&self, from: Timestamp, to: Timestamp) -> Result<Vec<RefusalCount>, StoreError>;
 
     /// Events matching `query`, newest first.
     async fn query(&self, query: &AuditQuery, page: &PageRequest) -> Result<Page<AuditEvent>, StoreError>;

@@ -1,6 +1,7 @@
 use chrono::Duration;
 use noctis_core::domain::{
-    Actor, AuditEvent, AuditKind, AuditQuery, FacilityId, PageLimit, PageRequest, Timestamp, UserId, Username, now,
+    Actor, AuditEvent, AuditKind, AuditQuery, FacilityId, PageLimit, PageRequest, RefusalCount, Timestamp, UserId,
+    Username, now,
 };
 
 use crate::support::Fixture;
@@ -10,6 +11,7 @@ crate::contract_tests!(
     events_filter_by_facility_actor_and_kind,
     pages_cover_the_trail_once_across_days,
     association_counts_cover_the_facilitys_days_in_the_window,
+    refusals_are_counted_by_reason_over_whole_hours,
 );
 
 fn query(from: Timestamp, to: Timestamp) -> AuditQuery {
@@ -140,4 +142,36 @@ async fn association_counts_cover_the_facilitys_days_in_the_window(fx: &Fixture)
     assert_eq!((last_50_days.accepted, last_50_days.rejected), (3, 1));
     let nothing = fx.ports.audit.association_counts(FacilityId::new_random(), at - Duration::days(30), at);
     assert_eq!(nothing.await.expect("counts"), Default::default());
+}
+
+async fn refusals_are_counted_by_reason_over_whole_hours(fx: &Fixture) {
+    let at = now();
+    let refused = |reason: Option<&str>, when: Timestamp, facility: Option<FacilityId>| {
+        let mut event = AuditEvent::new(AuditKind::AssociationRejected, Actor::System, when);
+        if let Some(reason) = reason {
+            event = event.with_details(serde_json::json!({"reason": reason}));
+        }
+        if let Some(facility) = facility {
+            event = event.for_facility(facility);
+        }
+        event
+    };
+    let facility = FacilityId::new_random();
+    let long_reason = "x".repeat(65);
+    for event in [
+        // An unknown AE title has no facility; a deactivated one has.
+        refused(Some("calling_ae_title_unknown"), at, None),
+        refused(Some("calling_ae_title_unknown"), at - Duration::hours(23), None),
+        refused(Some("facility_inactive"), at, Some(facility)),
+        refused(None, at, None),
+        refused(Some(&long_reason), at, None),
+        // Outside the window, and not a refusal.
+        refused(Some("calling_ae_title_unknown"), at - Duration::hours(30), None),
+        AuditEvent::new(AuditKind::AssociationAccepted, Actor::System, at).for_facility(facility),
+    ] {
+        fx.ports.audit.append(&event).await.expect("appends");
+    }
+    let counts = fx.ports.audit.refusals_by_reason(at - Duration::hours(23), at).await.expect("counts");
+    let count = |reason: &str, refusals| RefusalCount { reason: reason.to_owned(), refusals };
+    assert_eq!(counts, [count("calling_ae_title_unknown", 2), count("unspecified", 2), count("facility_inactive", 1)]);
 }

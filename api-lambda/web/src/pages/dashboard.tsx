@@ -1,28 +1,12 @@
-// The administrator's overview. Daily figures come from the counts the index
-// keeps as instances are recorded (/api/v1/activity); refusals are read from
-// the audit trail, a walk bounded at WALK_LIMIT events, shown as "at least"
-// when it reaches the bound.
-import { useEffect, useState } from "preact/hooks";
-import { get, query } from "../api";
+// The administrator's overview. Every figure is read from counts kept as
+// things happen: daily activity by the study index (/api/v1/activity),
+// refusals per hour and reason by the audit trail (/api/v1/audit/refusals).
+import { query } from "../api";
 import { Alert, Loading, TableRegion, dateTime } from "../components";
 import { useFacilityNames, useResource, useTitle } from "../hooks";
-import type { ActivityView, AuditEvent, Ban, DayCounts, Page, ReceiverView } from "../types";
+import type { ActivityView, AuditEvent, Ban, DayCounts, Page, ReceiverView, RefusalsView } from "../types";
 import { AuditTable } from "./audit";
 import { BanTable } from "./security";
-
-const WALK_LIMIT = 5000;
-const DAY = 24 * 3600 * 1000;
-
-async function walk<T>(path: string, params: Record<string, string | number | undefined>): Promise<[T[], boolean]> {
-  const items: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await get<Page<T>>(`${path}${query({ ...params, limit: 500, cursor })}`);
-    items.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor && items.length < WALK_LIMIT);
-  return [items, cursor !== undefined];
-}
 
 function sum(days: DayCounts[]): [number, number] {
   return days.reduce<[number, number]>((acc, d) => [acc[0] + d.studies, acc[1] + d.instances], [0, 0]);
@@ -30,19 +14,6 @@ function sum(days: DayCounts[]): [number, number] {
 
 function plural(n: number, one: string, many: string) {
   return `${n} ${n === 1 ? one : many}`;
-}
-
-async function refusals(): Promise<[Map<string, number>, boolean]> {
-  const [events, bounded] = await walk<AuditEvent>("/api/v1/audit", {
-    kind: "association_rejected",
-    from: new Date(Date.now() - DAY).toISOString(),
-  });
-  const counts = new Map<string, number>();
-  for (const e of events) {
-    const reason = String((e.details as Record<string, unknown> | null)?.reason ?? "unspecified");
-    counts.set(reason, (counts.get(reason) ?? 0) + 1);
-  }
-  return [counts, bounded];
 }
 
 function BarChart(props: { days: DayCounts[] }) {
@@ -125,19 +96,13 @@ export function DashboardPage() {
   useTitle("Dashboard");
   const facilities = useFacilityNames();
   const activity = useResource<ActivityView>(`/api/v1/activity${query({ days: 7 })}`);
-  const [refused, setRefused] = useState<[Map<string, number>, boolean]>();
-  const [error, setError] = useState<string>();
+  const refused = useResource<RefusalsView>("/api/v1/audit/refusals");
   const recent = useResource<Page<AuditEvent>>(`/api/v1/audit${query({ limit: 10 })}`);
   const bans = useResource<Ban[]>("/api/v1/security/bans");
   const health = useResource<{ status: string }>("/healthz");
   const receivers = useResource<ReceiverView[]>("/api/v1/receivers");
   const reporting = (receivers.data ?? []).filter((r) => r.reporting && !r.draining).length;
 
-  useEffect(() => {
-    refusals().then(setRefused).catch((e) => setError(String(e.message ?? e)));
-  }, []);
-
-  const atLeast = (n: number, bounded: boolean) => (bounded ? `at least ${n}` : String(n));
   const days = activity.data?.days;
   const week = days ? sum(days) : undefined;
   const today = days?.[days.length - 1];
@@ -147,7 +112,6 @@ export function DashboardPage() {
   return (
     <section class="page wide" aria-labelledby="dashboard-title">
       <h1 id="dashboard-title">Dashboard</h1>
-      {error ? <Alert>{error}</Alert> : null}
       {activity.error ? <Alert>{activity.error.message}</Alert> : null}
       <div class="cards">
         <div class="card">
@@ -216,23 +180,24 @@ export function DashboardPage() {
         </table>
       </TableRegion>
       <h2>Associations refused in the last 24 hours</h2>
-      {refused ? (
-        refused[0].size ? (
-          <ul class="reasons">
-            {[...refused[0].entries()]
-              .sort((a, b) => b[1] - a[1])
-              .map(([reason, n]) => (
-                <li key={reason}>
-                  <strong>{atLeast(n, refused[1])}</strong> {reason.replace(/_/g, " ")}
-                </li>
-              ))}
+      {refused.data ? (
+        refused.data.reasons.length ? (
+          <ul class="reasons" data-testid="refusals">
+            {refused.data.reasons.map((r) => (
+              <li key={r.reason}>
+                <strong>{r.refusals}</strong> {r.reason.replace(/_/g, " ")}
+              </li>
+            ))}
           </ul>
         ) : (
           <p class="empty">None.</p>
         )
+      ) : refused.error ? (
+        <Alert>{refused.error.message}</Alert>
       ) : (
         <Loading />
       )}
+      {refused.data ? <p class="muted">Counted by whole UTC hours since {dateTime(refused.data.since)}.</p> : null}
       <h2>Active bans</h2>
       {bans.data ? <BanTable bans={bans.data} /> : <Loading />}
       <h2>Recent events</h2>

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
@@ -5,7 +7,7 @@ use super::schema::{AUDIT_BY_ACTOR, AUDIT_BY_FACILITY, PK, SK};
 use super::{TableNames, n, read_number, read_record, read_string, record_item, s};
 use crate::domain::{
     AssociationCounts, AuditEvent, AuditQuery, FacilityId, KeyRange, ListingOrder, Page, PageCollector, PageRequest,
-    Timestamp, audit_day, audit_sort_key,
+    RefusalCount, Timestamp, audit_day, audit_hour, audit_sort_key,
 };
 use crate::ports::{AuditLog, StoreError};
 
@@ -28,6 +30,12 @@ impl DynamoAuditLog {
 /// day partitions (no index sees them: they carry none of the index keys).
 fn counts_pk(facility: FacilityId) -> String {
     format!("association-counts#{facility}")
+}
+
+/// Refusals per UTC hour and reason: one partition per day, sort key
+/// `<hour>#<reason>`, so the last 24 hours are at most two queries.
+fn refusals_pk(day: &str) -> String {
+    format!("refusals#{day}")
 }
 
 /// The partitions one query reads, newest first.
@@ -106,7 +114,39 @@ impl AuditLog for DynamoAuditLog {
                 .await
                 .map_err(StoreError::backend)?;
         }
+        if let Some(reason) = event.refusal_reason() {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(refusals_pk(&audit_day(event.at))))
+                .key(SK, s(format!("{}#{reason}", audit_hour(event.at))))
+                .update_expression("ADD refusals :one")
+                .expression_attribute_values(":one", n(1))
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+        }
         Ok(())
+    }
+
+    async fn refusals_by_reason(&self, from: Timestamp, to: Timestamp) -> Result<Vec<RefusalCount>, StoreError> {
+        let (first, last) = (audit_hour(from), audit_hour(to));
+        let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+        let days = from.date_naive().iter_days().take_while(|day| *day <= to.date_naive());
+        for day in days {
+            // '$' sorts right after '#': every reason of the last hour.
+            let pk = refusals_pk(&day.format("%Y-%m-%d").to_string());
+            for item in super::items_between(&self.client, &self.table, &pk, &first, &format!("{last}$")).await? {
+                let key = read_string(&item, SK)?;
+                let (_, reason) =
+                    key.split_once('#').ok_or_else(|| StoreError::corrupt(format!("refusal count key {key:?}")))?;
+                *by_reason.entry(reason.to_owned()).or_default() += read_number(&item, "refusals")?;
+            }
+        }
+        let mut counts: Vec<RefusalCount> =
+            by_reason.into_iter().map(|(reason, refusals)| RefusalCount { reason, refusals }).collect();
+        counts.sort_by(|a, b| b.refusals.cmp(&a.refusals).then_with(|| a.reason.cmp(&b.reason)));
+        Ok(counts)
     }
 
     async fn association_counts(
@@ -115,23 +155,11 @@ impl AuditLog for DynamoAuditLog {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<AssociationCounts, StoreError> {
-        // At most one item per day of the range: a 30-day window is one page.
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#p = :p AND #k BETWEEN :from AND :to")
-            .expression_attribute_names("#p", PK)
-            .expression_attribute_names("#k", SK)
-            .expression_attribute_values(":p", s(counts_pk(facility)))
-            .expression_attribute_values(":from", s(audit_day(from)))
-            .expression_attribute_values(":to", s(audit_day(to)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::backend)?;
+        let items =
+            super::items_between(&self.client, &self.table, &counts_pk(facility), &audit_day(from), &audit_day(to))
+                .await?;
         let mut counts = AssociationCounts::default();
-        for item in out.items.unwrap_or_default() {
+        for item in items {
             counts.accepted += read_number(&item, "accepted")?;
             counts.rejected += read_number(&item, "rejected")?;
         }

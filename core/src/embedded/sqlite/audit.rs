@@ -4,7 +4,7 @@ use rusqlite::params;
 use super::{Database, db_err, from_json, to_json};
 use crate::domain::{
     AssociationCounts, AuditEvent, AuditQuery, FacilityId, KeyRange, ListingOrder, Page, PageCollector, PageRequest,
-    Timestamp, audit_day, audit_sort_key,
+    RefusalCount, Timestamp, audit_day, audit_hour, audit_sort_key,
 };
 use crate::ports::{AuditLog, StoreError};
 
@@ -41,6 +41,14 @@ pub(super) fn insert_event(conn: &rusqlite::Connection, event: &AuditEvent) -> R
         )
         .map_err(db_err)?;
     }
+    if let Some(reason) = event.refusal_reason() {
+        conn.execute(
+            "INSERT INTO refusal_counts (hour, reason, refusals) VALUES (?1, ?2, 1)
+             ON CONFLICT (hour, reason) DO UPDATE SET refusals = refusals + 1",
+            params![audit_hour(event.at), reason],
+        )
+        .map_err(db_err)?;
+    }
     Ok(())
 }
 
@@ -72,6 +80,25 @@ impl AuditLog for SqliteAuditLog {
                     |row| Ok(AssociationCounts { accepted: row.get(0)?, rejected: row.get(1)? }),
                 )
                 .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn refusals_by_reason(&self, from: Timestamp, to: Timestamp) -> Result<Vec<RefusalCount>, StoreError> {
+        self.db
+            .call(move |conn| {
+                let mut stmt = conn
+                    .prepare(
+                        "SELECT reason, SUM(refusals) FROM refusal_counts WHERE hour BETWEEN ?1 AND ?2
+                         GROUP BY reason ORDER BY 2 DESC, reason",
+                    )
+                    .map_err(db_err)?;
+                let rows = stmt
+                    .query_map(params![audit_hour(from), audit_hour(to)], |row| {
+                        Ok(RefusalCount { reason: row.get(0)?, refusals: row.get(1)? })
+                    })
+                    .map_err(db_err)?;
+                rows.collect::<Result<_, _>>().map_err(db_err)
             })
             .await
     }
@@ -156,5 +183,26 @@ mod tests {
         let counts =
             audit.association_counts(facility, now() - chrono::Duration::days(1), now()).await.expect("counts");
         assert_eq!((counts.accepted, counts.rejected), (2, 1));
+    }
+
+    #[tokio::test]
+    async fn a_data_directory_from_before_the_refusal_counts_gets_them_from_its_events() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("noctis.sqlite3");
+        {
+            let audit = SqliteAuditLog::new(Database::open(&path).await.expect("opens"));
+            for reason in ["calling_ae_title_unknown", "calling_ae_title_unknown", "facility_inactive"] {
+                let event = AuditEvent::new(AuditKind::AssociationRejected, Actor::System, now())
+                    .with_details(serde_json::json!({ "reason": reason }));
+                audit.append(&event).await.expect("appends");
+            }
+        }
+        let conn = Connection::open(&path).expect("opens directly");
+        super::super::schema::roll_back(&conn, 6);
+        drop(conn);
+        let audit = SqliteAuditLog::new(Database::open(&path).await.expect("migrates"));
+        let counts = audit.refusals_by_reason(now() - chrono::Duration::hours(1), now()).await.expect("counts");
+        let counts: Vec<_> = counts.iter().map(|c| (c.reason.as_str(), c.refusals)).collect();
+        assert_eq!(counts, [("calling_ae_title_unknown", 2), ("facility_inactive", 1)]);
     }
 }

@@ -134,6 +134,24 @@ SELECT facility_id, day, SUM(studies), SUM(instances) FROM (
 )
 GROUP BY facility_id, day;
 "#,
+    // Kept by the audit log as refusals are appended; a data directory from
+    // before starts from the refusals it already holds.
+    r#"
+CREATE TABLE refusal_counts (
+    hour     TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    refusals INTEGER NOT NULL,
+    PRIMARY KEY (hour, reason)
+);
+INSERT INTO refusal_counts (hour, reason, refusals)
+SELECT substr(sort_key, 1, 13),
+       CASE WHEN length(json_extract(record, '$.details.reason')) BETWEEN 1 AND 64
+            THEN json_extract(record, '$.details.reason') ELSE 'unspecified' END,
+       COUNT(*)
+FROM audit_events
+WHERE json_extract(record, '$.kind') = 'association_rejected'
+GROUP BY 1, 2;
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -151,7 +169,8 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 #[cfg(test)]
 pub(super) fn roll_back(conn: &Connection, version: usize) {
     // What each migration after the first created, in order.
-    const CREATED: &[&str] = &["reports", "facility_totals", "association_counts", "receivers", "daily_activity"];
+    const CREATED: &[&str] =
+        &["reports", "facility_totals", "association_counts", "receivers", "daily_activity", "refusal_counts"];
     assert_eq!(CREATED.len() + 1, MIGRATIONS.len(), "every migration is listed here");
     for table in CREATED[version.saturating_sub(1)..].iter().rev() {
         conn.execute_batch(&format!("DROP TABLE {table};")).expect("drops a later table");
