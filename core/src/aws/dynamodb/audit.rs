@@ -136,7 +136,7 @@ impl AuditLog for DynamoAuditLog {
         for day in days {
             // '$' sorts right after '#': every reason of the last hour.
             let pk = refusals_pk(&day.format("%Y-%m-%d").to_string());
-            for item in super::items_between(&self.client, &self.table, &pk, &first, &format!("{last}$")).await? {
+            for item in super::items_in(&self.client, &self.table, &pk, Some((&first, &format!("{last}$")))).await? {
                 let key = read_string(&item, SK)?;
                 let (_, reason) =
                     key.split_once('#').ok_or_else(|| StoreError::corrupt(format!("refusal count key {key:?}")))?;
@@ -155,9 +155,8 @@ impl AuditLog for DynamoAuditLog {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<AssociationCounts, StoreError> {
-        let items =
-            super::items_between(&self.client, &self.table, &counts_pk(facility), &audit_day(from), &audit_day(to))
-                .await?;
+        let (first, last) = (audit_day(from), audit_day(to));
+        let items = super::items_in(&self.client, &self.table, &counts_pk(facility), Some((&first, &last))).await?;
         let mut counts = AssociationCounts::default();
         for item in items {
             counts.accepted += read_number(&item, "accepted")?;

@@ -69,32 +69,33 @@ pub(crate) fn read_string<'a>(item: &'a Item, name: &str) -> Result<&'a str, Sto
         .ok_or_else(|| StoreError::Corrupt(format!("item without a string {name}")))
 }
 
-/// Every item of partition `pk` whose sort key lies in `[from, to]`, read
-/// consistently, every page.
-pub(crate) async fn items_between(
+/// Every item of partition `pk`, or of those whose sort key lies in
+/// `[from, to]`, read consistently, every page.
+pub(crate) async fn items_in(
     client: &Client,
     table: &str,
     pk: &str,
-    from: &str,
-    to: &str,
+    sort_keys: Option<(&str, &str)>,
 ) -> Result<Vec<Item>, StoreError> {
     let mut items = Vec::new();
     let mut start_key = None;
     loop {
-        let out = client
+        let mut query = client
             .query()
             .table_name(table)
-            .key_condition_expression("#p = :p AND #k BETWEEN :from AND :to")
             .expression_attribute_names("#p", schema::PK)
-            .expression_attribute_names("#k", schema::SK)
             .expression_attribute_values(":p", s(pk))
-            .expression_attribute_values(":from", s(from))
-            .expression_attribute_values(":to", s(to))
             .consistent_read(true)
-            .set_exclusive_start_key(start_key.take())
-            .send()
-            .await
-            .map_err(StoreError::backend)?;
+            .set_exclusive_start_key(start_key.take());
+        query = match sort_keys {
+            Some((from, to)) => query
+                .key_condition_expression("#p = :p AND #k BETWEEN :from AND :to")
+                .expression_attribute_names("#k", schema::SK)
+                .expression_attribute_values(":from", s(from))
+                .expression_attribute_values(":to", s(to)),
+            None => query.key_condition_expression("#p = :p"),
+        };
+        let out = query.send().await.map_err(StoreError::backend)?;
         items.extend(out.items.unwrap_or_default());
         start_key = out.last_evaluated_key.filter(|key| !key.is_empty());
         if start_key.is_none() {

@@ -203,41 +203,17 @@ impl DynamoStudyIndex {
         day: NaiveDate,
         facility: Option<FacilityId>,
     ) -> Result<Vec<DailyActivity>, StoreError> {
-        let mut found = Vec::new();
-        let mut start_key = None;
-        loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .expression_attribute_names("#p", PK)
-                .expression_attribute_values(":p", s(activity_pk(day)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key.take());
-            query = match facility {
-                Some(facility) => query
-                    .key_condition_expression("#p = :p AND #k = :f")
-                    .expression_attribute_names("#k", SK)
-                    .expression_attribute_values(":f", s(facility.to_string())),
-                None => query.key_condition_expression("#p = :p"),
-            };
-            let out = query.send().await.map_err(StoreError::backend)?;
-            for item in out.items.unwrap_or_default() {
-                let facility = super::read_string(&item, SK)?;
-                let row = DailyActivity::from_key(
-                    facility,
-                    &day.to_string(),
-                    read_number(&item, "studies")?,
-                    read_number(&item, "instances")?,
-                )
-                .map_err(StoreError::corrupt)?;
-                found.push(row);
-            }
-            start_key = out.last_evaluated_key.filter(|key| !key.is_empty());
-            if start_key.is_none() {
-                return Ok(found);
-            }
-        }
+        let facility_key = facility.map(|f| f.to_string());
+        let sort_keys = facility_key.as_deref().map(|f| (f, f));
+        let items = super::items_in(&self.client, &self.table, &activity_pk(day), sort_keys).await?;
+        items
+            .iter()
+            .map(|item| {
+                let facility = super::read_string(item, SK)?;
+                let (studies, instances) = (read_number(item, "studies")?, read_number(item, "instances")?);
+                DailyActivity::from_key(facility, &day.to_string(), studies, instances).map_err(StoreError::corrupt)
+            })
+            .collect()
     }
 
     /// Fetches study summaries by key, in the order given.
