@@ -76,6 +76,9 @@ pub struct DicomConfig {
     pub heartbeat_secs: u64,
     /// How much of an instance's start is held to read its header.
     pub header_buffer_kib: u32,
+    /// The most matches one C-FIND returns; a query matching more is refused
+    /// with A700 and an Error Comment asking to narrow it.
+    pub max_query_results: NonZeroUsize,
     /// HTTP port for `/healthz` and `/metrics` (load balancer and scraping).
     pub health_port: u16,
     /// Behind a load balancer that sends a PROXY protocol v2 header (an AWS NLB
@@ -308,6 +311,7 @@ impl Default for Config {
                 facility_cache_secs: 5,
                 heartbeat_secs: 15,
                 header_buffer_kib: 256,
+                max_query_results: NonZeroUsize::new(1000).unwrap_or(NonZeroUsize::MIN),
                 health_port: 8081,
                 proxy_protocol: false,
                 tls: None,

@@ -19,6 +19,7 @@ use crate::policy::admission::Admission;
 use crate::policy::facility_cache::FacilityCache;
 use crate::policy::limits::KeyedSemaphore;
 use crate::protocol::association::AssociationServices;
+use crate::query::QueryService;
 use crate::transport::listener::Listener;
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +76,11 @@ impl Application {
             address_slots: KeyedSemaphore::new(limits.max_per_address.get()),
             facility_slots: KeyedSemaphore::new(limits.max_per_facility.get()),
         };
+        let queries = Arc::new(QueryService {
+            index: ports.studies.clone(),
+            audit: ports.audit.clone(),
+            max_results: dicom.max_query_results.get(),
+        });
         let store = Arc::new(Intake {
             objects: ports.objects,
             index: ports.studies,
@@ -84,6 +90,7 @@ impl Application {
         let shared = Arc::new(AssociationServices {
             admission,
             store,
+            queries,
             metrics: metrics.clone(),
             pending_per_address: KeyedSemaphore::new(limits.max_pending_per_address.get()),
             max_pdu_length: dicom.max_pdu_length.get(),

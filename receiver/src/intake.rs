@@ -332,6 +332,7 @@ fn study_attributes(header: &InstanceHeader) -> StudyAttributes {
         study_date: header.study_date.clone(),
         study_time: header.study_time.clone(),
         accession_number: header.accession_number.clone(),
+        study_id: header.study_id.clone(),
         study_description: header.study_description.clone(),
         referring_physician: header.referring_physician.clone(),
     }

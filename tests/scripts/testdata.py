@@ -7,6 +7,9 @@ usage: testdata.py OUT_DIR          one file per transfer syntax family, written
                                     N copies of CT_small.dcm, each its own instance (benchmarks)
        testdata.py OUT_DIR --large-set N MB
                                     N generated instances of about MB megabytes (benchmarks)
+       testdata.py OUT_DIR --archive
+                                    four studies of three patients with known names, dates,
+                                    accession numbers and series (query suites)
 
 Each file gets a fresh SOP Instance UID (several of pydicom's files share one),
 keeping its study, series and encoding, and is rewritten by DCMTK's dcmconv the
@@ -146,6 +149,52 @@ def copies(out_dir, n):
     return manifest
 
 
+# (patient name, patient ID, study date, accession, template, series: [(modality, number, instances)])
+ARCHIVE = [
+    ("DOE^JOHN", "P-001", "20240105", "ACC-001", "CT_small.dcm", [("CT", 1, 2), ("PR", 2, 1)]),
+    ("DOE^JANE", "P-002", "20240220", "ACC-002", "MR_small.dcm", [("MR", 1, 1)]),
+    ("SMITH^ANNA", "P-003", "20231201", "ACC-003", "CT_small.dcm", [("CT", 1, 1)]),
+    ("DOE^JOHN", "P-001", "20240310", "ACC-004", "MR_small.dcm", [("MR", 3, 1)]),
+]
+
+
+def archive(out_dir):
+    """Studies made from pydicom's CT and MR files, each with fresh UIDs and
+    the identifying attributes above, so a query's answer is known."""
+    manifest = []
+    for number, (name, patient_id, date, accession, template, series) in enumerate(ARCHIVE, 1):
+        source = pydicom.dcmread(get_testdata_file(template))
+        if (0xFFFC, 0xFFFC) in source:
+            del source[0xFFFC, 0xFFFC]
+        source.PatientName = name
+        source.PatientID = patient_id
+        source.StudyDate = date
+        source.StudyTime = "093000"
+        source.AccessionNumber = accession
+        source.StudyID = f"S{number}"
+        source.StudyDescription = f"ARCHIVE STUDY {number}"
+        # Absent, so a query can ask for what a study lacks.
+        if "ReferringPhysicianName" in source:
+            del source.ReferringPhysicianName
+        source.StudyInstanceUID = generate_uid()
+        for modality, series_number, instances in series:
+            source.Modality = modality
+            source.SeriesNumber = series_number
+            source.SeriesInstanceUID = generate_uid()
+            for instance in range(1, instances + 1):
+                uid = generate_uid()
+                source.SOPInstanceUID = uid
+                source.file_meta.MediaStorageSOPInstanceUID = uid
+                source.InstanceNumber = instance
+                file_name = f"study{number}_series{series_number}_{instance}.dcm"
+                path = os.path.join(out_dir, file_name)
+                source.save_as(path, enforce_file_format=True)
+                entry = describe(path, file_name)
+                entry.update({"patient_name": name, "study_date": date, "accession_number": accession})
+                manifest.append(entry)
+    return manifest
+
+
 def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
@@ -155,6 +204,8 @@ def main():
         manifest = []
         for i in range(int(sys.argv[3])):
             manifest += large_file(out_dir, int(sys.argv[4]), f"large_{i:04d}.dcm")
+    elif len(sys.argv) > 2 and sys.argv[2] == "--archive":
+        manifest = archive(out_dir)
     elif len(sys.argv) > 2 and sys.argv[2] == "--large":
         manifest = large_file(out_dir, int(sys.argv[3]), sys.argv[4])
     else:

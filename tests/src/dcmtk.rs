@@ -1,4 +1,4 @@
-//! DCMTK's `echoscu` and `storescu` (Debian's dcmtk) as the sending modality.
+//! DCMTK's `echoscu`, `storescu` and `findscu` (Debian's dcmtk) as the modality or workstation.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -61,6 +61,20 @@ pub fn storescu(port: u16, calling: &str, called: &str, options: &[&str], files:
         .args(files)
         .output()
         .expect("storescu runs (make test installs dcmtk)");
+    Run::from(output)
+}
+
+/// `findscu` with `options` (`-S`, `-k QueryRetrieveLevel=STUDY`, …), each
+/// match extracted into `out` as `rsp0001.dcm`, `rsp0002.dcm`, ….
+pub fn findscu(port: u16, calling: &str, called: &str, options: &[&str], out: &Path) -> Run {
+    let output = dcmtk("findscu")
+        .args(["-v", "-to", "30", "-ta", "30", "-td", "60", "-aet", calling, "-aec", called, "-X", "-od"])
+        .arg(out)
+        .args(options)
+        .arg("127.0.0.1")
+        .arg(port.to_string())
+        .output()
+        .expect("findscu runs (make test installs dcmtk)");
     Run::from(output)
 }
 

@@ -12,6 +12,9 @@ use tokio::net::{TcpSocket, TcpStream};
 pub const CT_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
 pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
 pub const VERIFICATION: &str = "1.2.840.10008.1.1";
+pub const STUDY_ROOT_FIND: &str = "1.2.840.10008.5.1.4.1.2.2.1";
+/// The presentation context `association_request` proposes Study Root C-FIND on.
+pub const FIND_CONTEXT: u8 = 5;
 
 /// A TCP connection to the receiver from `source` (any address of 127.0.0.0/8
 /// stands for a distinct host on loopback).
@@ -21,7 +24,8 @@ pub async fn connect_from(source: IpAddr, port: u16) -> TcpStream {
     socket.connect(SocketAddr::from(([127, 0, 0, 1], port))).await.expect("connects")
 }
 
-/// An A-ASSOCIATE-RQ proposing CT Image Storage and Verification in Explicit VR LE.
+/// An A-ASSOCIATE-RQ proposing CT Image Storage, Verification and Study Root
+/// C-FIND in Explicit VR LE.
 pub fn association_request(calling: &str, called: &str, protocol_version: u16) -> Vec<u8> {
     let rq = AssociationRQ {
         protocol_version,
@@ -37,6 +41,11 @@ pub fn association_request(calling: &str, called: &str, protocol_version: u16) -
             PresentationContextProposed {
                 id: 3,
                 abstract_syntax: VERIFICATION.to_owned(),
+                transfer_syntaxes: vec![EXPLICIT_VR_LE.to_owned()],
+            },
+            PresentationContextProposed {
+                id: FIND_CONTEXT,
+                abstract_syntax: STUDY_ROOT_FIND.to_owned(),
                 transfer_syntaxes: vec![EXPLICIT_VR_LE.to_owned()],
             },
         ],
@@ -87,15 +96,17 @@ pub fn explicit_element(group: u16, element: u16, vr: &[u8; 2], value: &[u8], de
     out
 }
 
+/// A UID value, padded to even length as PS3.5 9.1 says.
+fn uid(text: &str) -> Vec<u8> {
+    let mut bytes = text.as_bytes().to_vec();
+    if bytes.len() % 2 == 1 {
+        bytes.push(0);
+    }
+    bytes
+}
+
 /// A C-STORE-RQ command set for `sop_instance` of CT Image Storage.
 pub fn store_command(message_id: u16, sop_instance: &str) -> Vec<u8> {
-    let uid = |text: &str| {
-        let mut bytes = text.as_bytes().to_vec();
-        if bytes.len() % 2 == 1 {
-            bytes.push(0);
-        }
-        bytes
-    };
     let mut body = Vec::new();
     body.extend(implicit_element(0x0000, 0x0002, &uid(CT_IMAGE_STORAGE)));
     body.extend(implicit_element(0x0000, 0x0100, &1u16.to_le_bytes()));
@@ -105,6 +116,35 @@ pub fn store_command(message_id: u16, sop_instance: &str) -> Vec<u8> {
     body.extend(implicit_element(0x0000, 0x1000, &uid(sop_instance)));
     let mut out = implicit_element(0x0000, 0x0000, &u32::try_from(body.len()).expect("fits").to_le_bytes());
     out.extend(body);
+    out
+}
+
+/// A Study Root C-FIND-RQ command set (a data set follows).
+pub fn find_command(message_id: u16) -> Vec<u8> {
+    let mut body = implicit_element(0x0000, 0x0002, &uid(STUDY_ROOT_FIND));
+    body.extend(implicit_element(0x0000, 0x0100, &0x0020u16.to_le_bytes()));
+    body.extend(implicit_element(0x0000, 0x0110, &message_id.to_le_bytes()));
+    body.extend(implicit_element(0x0000, 0x0700, &0u16.to_le_bytes()));
+    body.extend(implicit_element(0x0000, 0x0800, &0u16.to_le_bytes()));
+    let mut out = implicit_element(0x0000, 0x0000, &u32::try_from(body.len()).expect("fits").to_le_bytes());
+    out.extend(body);
+    out
+}
+
+/// A C-CANCEL-RQ for `message_id` (PS3.7 9.3.2.3: it carries no Message ID of its own).
+pub fn cancel_command(message_id: u16) -> Vec<u8> {
+    let mut body = implicit_element(0x0000, 0x0100, &0x0FFFu16.to_le_bytes());
+    body.extend(implicit_element(0x0000, 0x0120, &message_id.to_le_bytes()));
+    body.extend(implicit_element(0x0000, 0x0800, &0x0101u16.to_le_bytes()));
+    let mut out = implicit_element(0x0000, 0x0000, &u32::try_from(body.len()).expect("fits").to_le_bytes());
+    out.extend(body);
+    out
+}
+
+/// A study-level identifier in Explicit VR LE asking for every study's UID.
+pub fn study_identifier() -> Vec<u8> {
+    let mut out = explicit_element(0x0008, 0x0052, b"CS", b"STUDY ", None);
+    out.extend(explicit_element(0x0020, 0x000D, b"UI", b"", None));
     out
 }
 

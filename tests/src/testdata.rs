@@ -19,6 +19,13 @@ pub struct TestFile {
     pub modality: String,
     pub dataset_offset: usize,
     pub size: u64,
+    /// Set for the query archive's files (`archive`); empty otherwise.
+    #[serde(default)]
+    pub patient_name: String,
+    #[serde(default)]
+    pub study_date: String,
+    #[serde(default)]
+    pub accession_number: String,
 }
 
 impl TestFile {
@@ -56,6 +63,12 @@ pub fn samples() -> TestData {
 /// One generated instance of about `megabytes` MB.
 pub fn large(megabytes: u32) -> TestData {
     generate(&["--large", &megabytes.to_string(), "large.dcm"])
+}
+
+/// Four studies of three patients with known names, dates, accession numbers
+/// and series (`tests/scripts/testdata.py --archive` lists them).
+pub fn archive() -> TestData {
+    generate(&["--archive"])
 }
 
 pub fn paths(files: &[&TestFile]) -> Vec<PathBuf> {

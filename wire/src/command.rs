@@ -34,6 +34,14 @@ pub mod status {
     pub const DATASET_MISMATCH: u16 = 0xA900;
     /// Error: Cannot understand.
     pub const CANNOT_UNDERSTAND: u16 = 0xC000;
+    /// C-FIND failed: unable to process (PS3.4 C.4.1.1.4).
+    pub const UNABLE_TO_PROCESS: u16 = 0xC001;
+    /// C-FIND: matching terminated due to Cancel.
+    pub const CANCELED: u16 = 0xFE00;
+    /// C-FIND: a match follows; every key was supported.
+    pub const PENDING: u16 = 0xFF00;
+    /// C-FIND: a match follows; an optional key was not supported.
+    pub const PENDING_WITH_UNSUPPORTED_KEYS: u16 = 0xFF01;
 }
 
 /// PS3.7 E.1: (0000,0800) value meaning "no data set follows".
@@ -43,6 +51,8 @@ const NO_DATASET: u16 = 0x0101;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
     pub field: u16,
+    /// For C-CANCEL-RQ, which has none of its own, the message it cancels
+    /// (Message ID Being Responded To, PS3.7 9.3.2.3).
     pub message_id: u16,
     pub affected_sop_class_uid: Option<String>,
     pub affected_sop_instance_uid: Option<String>,
@@ -63,6 +73,7 @@ impl Command {
     pub fn decode(bytes: &[u8]) -> Result<Self, CommandError> {
         let mut walker = Walker::new(bytes, Encoding::ImplicitLittle);
         let (mut field, mut message_id, mut data_set_type) = (None, None, None);
+        let mut responded_to = None;
         let (mut affected_sop_class_uid, mut affected_sop_instance_uid) = (None, None);
         while let Some(element) = walker.next_header().map_err(CommandError::Decode)? {
             let Some(value) = walker.value().map_err(CommandError::Decode)? else {
@@ -71,15 +82,25 @@ impl Command {
             match element.tag {
                 COMMAND_FIELD => field = Some(us(value, "Command Field (0000,0100)")?),
                 MESSAGE_ID => message_id = Some(us(value, "Message ID (0000,0110)")?),
+                MESSAGE_ID_BEING_RESPONDED_TO => {
+                    responded_to = Some(us(value, "Message ID Being Responded To (0000,0120)")?);
+                }
                 COMMAND_DATA_SET_TYPE => data_set_type = Some(us(value, "Command Data Set Type (0000,0800)")?),
                 AFFECTED_SOP_CLASS_UID => affected_sop_class_uid = Some(ui(value)),
                 AFFECTED_SOP_INSTANCE_UID => affected_sop_instance_uid = Some(ui(value)),
                 _ => {}
             }
         }
+        let field = field.ok_or(CommandError::Missing("Command Field (0000,0100)"))?;
+        let message_id = match field {
+            field::C_CANCEL_RQ => {
+                responded_to.ok_or(CommandError::Missing("Message ID Being Responded To (0000,0120)"))
+            }
+            _ => message_id.ok_or(CommandError::Missing("Message ID (0000,0110)")),
+        }?;
         Ok(Self {
-            field: field.ok_or(CommandError::Missing("Command Field (0000,0100)"))?,
-            message_id: message_id.ok_or(CommandError::Missing("Message ID (0000,0110)"))?,
+            field,
+            message_id,
             affected_sop_class_uid,
             affected_sop_instance_uid,
             has_dataset: data_set_type.ok_or(CommandError::Missing("Command Data Set Type (0000,0800)"))? != NO_DATASET,
@@ -89,6 +110,7 @@ impl Command {
 
 const COMMAND_FIELD: Tag = Tag(0x0000, 0x0100);
 const MESSAGE_ID: Tag = Tag(0x0000, 0x0110);
+const MESSAGE_ID_BEING_RESPONDED_TO: Tag = Tag(0x0000, 0x0120);
 const COMMAND_DATA_SET_TYPE: Tag = Tag(0x0000, 0x0800);
 const AFFECTED_SOP_CLASS_UID: Tag = Tag(0x0000, 0x0002);
 const AFFECTED_SOP_INSTANCE_UID: Tag = Tag(0x0000, 0x1000);
@@ -137,6 +159,8 @@ pub struct Response {
     pub affected_sop_instance_uid: Option<String>,
     pub status: u16,
     pub error_comment: Option<String>,
+    /// A data set follows (a C-FIND match).
+    pub has_dataset: bool,
 }
 
 impl Response {
@@ -158,7 +182,14 @@ impl Response {
             affected_sop_instance_uid: request.affected_sop_instance_uid.clone(),
             status,
             error_comment: None,
+            has_dataset: false,
         }
+    }
+
+    /// Says a data set follows this response.
+    pub fn with_dataset(mut self) -> Self {
+        self.has_dataset = true;
+        self
     }
 
     pub fn with_comment(mut self, comment: impl Into<String>) -> Self {
@@ -180,7 +211,9 @@ impl Response {
             VR::US,
             PrimitiveValue::from(self.message_id_responded),
         ));
-        elements.push(DataElement::new(tags::COMMAND_DATA_SET_TYPE, VR::US, PrimitiveValue::from(NO_DATASET)));
+        // PS3.7 E.1: any value but 0x0101 says a data set follows; 0x0000 is customary.
+        let data_set_type = if self.has_dataset { 0x0000 } else { NO_DATASET };
+        elements.push(DataElement::new(tags::COMMAND_DATA_SET_TYPE, VR::US, PrimitiveValue::from(data_set_type)));
         elements.push(DataElement::new(tags::STATUS, VR::US, PrimitiveValue::from(self.status)));
         if let Some(uid) = &self.affected_sop_instance_uid {
             elements.push(DataElement::new(
@@ -268,6 +301,30 @@ mod tests {
         let mut bytes = Vec::new();
         bytes.extend_from_slice(&[0x00, 0x00, 0x00, 0x01, 4, 0, 0, 0, 1, 0, 0, 0]);
         assert!(matches!(Command::decode(&bytes), Err(CommandError::Invalid(_))));
+    }
+
+    #[test]
+    fn a_cancel_names_the_message_it_cancels() {
+        let elements = vec![
+            DataElement::new(tags::COMMAND_FIELD, VR::US, PrimitiveValue::from(field::C_CANCEL_RQ)),
+            DataElement::new(tags::MESSAGE_ID_BEING_RESPONDED_TO, VR::US, PrimitiveValue::from(9u16)),
+            DataElement::new(tags::COMMAND_DATA_SET_TYPE, VR::US, PrimitiveValue::from(NO_DATASET)),
+        ];
+        let mut bytes = Vec::new();
+        InMemDicomObject::command_from_element_iter(elements)
+            .write_dataset_with_ts(&mut bytes, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+            .expect("encodes");
+        let cancel = Command::decode(&bytes).expect("decodes without a Message ID of its own");
+        assert_eq!((cancel.field, cancel.message_id), (field::C_CANCEL_RQ, 9));
+    }
+
+    #[test]
+    fn a_response_with_a_data_set_says_so() {
+        let command = Command::decode(&request(field::C_FIND_RQ, 3, true)).expect("decodes");
+        let bytes = Response::to(&command, status::PENDING).with_dataset().encode().expect("encodes");
+        let set = InMemDicomObject::read_dataset_with_ts(bytes.as_slice(), &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+            .expect("reads");
+        assert_eq!(set.get(tags::COMMAND_DATA_SET_TYPE).and_then(|e| e.to_int::<u16>().ok()), Some(0));
     }
 
     #[test]

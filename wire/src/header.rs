@@ -30,6 +30,7 @@ pub struct InstanceHeader {
     pub study_date: Option<String>,
     pub study_time: Option<String>,
     pub accession_number: Option<String>,
+    pub study_id: Option<String>,
     pub study_description: Option<String>,
     pub referring_physician: Option<String>,
     pub modality: Option<String>,
@@ -54,7 +55,7 @@ const LAST_GROUP_OF_INTEREST: u16 = 0x0020;
 /// a component group): a longer value is not what it claims to be.
 const MAX_TEXT_VALUE: usize = 1024;
 
-const SPECIFIC_CHARACTER_SET: Tag = Tag(0x0008, 0x0005);
+pub(crate) const SPECIFIC_CHARACTER_SET: Tag = Tag(0x0008, 0x0005);
 const SOP_CLASS_UID: Tag = Tag(0x0008, 0x0016);
 const SOP_INSTANCE_UID: Tag = Tag(0x0008, 0x0018);
 const STUDY_DATE: Tag = Tag(0x0008, 0x0020);
@@ -71,6 +72,7 @@ const PATIENT_SEX: Tag = Tag(0x0010, 0x0040);
 const STUDY_INSTANCE_UID: Tag = Tag(0x0020, 0x000D);
 const SERIES_INSTANCE_UID: Tag = Tag(0x0020, 0x000E);
 const SERIES_NUMBER: Tag = Tag(0x0020, 0x0011);
+const STUDY_ID: Tag = Tag(0x0020, 0x0010);
 const INSTANCE_NUMBER: Tag = Tag(0x0020, 0x0013);
 
 /// Scans `prefix`, the start of a data set encoded as `encoding`; `whole` says
@@ -140,20 +142,21 @@ fn is_of_interest(tag: Tag) -> bool {
             | STUDY_INSTANCE_UID
             | SERIES_INSTANCE_UID
             | SERIES_NUMBER
+            | STUDY_ID
             | INSTANCE_NUMBER
     )
 }
 
 /// PS3.3 C.12.1.1.2: the value may name several sets (code extensions); the
 /// first one that is known decodes the values read here.
-fn character_set(value: &[u8]) -> Option<SpecificCharacterSet> {
+pub(crate) fn character_set(value: &[u8]) -> Option<SpecificCharacterSet> {
     let value = String::from_utf8_lossy(value);
     value.split('\\').map(|code| code.trim_matches([' ', '\0'])).find_map(|code| {
         if code.is_empty() { Some(SpecificCharacterSet::default()) } else { SpecificCharacterSet::from_code(code) }
     })
 }
 
-fn text(charset: &SpecificCharacterSet, value: &[u8]) -> Option<String> {
+pub(crate) fn text(charset: &SpecificCharacterSet, value: &[u8]) -> Option<String> {
     let decoded = charset.decode(value).unwrap_or_else(|_| String::from_utf8_lossy(value).into_owned());
     let trimmed = decoded.trim_end_matches(['\0', ' ']).trim_start();
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
@@ -175,6 +178,7 @@ fn record(header: &mut InstanceHeader, tag: Tag, text: &Option<String>) {
         STUDY_DATE => header.study_date = value,
         STUDY_TIME => header.study_time = value,
         ACCESSION_NUMBER => header.accession_number = value,
+        STUDY_ID => header.study_id = value,
         STUDY_DESCRIPTION => header.study_description = value,
         REFERRING_PHYSICIAN_NAME => header.referring_physician = value,
         MODALITY => header.modality = value,

@@ -5,6 +5,7 @@ export const AUDIT_KINDS: Record<string, string> = {
   association_accepted: "Association accepted",
   association_rejected: "Association refused",
   instance_stored: "Instance stored",
+  dicom_query: "DICOM query",
   sign_in: "Signed in",
   sign_in_failed: "Sign-in failed",
   facility_created: "Facility registered",
@@ -31,7 +32,7 @@ export function actorText(event: AuditEvent): string {
 export function detailText(event: AuditEvent): string {
   const d = (event.details ?? {}) as Record<string, unknown>;
   const parts: string[] = [];
-  for (const key of ["reason", "calling_ae_title", "called_ae_title", "sop_instance_uid", "address"]) {
+  for (const key of ["reason", "level", "calling_ae_title", "called_ae_title", "sop_instance_uid", "address"]) {
     if (typeof d[key] === "string") parts.push(`${key.replace(/_/g, " ")}: ${d[key]}`);
   }
   const after = d.after as Record<string, unknown> | undefined;

@@ -53,6 +53,8 @@ pub enum AuditKind {
     AssociationAccepted,
     AssociationRejected,
     InstanceStored,
+    /// A C-FIND answered (or refused) for a facility's modality or workstation.
+    DicomQuery,
     SignIn,
     SignInFailed,
     FacilityCreated,
@@ -69,10 +71,11 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 16] = [
+    pub const ALL: [AuditKind; 17] = [
         AuditKind::AssociationAccepted,
         AuditKind::AssociationRejected,
         AuditKind::InstanceStored,
+        AuditKind::DicomQuery,
         AuditKind::SignIn,
         AuditKind::SignInFailed,
         AuditKind::FacilityCreated,
@@ -93,6 +96,7 @@ impl AuditKind {
             AuditKind::AssociationAccepted => "association_accepted",
             AuditKind::AssociationRejected => "association_rejected",
             AuditKind::InstanceStored => "instance_stored",
+            AuditKind::DicomQuery => "dicom_query",
             AuditKind::SignIn => "sign_in",
             AuditKind::SignInFailed => "sign_in_failed",
             AuditKind::FacilityCreated => "facility_created",

@@ -103,6 +103,7 @@ fn fill_missing_study(study: &mut StudySummary, record: &InstanceRecord) {
         (&mut have.study_date, &new.study_date),
         (&mut have.study_time, &new.study_time),
         (&mut have.accession_number, &new.accession_number),
+        (&mut have.study_id, &new.study_id),
         (&mut have.study_description, &new.study_description),
         (&mut have.referring_physician, &new.referring_physician),
     ] {

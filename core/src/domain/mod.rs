@@ -10,6 +10,7 @@ mod indexing;
 mod network;
 mod object_key;
 mod page;
+mod query;
 mod receiver;
 mod report;
 mod study;
@@ -29,6 +30,7 @@ pub use indexing::{IndexRows, IndexedRows, apply_instance};
 pub use network::{AllowedNetworks, NetworkError, canonical};
 pub use object_key::ObjectKey;
 pub use page::{Cursor, CursorError, KeyRange, ListingOrder, Page, PageCollector, PageLimit, PageRequest};
+pub use query::{Attribute, Condition, PatientRow, Query, QueryError, QueryLevel, QueryModel, QueryRow, ValueKind};
 pub use receiver::ReceiverStatus;
 pub use report::{Intent, Report, ReportError, ReportStatus, ReportVersion};
 pub use study::{

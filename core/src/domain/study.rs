@@ -39,6 +39,8 @@ pub struct StudyAttributes {
     pub study_date: Option<String>,
     pub study_time: Option<String>,
     pub accession_number: Option<String>,
+    /// Study ID (0020,0010): the modality's own short identifier.
+    pub study_id: Option<String>,
     pub study_description: Option<String>,
     pub referring_physician: Option<String>,
 }

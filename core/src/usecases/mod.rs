@@ -12,6 +12,7 @@ mod error;
 pub mod facilities;
 pub mod instances;
 pub mod own_password;
+pub mod query;
 pub mod reports;
 pub mod sign_in;
 pub mod studies;

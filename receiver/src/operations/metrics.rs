@@ -28,6 +28,8 @@ pub struct Metrics {
     /// `status` is the C-STORE response status in hex.
     pub instances: Family<StatusLabels, Counter>,
     pub bytes_stored: Counter,
+    /// `status` is the C-FIND final response status in hex.
+    pub queries: Family<StatusLabels, Counter>,
     /// Seconds from the last data byte to "stored and indexed".
     pub store_seconds: Histogram,
 }
@@ -39,17 +41,19 @@ impl Metrics {
         let associations_active = Gauge::default();
         let instances = Family::<StatusLabels, Counter>::default();
         let bytes_stored = Counter::default();
+        let queries = Family::<StatusLabels, Counter>::default();
         let store_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         registry.register("associations", "Associations by outcome", associations.clone());
         registry.register("associations_active", "Associations in progress", associations_active.clone());
         registry.register("instances", "C-STORE requests by response status", instances.clone());
         registry.register("stored_bytes", "Bytes of instances stored", bytes_stored.clone());
+        registry.register("queries", "C-FIND requests by final response status", queries.clone());
         registry.register(
             "store_seconds",
             "Time to store and index an instance after its last byte",
             store_seconds.clone(),
         );
-        Arc::new(Self { registry, associations, associations_active, instances, bytes_stored, store_seconds })
+        Arc::new(Self { registry, associations, associations_active, instances, bytes_stored, queries, store_seconds })
     }
 
     pub fn association(&self, outcome: &str) {
@@ -58,6 +62,10 @@ impl Metrics {
 
     pub fn instance(&self, status: u16) {
         self.instances.get_or_create(&StatusLabels { status: format!("{status:04X}") }).inc();
+    }
+
+    pub fn query(&self, status: u16) {
+        self.queries.get_or_create(&StatusLabels { status: format!("{status:04X}") }).inc();
     }
 
     pub fn render(&self) -> String {

@@ -15,14 +15,17 @@ use crate::policy::admission::Admission;
 use crate::policy::limits::{AddressSlots, Slot};
 use crate::protocol::negotiation::{AcceptedContext, VERIFICATION, negotiate};
 use crate::protocol::pdu_io::{Incoming, PduError, PduReader, PduWriter, Pdv};
+use crate::query::{FindAnswer, QueryService};
 use crate::shutdown::{Phase, Shutdown};
 use noctis_wire::command::{Command, CommandError, EncodeError, Reply, Response, field, status};
+use noctis_wire::identifier::MAX_IDENTIFIER_LEN;
 
 /// What every association of a receiver shares.
 #[derive(Debug)]
 pub struct AssociationServices {
     pub admission: Admission,
     pub store: Arc<Intake>,
+    pub queries: Arc<QueryService>,
     pub metrics: Arc<Metrics>,
     /// Connections per address that have not yet been admitted or refused.
     pub pending_per_address: Arc<AddressSlots>,
@@ -82,6 +85,14 @@ enum Message {
         command: Command,
         instance: Box<IncomingInstance>,
     },
+    /// A C-FIND whose identifier is arriving; past `MAX_IDENTIFIER_LEN` it
+    /// is dropped and the request refused once it ends.
+    Querying {
+        context_id: u8,
+        command: Command,
+        identifier: BytesMut,
+        too_long: bool,
+    },
     /// A request Noctis does not serve; its data set is read and dropped.
     Discarding {
         context_id: u8,
@@ -119,6 +130,13 @@ enum AssociationError {
     UnexpectedPdu(String),
     #[error("the receiver is shutting down and its grace is over")]
     ShuttingDown,
+    #[error("a new request while a C-FIND was being answered (no asynchronous operations were agreed)")]
+    RequestDuringFind,
+    #[error("the connection closed while a C-FIND was being answered")]
+    ClosedDuringFind,
+    /// Not ours to abort: the peer did.
+    #[error("the peer aborted")]
+    AbortedByPeer,
 }
 
 impl Association {
@@ -255,11 +273,12 @@ impl Association {
                 () = shutdown.reached(Phase::Aborting) => break End::Abort(AssociationError::ShuttingDown),
             };
             match next {
-                Ok(Some(Incoming::Data(pdvs))) => {
-                    if let Err(reason) = self.on_pdata(pdvs, &mut message, contexts, origin).await {
-                        break End::Abort(reason);
-                    }
-                }
+                Ok(Some(Incoming::Data(pdvs))) => match self.on_pdata(pdvs, &mut message, contexts, origin).await {
+                    Ok(()) => {}
+                    Err(AssociationError::AbortedByPeer) => break End::AbortedByPeer,
+                    Err(AssociationError::ClosedDuringFind) => break End::Closed,
+                    Err(reason) => break End::Abort(reason),
+                },
                 // Also a release collision (PS3.8 9.2.4): both asked; we answer.
                 Ok(Some(Incoming::Other(Pdu::ReleaseRQ))) => {
                     let _ = self.writer.send(&Pdu::ReleaseRP).await;
@@ -336,6 +355,27 @@ impl Association {
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
             }
+            (Message::Querying { context_id, command, mut identifier, mut too_long }, false)
+                if context_id == pdv.context_id =>
+            {
+                if identifier.len() + pdv.data.len() > MAX_IDENTIFIER_LEN {
+                    too_long = true;
+                    identifier.clear();
+                } else if !too_long {
+                    identifier.extend_from_slice(&pdv.data);
+                }
+                if !pdv.is_last {
+                    return Ok(Message::Querying { context_id, command, identifier, too_long });
+                }
+                if too_long {
+                    let reply = Reply::failure(status::DATASET_MISMATCH, "identifier longer than 64 KiB");
+                    self.shared.metrics.query(reply.status);
+                    self.respond(context_id, &command, reply).await?;
+                } else {
+                    self.answer_find(context, &command, &identifier, origin).await?;
+                }
+                Ok(Message::Idle)
+            }
             (Message::Discarding { context_id, command }, false) if context_id == pdv.context_id => {
                 if !pdv.is_last {
                     return Ok(Message::Discarding { context_id, command });
@@ -375,7 +415,16 @@ impl Association {
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
             }
-            // C-STORE cannot be cancelled once sent, and nothing else runs long here.
+            field::C_FIND_RQ if command.has_dataset && context.query_model().is_some() => {
+                Ok(Message::Querying { context_id, command, identifier: BytesMut::new(), too_long: false })
+            }
+            field::C_FIND_RQ if context.query_model().is_some() => {
+                let outcome = Reply::failure(status::CANNOT_UNDERSTAND, "C-FIND without an identifier");
+                self.respond(context_id, &command, outcome).await?;
+                Ok(Message::Idle)
+            }
+            // A cancel between requests came after its request's final
+            // response (C-STORE cannot be cancelled once sent): nothing to stop.
             field::C_CANCEL_RQ => Ok(Message::Idle),
             _ if command.has_dataset => Ok(Message::Discarding { context_id, command }),
             _ => {
@@ -383,6 +432,75 @@ impl Association {
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
             }
+        }
+    }
+
+    /// Answers a C-FIND: each match as a pending response with its identifier,
+    /// then the final status. A C-CANCEL already received is honoured between
+    /// matches (PS3.4 C.4.1.2.3): the rest are dropped and FE00 ends it.
+    async fn answer_find(
+        &mut self,
+        context: &AcceptedContext,
+        command: &Command,
+        identifier: &[u8],
+        origin: &Origin,
+    ) -> Result<(), AssociationError> {
+        let Some(model) = context.query_model() else {
+            return self.respond(context.id, command, Reply::refusal(status::SOP_CLASS_NOT_SUPPORTED)).await;
+        };
+        if command.affected_sop_class_uid.as_deref() != Some(context.abstract_syntax.as_str()) {
+            let reply = Reply::failure(status::DATASET_MISMATCH, "Affected SOP Class differs from the context");
+            return self.respond(context.id, command, reply).await;
+        }
+        let answer = self.shared.queries.find(identifier, model, context.transfer_syntax.as_str(), origin).await;
+        let (identifiers, pending_status) = match answer {
+            FindAnswer::Matches { identifiers, pending_status } => (identifiers, pending_status),
+            FindAnswer::Refused(reply) => {
+                self.shared.metrics.query(reply.status);
+                return self.respond(context.id, command, reply).await;
+            }
+        };
+        for identifier in identifiers {
+            if self.cancel_arrived(command).await? {
+                self.shared.metrics.query(status::CANCELED);
+                return self.respond(context.id, command, Reply::refusal(status::CANCELED)).await;
+            }
+            let pending = Response::to(command, pending_status).with_dataset();
+            self.writer.send_command(context.id, &pending.encode()?).await?;
+            self.writer.send_data(context.id, &identifier).await?;
+        }
+        self.shared.metrics.query(status::SUCCESS);
+        self.respond(context.id, command, Reply::success()).await
+    }
+
+    /// Whether the peer has asked to cancel `command`. Only what has already
+    /// arrived is read: answering never waits on the peer.
+    async fn cancel_arrived(&mut self, command: &Command) -> Result<bool, AssociationError> {
+        match tokio::time::timeout(Duration::ZERO, self.reader.begin()).await {
+            Err(_) => return Ok(false),
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return Err(AssociationError::ClosedDuringFind),
+            Ok(Err(e)) => return Err(e.into()),
+        }
+        let next = tokio::time::timeout(self.shared.idle_timeout, self.reader.next())
+            .await
+            .map_err(|_| AssociationError::IdleTimeout)??;
+        match next {
+            // Without asynchronous operations, only a C-CANCEL may come now (PS3.7 9.3.2.3).
+            Some(Incoming::Data(pdvs)) => match pdvs.as_slice() {
+                [pdv] if pdv.is_command && pdv.is_last => {
+                    let cancel = Command::decode(&pdv.data)?;
+                    if cancel.field != field::C_CANCEL_RQ {
+                        return Err(AssociationError::RequestDuringFind);
+                    }
+                    // A cancel of another message has nothing to stop.
+                    Ok(cancel.message_id == command.message_id)
+                }
+                _ => Err(AssociationError::RequestDuringFind),
+            },
+            Some(Incoming::Other(Pdu::AbortRQ { .. })) => Err(AssociationError::AbortedByPeer),
+            Some(Incoming::Other(other)) => Err(AssociationError::UnexpectedPdu(other.short_description().to_string())),
+            None => Err(AssociationError::ClosedDuringFind),
         }
     }
 
@@ -406,9 +524,10 @@ impl Association {
     }
 }
 
-/// The answer to anything but C-STORE: C-ECHO on the Verification context
-/// is verified (PS3.7 9.1.5); FIND, GET and MOVE are refused as a SOP class
-/// this SCP does not serve, anything else as an operation it does not know.
+/// The answer to anything but C-STORE and C-FIND: C-ECHO on the Verification
+/// context is verified (PS3.7 9.1.5); FIND off a query context, GET and MOVE
+/// are refused as a SOP class this SCP does not serve, anything else as an
+/// operation it does not know.
 fn echo_or_refuse(command: &Command, context: &AcceptedContext) -> Reply {
     match command.field {
         field::C_ECHO_RQ if context.abstract_syntax == VERIFICATION && !command.has_dataset => Reply::success(),

@@ -1,13 +1,17 @@
-//! Presentation context negotiation (PS3.8 9.3.2.2, PS3.7 D.3.3): Verification and
-//! every storage SOP class, in any transfer syntax Noctis can store as received.
-//! Noctis never transcodes, so it accepts the caller's encoding or none.
+//! Presentation context negotiation (PS3.8 9.3.2.2, PS3.7 D.3.3): Verification,
+//! every storage SOP class in any transfer syntax Noctis can store as received
+//! (it never transcodes, so it accepts the caller's encoding or none), and the
+//! Patient Root and Study Root C-FIND models in either uncompressed little endian.
 
 use dicom_core::dictionary::{UidDictionary, UidType};
 use dicom_dictionary_std::StandardSopClassDictionary;
 use dicom_ul::pdu::{PresentationContextProposed, PresentationContextResult, PresentationContextResultReason};
-use noctis_core::domain::Uid;
+use noctis_core::domain::{QueryModel, Uid};
 
 pub const VERIFICATION: &str = "1.2.840.10008.1.1";
+/// PS3.4 C.6.1.1 and C.6.2.1: the FIND SOP classes of the two models.
+pub const PATIENT_ROOT_FIND: &str = "1.2.840.10008.5.1.4.1.2.1.1";
+pub const STUDY_ROOT_FIND: &str = "1.2.840.10008.5.1.4.1.2.2.1";
 pub use noctis_wire::transfer_syntax::{DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE, EXPLICIT_VR_LE, IMPLICIT_VR_LE};
 
 /// Transfer syntaxes stored byte for byte (PS3.5 Annex A, PS3.6 Table A-1).
@@ -73,6 +77,21 @@ pub struct AcceptedContext {
     pub transfer_syntax: Uid,
 }
 
+impl AcceptedContext {
+    /// The information model of a C-FIND context.
+    pub fn query_model(&self) -> Option<QueryModel> {
+        query_model(&self.abstract_syntax)
+    }
+}
+
+pub fn query_model(abstract_syntax: &str) -> Option<QueryModel> {
+    match abstract_syntax {
+        PATIENT_ROOT_FIND => Some(QueryModel::PatientRoot),
+        STUDY_ROOT_FIND => Some(QueryModel::StudyRoot),
+        _ => None,
+    }
+}
+
 /// Decides every proposed context on its own; unsupported ones are refused
 /// without refusing the association (PS3.8 9.3.3.2).
 pub fn negotiate(proposed: &[PresentationContextProposed]) -> (Vec<PresentationContextResult>, Vec<AcceptedContext>) {
@@ -80,13 +99,17 @@ pub fn negotiate(proposed: &[PresentationContextProposed]) -> (Vec<PresentationC
     let mut accepted = Vec::new();
     for context in proposed {
         let abstract_syntax = trim_uid(&context.abstract_syntax);
-        let (reason, transfer_syntax) = if abstract_syntax != VERIFICATION && !is_storage_sop_class(abstract_syntax) {
-            (PresentationContextResultReason::AbstractSyntaxNotSupported, None)
+        let chosen = if query_model(abstract_syntax).is_some() {
+            Some(choose_query_transfer_syntax(&context.transfer_syntaxes))
+        } else if abstract_syntax == VERIFICATION || is_storage_sop_class(abstract_syntax) {
+            Some(choose_transfer_syntax(&context.transfer_syntaxes))
         } else {
-            match choose_transfer_syntax(&context.transfer_syntaxes) {
-                Some(ts) => (PresentationContextResultReason::Acceptance, Some(ts)),
-                None => (PresentationContextResultReason::TransferSyntaxesNotSupported, None),
-            }
+            None
+        };
+        let (reason, transfer_syntax) = match chosen {
+            None => (PresentationContextResultReason::AbstractSyntaxNotSupported, None),
+            Some(Some(ts)) => (PresentationContextResultReason::Acceptance, Some(ts)),
+            Some(None) => (PresentationContextResultReason::TransferSyntaxesNotSupported, None),
         };
         if let Some(ts) = &transfer_syntax {
             accepted.push(AcceptedContext {
@@ -112,6 +135,12 @@ fn choose_transfer_syntax(proposed: &[String]) -> Option<Uid> {
         proposed.iter().map(|ts| trim_uid(ts)).filter(|ts| is_storable_transfer_syntax(ts)).collect();
     let chosen = storable.iter().find(|ts| **ts != IMPLICIT_VR_LE).or_else(|| storable.first())?;
     Uid::parse(chosen).ok()
+}
+
+/// Identifiers are small: Explicit VR Little Endian when offered, else Implicit.
+fn choose_query_transfer_syntax(proposed: &[String]) -> Option<Uid> {
+    let offered = |wanted: &str| proposed.iter().any(|ts| trim_uid(ts) == wanted);
+    [EXPLICIT_VR_LE, IMPLICIT_VR_LE].into_iter().find(|ts| offered(ts)).and_then(|ts| Uid::parse(ts).ok())
 }
 
 fn trim_uid(uid: &str) -> &str {
@@ -162,9 +191,13 @@ mod tests {
         let (results, accepted) = negotiate(&[
             propose(1, VERIFICATION, &[IMPLICIT_VR_LE]),
             propose(3, "1.2.840.10008.5.1.4.1.1.2", &[IMPLICIT_VR_LE, EXPLICIT_VR_LE]),
-            propose(5, "1.2.840.10008.5.1.4.1.2.2.1", &[EXPLICIT_VR_LE]),
+            // Study Root MOVE: not served (yet).
+            propose(5, "1.2.840.10008.5.1.4.1.2.2.2", &[EXPLICIT_VR_LE]),
             propose(7, "1.2.840.10008.5.1.4.1.1.4", &["1.2.840.10008.1.2.4.90\0"]),
             propose(9, "1.2.840.10008.5.1.4.1.1.4", &["1.2.3.4.5.6"]),
+            propose(11, STUDY_ROOT_FIND, &[IMPLICIT_VR_LE, EXPLICIT_VR_LE]),
+            propose(13, PATIENT_ROOT_FIND, &[IMPLICIT_VR_LE]),
+            propose(15, STUDY_ROOT_FIND, &["1.2.840.10008.1.2.4.90"]),
         ]);
         let reasons: Vec<_> = results.iter().map(|r| (r.id, r.reason.clone())).collect();
         use PresentationContextResultReason::*;
@@ -175,10 +208,22 @@ mod tests {
                 (3, Acceptance),
                 (5, AbstractSyntaxNotSupported),
                 (7, Acceptance),
-                (9, TransferSyntaxesNotSupported)
+                (9, TransferSyntaxesNotSupported),
+                (11, Acceptance),
+                (13, Acceptance),
+                (15, TransferSyntaxesNotSupported),
             ]
         );
         let chosen: Vec<_> = accepted.iter().map(|a| (a.id, a.transfer_syntax.as_str())).collect();
-        assert_eq!(chosen, [(1, IMPLICIT_VR_LE), (3, EXPLICIT_VR_LE), (7, "1.2.840.10008.1.2.4.90")]);
+        assert_eq!(
+            chosen,
+            [
+                (1, IMPLICIT_VR_LE),
+                (3, EXPLICIT_VR_LE),
+                (7, "1.2.840.10008.1.2.4.90"),
+                (11, EXPLICIT_VR_LE),
+                (13, IMPLICIT_VR_LE)
+            ]
+        );
     }
 }

@@ -112,18 +112,32 @@ impl<W: AsyncWrite + Unpin> PduWriter<W> {
 
     /// Sends a command set on `context_id` as one or more PDVs.
     pub async fn send_command(&mut self, context_id: u8, command: &[u8]) -> Result<(), PduError> {
+        self.send_fragments(context_id, PDataValueType::Command, command).await
+    }
+
+    /// Sends a data set (a C-FIND match) on `context_id` as one or more PDVs.
+    pub async fn send_data(&mut self, context_id: u8, data: &[u8]) -> Result<(), PduError> {
+        self.send_fragments(context_id, PDataValueType::Data, data).await
+    }
+
+    async fn send_fragments(
+        &mut self,
+        context_id: u8,
+        value_type: PDataValueType,
+        bytes: &[u8],
+    ) -> Result<(), PduError> {
         // Each P-DATA-TF carries one PDV: 4 (length) + 2 (id, control) bytes of overhead.
         let room = match self.peer_max_pdu_length {
-            0 => command.len().max(1),
+            0 => bytes.len().max(1),
             max => (max as usize).saturating_sub(6).max(1),
         };
-        let fragments: Vec<&[u8]> = command.chunks(room).collect();
+        let fragments: Vec<&[u8]> = bytes.chunks(room).collect();
         let count = fragments.len();
         for (i, fragment) in fragments.into_iter().enumerate() {
             let pdu = Pdu::PData {
                 data: vec![dicom_ul::pdu::PDataValue {
                     presentation_context_id: context_id,
-                    value_type: PDataValueType::Command,
+                    value_type: value_type.clone(),
                     is_last: i + 1 == count,
                     data: fragment.to_vec(),
                 }],
