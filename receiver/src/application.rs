@@ -20,6 +20,7 @@ use crate::policy::facility_cache::FacilityCache;
 use crate::policy::limits::KeyedSemaphore;
 use crate::protocol::association::AssociationServices;
 use crate::query::QueryService;
+use crate::retrieve::RetrieveService;
 use crate::transport::listener::Listener;
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +82,12 @@ impl Application {
             audit: ports.audit.clone(),
             max_results: dicom.max_query_results.get(),
         });
+        let retrieves = Arc::new(RetrieveService {
+            index: ports.studies.clone(),
+            objects: ports.objects.clone(),
+            audit: ports.audit.clone(),
+            max_matches: dicom.max_query_results.get(),
+        });
         let store = Arc::new(Intake {
             objects: ports.objects,
             index: ports.studies,
@@ -91,6 +98,7 @@ impl Application {
             admission,
             store,
             queries,
+            retrieves,
             metrics: metrics.clone(),
             pending_per_address: KeyedSemaphore::new(limits.max_pending_per_address.get()),
             max_pdu_length: dicom.max_pdu_length.get(),

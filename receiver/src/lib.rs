@@ -1,11 +1,12 @@
-//! noctis-receiver: the DICOM Storage, Verification and Query (C-FIND) SCP.
-//! Stateless: every instance goes to the object store and the index before
-//! success is answered.
+//! noctis-receiver: the DICOM Storage, Verification, Query (C-FIND) and
+//! Retrieve (C-GET) SCP. Stateless: every instance goes to the object store and
+//! the index before success is answered.
 //!
 //! `transport` turns sockets into byte streams, `protocol` speaks DICOM on them,
 //! `policy` decides who may associate, `intake` takes each instance into
-//! storage, `query` answers a facility's C-FIND from the index, `shutdown` is
-//! the signal every association obeys, and `operations` is what the platform watches.
+//! storage, `query` answers a facility's C-FIND from the index, `retrieve` plans
+//! its C-GET and opens what it sends, `shutdown` is the signal every
+//! association obeys, and `operations` is what the platform watches.
 
 mod application;
 mod intake;
@@ -13,6 +14,7 @@ mod operations;
 mod policy;
 mod protocol;
 mod query;
+mod retrieve;
 mod shutdown;
 mod transport;
 

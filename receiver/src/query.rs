@@ -7,7 +7,7 @@ use noctis_core::domain::{Attribute, Condition, Query, QueryError, QueryLevel, Q
 use noctis_core::ports::{AuditLog, StudyIndex};
 use noctis_core::usecases::query::{FindError, Requester, answer};
 use noctis_wire::command::{Reply, status};
-use noctis_wire::elements::Tag;
+use noctis_wire::elements::{Encoding, Tag};
 use noctis_wire::identifier::{Key, decode_identifier, encode_identifier};
 use noctis_wire::transfer_syntax::DataSetEncoding;
 
@@ -36,13 +36,9 @@ impl QueryService {
     /// `transfer_syntax`, for the facility the association was admitted for.
     pub async fn find(&self, bytes: &[u8], model: QueryModel, transfer_syntax: &str, origin: &Origin) -> FindAnswer {
         let encoding = DataSetEncoding::of(transfer_syntax).elements;
-        let keys = match decode_identifier(bytes, encoding) {
-            Ok(keys) => keys,
-            Err(e) => return FindAnswer::Refused(Reply::failure(status::DATASET_MISMATCH, format!("identifier: {e}"))),
-        };
-        let request = match parse_request(model, &keys) {
+        let request = match read_request(bytes, model, encoding) {
             Ok(request) => request,
-            Err(e) => return FindAnswer::Refused(Reply::failure(status::DATASET_MISMATCH, e.to_string())),
+            Err(refusal) => return FindAnswer::Refused(refusal),
         };
         let requester = Requester { facility: origin.facility.id, calling_ae: &origin.calling_ae, peer: origin.peer };
         let rows =
@@ -80,9 +76,17 @@ impl QueryService {
     }
 }
 
+/// An identifier as a query of `model`, or the A900 refusal saying why not.
+/// C-FIND and C-GET read theirs alike.
+pub fn read_request(bytes: &[u8], model: QueryModel, encoding: Encoding) -> Result<FindRequest, Reply> {
+    let keys = decode_identifier(bytes, encoding)
+        .map_err(|e| Reply::failure(status::DATASET_MISMATCH, format!("identifier: {e}")))?;
+    parse_request(model, &keys).map_err(|e| Reply::failure(status::DATASET_MISMATCH, e.to_string()))
+}
+
 /// A request as read: the query, and the keys to return in the order asked.
-struct FindRequest {
-    query: Query,
+pub struct FindRequest {
+    pub query: Query,
     return_keys: Vec<Tag>,
     /// A key with a value Noctis cannot match on (PS3.4 C.4.1.1.4: FF01).
     unsupported_keys: bool,

@@ -43,6 +43,11 @@ impl ShutdownSender {
 }
 
 impl Shutdown {
+    /// Whether shutdown has already reached `phase`; never waits.
+    pub fn has_reached(&self, phase: Phase) -> bool {
+        *self.0.borrow() >= phase
+    }
+
     /// Completes once shutdown has reached `phase`; never, if the sender is
     /// gone without reaching it.
     pub async fn reached(&mut self, phase: Phase) {

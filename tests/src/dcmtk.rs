@@ -1,4 +1,5 @@
-//! DCMTK's `echoscu`, `storescu` and `findscu` (Debian's dcmtk) as the modality or workstation.
+//! DCMTK's `echoscu`, `storescu`, `findscu` and `getscu` (Debian's dcmtk) as the
+//! modality or workstation.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -75,6 +76,20 @@ pub fn findscu(port: u16, calling: &str, called: &str, options: &[&str], out: &P
         .arg(port.to_string())
         .output()
         .expect("findscu runs (make test installs dcmtk)");
+    Run::from(output)
+}
+
+/// `getscu` with `options` (`-S`, `-k StudyInstanceUID=…`, …): every instance
+/// retrieved is stored as a file in `out`.
+pub fn getscu(port: u16, calling: &str, called: &str, options: &[&str], out: &Path) -> Run {
+    let output = dcmtk("getscu")
+        .args(["-v", "-to", "30", "-ta", "30", "-td", "60", "-aet", calling, "-aec", called, "-od"])
+        .arg(out)
+        .args(options)
+        .arg("127.0.0.1")
+        .arg(port.to_string())
+        .output()
+        .expect("getscu runs (make test installs dcmtk)");
     Run::from(output)
 }
 

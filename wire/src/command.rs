@@ -42,6 +42,15 @@ pub mod status {
     pub const PENDING: u16 = 0xFF00;
     /// C-FIND: a match follows; an optional key was not supported.
     pub const PENDING_WITH_UNSUPPORTED_KEYS: u16 = 0xFF01;
+    /// C-GET: refused, out of resources – unable to perform sub-operations.
+    pub const UNABLE_TO_PERFORM_SUB_OPERATIONS: u16 = 0xA702;
+    /// C-GET: sub-operations complete, one or more failures or warnings.
+    pub const SUB_OPERATIONS_WITH_FAILURES: u16 = 0xB000;
+
+    /// PS3.7 C.1: 0xB000–0xBFFF and 0x0001 are warnings; the sub-operation stored it.
+    pub fn is_warning(status: u16) -> bool {
+        status == 0x0001 || (0xB000..=0xBFFF).contains(&status)
+    }
 }
 
 /// PS3.7 E.1: (0000,0800) value meaning "no data set follows".
@@ -52,8 +61,11 @@ const NO_DATASET: u16 = 0x0101;
 pub struct Command {
     pub field: u16,
     /// For C-CANCEL-RQ, which has none of its own, the message it cancels
-    /// (Message ID Being Responded To, PS3.7 9.3.2.3).
+    /// (Message ID Being Responded To, PS3.7 9.3.2.3); for a response, the
+    /// request it answers.
     pub message_id: u16,
+    /// A response's Status.
+    pub status: Option<u16>,
     pub affected_sop_class_uid: Option<String>,
     pub affected_sop_instance_uid: Option<String>,
     pub has_dataset: bool,
@@ -73,7 +85,7 @@ impl Command {
     pub fn decode(bytes: &[u8]) -> Result<Self, CommandError> {
         let mut walker = Walker::new(bytes, Encoding::ImplicitLittle);
         let (mut field, mut message_id, mut data_set_type) = (None, None, None);
-        let mut responded_to = None;
+        let (mut responded_to, mut response_status) = (None, None);
         let (mut affected_sop_class_uid, mut affected_sop_instance_uid) = (None, None);
         while let Some(element) = walker.next_header().map_err(CommandError::Decode)? {
             let Some(value) = walker.value().map_err(CommandError::Decode)? else {
@@ -86,21 +98,22 @@ impl Command {
                     responded_to = Some(us(value, "Message ID Being Responded To (0000,0120)")?);
                 }
                 COMMAND_DATA_SET_TYPE => data_set_type = Some(us(value, "Command Data Set Type (0000,0800)")?),
+                STATUS => response_status = Some(us(value, "Status (0000,0900)")?),
                 AFFECTED_SOP_CLASS_UID => affected_sop_class_uid = Some(ui(value)),
                 AFFECTED_SOP_INSTANCE_UID => affected_sop_instance_uid = Some(ui(value)),
                 _ => {}
             }
         }
         let field = field.ok_or(CommandError::Missing("Command Field (0000,0100)"))?;
-        let message_id = match field {
-            field::C_CANCEL_RQ => {
-                responded_to.ok_or(CommandError::Missing("Message ID Being Responded To (0000,0120)"))
-            }
-            _ => message_id.ok_or(CommandError::Missing("Message ID (0000,0110)")),
+        let message_id = if field == field::C_CANCEL_RQ || field & field::RESPONSE_BIT != 0 {
+            responded_to.ok_or(CommandError::Missing("Message ID Being Responded To (0000,0120)"))
+        } else {
+            message_id.ok_or(CommandError::Missing("Message ID (0000,0110)"))
         }?;
         Ok(Self {
             field,
             message_id,
+            status: response_status,
             affected_sop_class_uid,
             affected_sop_instance_uid,
             has_dataset: data_set_type.ok_or(CommandError::Missing("Command Data Set Type (0000,0800)"))? != NO_DATASET,
@@ -111,6 +124,7 @@ impl Command {
 const COMMAND_FIELD: Tag = Tag(0x0000, 0x0100);
 const MESSAGE_ID: Tag = Tag(0x0000, 0x0110);
 const MESSAGE_ID_BEING_RESPONDED_TO: Tag = Tag(0x0000, 0x0120);
+const STATUS: Tag = Tag(0x0000, 0x0900);
 const COMMAND_DATA_SET_TYPE: Tag = Tag(0x0000, 0x0800);
 const AFFECTED_SOP_CLASS_UID: Tag = Tag(0x0000, 0x0002);
 const AFFECTED_SOP_INSTANCE_UID: Tag = Tag(0x0000, 0x1000);
@@ -159,8 +173,20 @@ pub struct Response {
     pub affected_sop_instance_uid: Option<String>,
     pub status: u16,
     pub error_comment: Option<String>,
-    /// A data set follows (a C-FIND match).
+    /// A data set follows (a C-FIND match, a C-GET's failed instances).
     pub has_dataset: bool,
+    /// A C-GET's sub-operation counts.
+    pub sub_operations: Option<SubOperations>,
+}
+
+/// PS3.7 C.4.3.1: how a C-GET's sub-operations stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubOperations {
+    /// Absent from a final response, except one ended by a cancel (PS3.4 C.4.3.1.3).
+    pub remaining: Option<u16>,
+    pub completed: u16,
+    pub failed: u16,
+    pub warning: u16,
 }
 
 impl Response {
@@ -183,7 +209,13 @@ impl Response {
             status,
             error_comment: None,
             has_dataset: false,
+            sub_operations: None,
         }
+    }
+
+    pub fn with_sub_operations(mut self, counts: SubOperations) -> Self {
+        self.sub_operations = Some(counts);
+        self
     }
 
     /// Says a data set follows this response.
@@ -225,17 +257,63 @@ impl Response {
         if let Some(comment) = &self.error_comment {
             elements.push(DataElement::new(tags::ERROR_COMMENT, VR::LO, PrimitiveValue::from(comment.as_str())));
         }
-        let set = InMemDicomObject::command_from_element_iter(elements);
-        let mut out = Vec::with_capacity(160);
-        set.write_dataset_with_ts(&mut out, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
-            .map_err(|e| EncodeError(e.to_string()))?;
-        Ok(out)
+        if let Some(counts) = self.sub_operations {
+            if let Some(remaining) = counts.remaining {
+                elements.push(DataElement::new(
+                    tags::NUMBER_OF_REMAINING_SUBOPERATIONS,
+                    VR::US,
+                    PrimitiveValue::from(remaining),
+                ));
+            }
+            for (tag, count) in [
+                (tags::NUMBER_OF_COMPLETED_SUBOPERATIONS, counts.completed),
+                (tags::NUMBER_OF_FAILED_SUBOPERATIONS, counts.failed),
+                (tags::NUMBER_OF_WARNING_SUBOPERATIONS, counts.warning),
+            ] {
+                elements.push(DataElement::new(tag, VR::US, PrimitiveValue::from(count)));
+            }
+        }
+        encode_command(elements)
     }
 }
 
-/// A response that could not be encoded: a bug in the elements, never input.
+/// A C-STORE-RQ Noctis sends: a C-GET's sub-operation (PS3.7 9.3.1.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreRequest {
+    pub message_id: u16,
+    pub sop_class_uid: String,
+    pub sop_instance_uid: String,
+}
+
+impl StoreRequest {
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        encode_command(vec![
+            DataElement::new(tags::AFFECTED_SOP_CLASS_UID, VR::UI, PrimitiveValue::from(self.sop_class_uid.as_str())),
+            DataElement::new(tags::COMMAND_FIELD, VR::US, PrimitiveValue::from(field::C_STORE_RQ)),
+            DataElement::new(tags::MESSAGE_ID, VR::US, PrimitiveValue::from(self.message_id)),
+            // PS3.7 9.3.1.1: MEDIUM.
+            DataElement::new(tags::PRIORITY, VR::US, PrimitiveValue::from(0u16)),
+            DataElement::new(tags::COMMAND_DATA_SET_TYPE, VR::US, PrimitiveValue::from(0u16)),
+            DataElement::new(
+                tags::AFFECTED_SOP_INSTANCE_UID,
+                VR::UI,
+                PrimitiveValue::from(self.sop_instance_uid.as_str()),
+            ),
+        ])
+    }
+}
+
+/// A command set of `elements` with its group length, in Implicit VR LE.
+fn encode_command(elements: Vec<DataElement<InMemDicomObject>>) -> Result<Vec<u8>, EncodeError> {
+    let set = InMemDicomObject::command_from_element_iter(elements);
+    let mut out = Vec::with_capacity(160);
+    set.write_dataset_with_ts(&mut out, &IMPLICIT_VR_LITTLE_ENDIAN.erased()).map_err(|e| EncodeError(e.to_string()))?;
+    Ok(out)
+}
+
+/// A command set that could not be encoded: a bug in the elements, never input.
 #[derive(Debug, thiserror::Error)]
-#[error("could not encode a response command set: {0}")]
+#[error("could not encode a command set: {0}")]
 pub struct EncodeError(String);
 
 #[cfg(test)]
@@ -325,6 +403,34 @@ mod tests {
         let set = InMemDicomObject::read_dataset_with_ts(bytes.as_slice(), &IMPLICIT_VR_LITTLE_ENDIAN.erased())
             .expect("reads");
         assert_eq!(set.get(tags::COMMAND_DATA_SET_TYPE).and_then(|e| e.to_int::<u16>().ok()), Some(0));
+    }
+
+    #[test]
+    fn a_store_request_we_send_reads_back_and_its_response_names_it() {
+        let request = StoreRequest {
+            message_id: 5,
+            sop_class_uid: "1.2.840.10008.5.1.4.1.1.2".into(),
+            sop_instance_uid: "1.2.3.4".into(),
+        };
+        let decoded = Command::decode(&request.encode().expect("encodes")).expect("decodes");
+        assert_eq!((decoded.field, decoded.message_id, decoded.has_dataset), (field::C_STORE_RQ, 5, true));
+        assert_eq!(decoded.affected_sop_instance_uid.as_deref(), Some("1.2.3.4"));
+        let response = Response::to(&decoded, 0xB007).encode().expect("encodes");
+        let answer = Command::decode(&response).expect("a response decodes");
+        assert_eq!((answer.field, answer.message_id, answer.status), (0x8001, 5, Some(0xB007)));
+        assert!(status::is_warning(0xB007) && !status::is_warning(0xA700));
+    }
+
+    #[test]
+    fn sub_operation_counts_are_sent_when_given() {
+        let command = Command::decode(&request(field::C_GET_RQ, 2, true)).expect("decodes");
+        let counts = SubOperations { remaining: Some(3), completed: 2, failed: 1, warning: 0 };
+        let bytes = Response::to(&command, status::PENDING).with_sub_operations(counts).encode().expect("encodes");
+        let set = InMemDicomObject::read_dataset_with_ts(bytes.as_slice(), &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+            .expect("reads");
+        let int = |tag| set.get(tag).and_then(|e| e.to_int::<u16>().ok());
+        assert_eq!(int(tags::NUMBER_OF_REMAINING_SUBOPERATIONS), Some(3));
+        assert_eq!(int(tags::NUMBER_OF_FAILED_SUBOPERATIONS), Some(1));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod command;
 pub mod elements;
 pub mod header;
 pub mod identifier;
+pub mod part10;
 pub mod pdu;
 pub mod proxy;
 pub mod transfer_syntax;

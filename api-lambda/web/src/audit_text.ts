@@ -6,6 +6,7 @@ export const AUDIT_KINDS: Record<string, string> = {
   association_rejected: "Association refused",
   instance_stored: "Instance stored",
   dicom_query: "DICOM query",
+  dicom_retrieve: "DICOM retrieve",
   sign_in: "Signed in",
   sign_in_failed: "Sign-in failed",
   facility_created: "Facility registered",

@@ -55,6 +55,8 @@ pub enum AuditKind {
     InstanceStored,
     /// A C-FIND answered (or refused) for a facility's modality or workstation.
     DicomQuery,
+    /// A C-GET's instances sent back to a facility's workstation.
+    DicomRetrieve,
     SignIn,
     SignInFailed,
     FacilityCreated,
@@ -71,11 +73,12 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 17] = [
+    pub const ALL: [AuditKind; 18] = [
         AuditKind::AssociationAccepted,
         AuditKind::AssociationRejected,
         AuditKind::InstanceStored,
         AuditKind::DicomQuery,
+        AuditKind::DicomRetrieve,
         AuditKind::SignIn,
         AuditKind::SignInFailed,
         AuditKind::FacilityCreated,
@@ -97,6 +100,7 @@ impl AuditKind {
             AuditKind::AssociationRejected => "association_rejected",
             AuditKind::InstanceStored => "instance_stored",
             AuditKind::DicomQuery => "dicom_query",
+            AuditKind::DicomRetrieve => "dicom_retrieve",
             AuditKind::SignIn => "sign_in",
             AuditKind::SignInFailed => "sign_in_failed",
             AuditKind::FacilityCreated => "facility_created",

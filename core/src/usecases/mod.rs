@@ -14,6 +14,7 @@ pub mod instances;
 pub mod own_password;
 pub mod query;
 pub mod reports;
+pub mod retrieve;
 pub mod sign_in;
 pub mod studies;
 pub mod users;

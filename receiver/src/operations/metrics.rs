@@ -30,6 +30,10 @@ pub struct Metrics {
     pub bytes_stored: Counter,
     /// `status` is the C-FIND final response status in hex.
     pub queries: Family<StatusLabels, Counter>,
+    /// `status` is the C-GET final response status in hex.
+    pub retrieves: Family<StatusLabels, Counter>,
+    /// Instances sent by C-GET sub-operations, by the requester's C-STORE status.
+    pub retrieved: Family<StatusLabels, Counter>,
     /// Seconds from the last data byte to "stored and indexed".
     pub store_seconds: Histogram,
 }
@@ -42,18 +46,32 @@ impl Metrics {
         let instances = Family::<StatusLabels, Counter>::default();
         let bytes_stored = Counter::default();
         let queries = Family::<StatusLabels, Counter>::default();
+        let retrieves = Family::<StatusLabels, Counter>::default();
+        let retrieved = Family::<StatusLabels, Counter>::default();
         let store_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         registry.register("associations", "Associations by outcome", associations.clone());
         registry.register("associations_active", "Associations in progress", associations_active.clone());
         registry.register("instances", "C-STORE requests by response status", instances.clone());
         registry.register("stored_bytes", "Bytes of instances stored", bytes_stored.clone());
         registry.register("queries", "C-FIND requests by final response status", queries.clone());
+        registry.register("retrieves", "C-GET requests by final response status", retrieves.clone());
+        registry.register("retrieved_instances", "C-GET sub-operations by the requester's status", retrieved.clone());
         registry.register(
             "store_seconds",
             "Time to store and index an instance after its last byte",
             store_seconds.clone(),
         );
-        Arc::new(Self { registry, associations, associations_active, instances, bytes_stored, queries, store_seconds })
+        Arc::new(Self {
+            registry,
+            associations,
+            associations_active,
+            instances,
+            bytes_stored,
+            queries,
+            retrieves,
+            retrieved,
+            store_seconds,
+        })
     }
 
     pub fn association(&self, outcome: &str) {
@@ -66,6 +84,14 @@ impl Metrics {
 
     pub fn query(&self, status: u16) {
         self.queries.get_or_create(&StatusLabels { status: format!("{status:04X}") }).inc();
+    }
+
+    pub fn retrieve(&self, status: u16) {
+        self.retrieves.get_or_create(&StatusLabels { status: format!("{status:04X}") }).inc();
+    }
+
+    pub fn retrieved(&self, status: u16) {
+        self.retrieved.get_or_create(&StatusLabels { status: format!("{status:04X}") }).inc();
     }
 
     pub fn render(&self) -> String {

@@ -1,6 +1,6 @@
 //! One association from A-ASSOCIATE-RQ to release or abort (PS3.8 9.1, PS3.7 9).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,12 +13,17 @@ use crate::intake::{IncomingInstance, Intake, Origin};
 use crate::operations::metrics::Metrics;
 use crate::policy::admission::Admission;
 use crate::policy::limits::{AddressSlots, Slot};
-use crate::protocol::negotiation::{AcceptedContext, VERIFICATION, negotiate};
+use crate::protocol::negotiation::{AcceptedContext, VERIFICATION, negotiate, storage_scp_roles};
 use crate::protocol::pdu_io::{Incoming, PduError, PduReader, PduWriter, Pdv};
-use crate::query::{FindAnswer, QueryService};
+use crate::query::QueryService;
+use crate::retrieve::RetrieveService;
 use crate::shutdown::{Phase, Shutdown};
+use noctis_core::domain::QueryModel;
 use noctis_wire::command::{Command, CommandError, EncodeError, Reply, Response, field, status};
 use noctis_wire::identifier::MAX_IDENTIFIER_LEN;
+
+mod find;
+mod get;
 
 /// What every association of a receiver shares.
 #[derive(Debug)]
@@ -26,6 +31,7 @@ pub struct AssociationServices {
     pub admission: Admission,
     pub store: Arc<Intake>,
     pub queries: Arc<QueryService>,
+    pub retrieves: Arc<RetrieveService>,
     pub metrics: Arc<Metrics>,
     /// Connections per address that have not yet been admitted or refused.
     pub pending_per_address: Arc<AddressSlots>,
@@ -58,6 +64,9 @@ pub async fn serve(
         peer,
         shared,
         shutdown,
+        contexts: HashMap::new(),
+        storage_scp_roles: HashSet::new(),
+        next_message_id: 1,
     };
     association.run(pending).await;
     association.writer.shutdown().await;
@@ -69,6 +78,13 @@ struct Association {
     peer: SocketAddr,
     shared: Arc<AssociationServices>,
     shutdown: Shutdown,
+    /// What was agreed, by presentation context id.
+    contexts: HashMap<u8, AcceptedContext>,
+    /// Storage SOP classes the requester took the SCP role for: a C-GET's
+    /// sub-operations go only to these.
+    storage_scp_roles: HashSet<String>,
+    /// The Message ID of the next request Noctis sends (C-GET sub-operations).
+    next_message_id: u16,
 }
 
 /// The DIMSE message being received on an association.
@@ -85,8 +101,8 @@ enum Message {
         command: Command,
         instance: Box<IncomingInstance>,
     },
-    /// A C-FIND whose identifier is arriving; past `MAX_IDENTIFIER_LEN` it
-    /// is dropped and the request refused once it ends.
+    /// A C-FIND or C-GET whose identifier is arriving; past
+    /// `MAX_IDENTIFIER_LEN` it is dropped and the request refused once it ends.
     Querying {
         context_id: u8,
         command: Command,
@@ -123,6 +139,8 @@ enum AssociationError {
     #[error(transparent)]
     Encode(#[from] EncodeError),
     #[error(transparent)]
+    EncodeIdentifier(#[from] noctis_wire::identifier::EncodeError),
+    #[error(transparent)]
     Pdu(#[from] PduError),
     #[error("silent for longer than the idle timeout")]
     IdleTimeout,
@@ -130,10 +148,12 @@ enum AssociationError {
     UnexpectedPdu(String),
     #[error("the receiver is shutting down and its grace is over")]
     ShuttingDown,
-    #[error("a new request while a C-FIND was being answered (no asynchronous operations were agreed)")]
-    RequestDuringFind,
-    #[error("the connection closed while a C-FIND was being answered")]
-    ClosedDuringFind,
+    #[error("a new request while a C-FIND or C-GET was being answered (no asynchronous operations were agreed)")]
+    RequestDuringOperation,
+    #[error("the connection closed while a C-FIND or C-GET was being answered")]
+    ClosedMidOperation,
+    #[error("a stored object could not be sent: {0}")]
+    SubOperation(String),
     /// Not ours to abort: the peer did.
     #[error("the peer aborted")]
     AbortedByPeer,
@@ -219,19 +239,24 @@ impl Association {
             })
             .unwrap_or(0);
         self.writer.set_peer_max_pdu_length(peer_max);
+        let (role_replies, roles) = storage_scp_roles(&rq.user_variables);
+        self.storage_scp_roles = roles;
+        let mut user_variables = vec![
+            UserVariableItem::MaxLength(self.shared.max_pdu_length),
+            UserVariableItem::ImplementationClassUID(crate::intake::IMPLEMENTATION_CLASS_UID.to_owned()),
+            UserVariableItem::ImplementationVersionName(crate::intake::IMPLEMENTATION_VERSION_NAME.to_owned()),
+        ];
+        user_variables.extend(role_replies);
         let ac = AssociationAC {
             protocol_version: 1,
             calling_ae_title: rq.calling_ae_title.clone(),
             called_ae_title: rq.called_ae_title.clone(),
             application_context_name: APPLICATION_CONTEXT.to_owned(),
             presentation_contexts: results,
-            user_variables: vec![
-                UserVariableItem::MaxLength(self.shared.max_pdu_length),
-                UserVariableItem::ImplementationClassUID(crate::intake::IMPLEMENTATION_CLASS_UID.to_owned()),
-                UserVariableItem::ImplementationVersionName(crate::intake::IMPLEMENTATION_VERSION_NAME.to_owned()),
-            ],
+            user_variables,
         };
         self.writer.send(&Pdu::AssociationAC(ac)).await?;
+        self.contexts = accepted.iter().map(|c| (c.id, c.clone())).collect();
         Ok(accepted.into_iter().map(|c| (c.id, c)).collect())
     }
 
@@ -276,7 +301,7 @@ impl Association {
                 Ok(Some(Incoming::Data(pdvs))) => match self.on_pdata(pdvs, &mut message, contexts, origin).await {
                     Ok(()) => {}
                     Err(AssociationError::AbortedByPeer) => break End::AbortedByPeer,
-                    Err(AssociationError::ClosedDuringFind) => break End::Closed,
+                    Err(AssociationError::ClosedMidOperation) => break End::Closed,
                     Err(reason) => break End::Abort(reason),
                 },
                 // Also a release collision (PS3.8 9.2.4): both asked; we answer.
@@ -367,10 +392,17 @@ impl Association {
                 if !pdv.is_last {
                     return Ok(Message::Querying { context_id, command, identifier, too_long });
                 }
+                let is_get = command.field == field::C_GET_RQ;
                 if too_long {
                     let reply = Reply::failure(status::DATASET_MISMATCH, "identifier longer than 64 KiB");
-                    self.shared.metrics.query(reply.status);
+                    if is_get {
+                        self.shared.metrics.retrieve(reply.status);
+                    } else {
+                        self.shared.metrics.query(reply.status);
+                    }
                     self.respond(context_id, &command, reply).await?;
+                } else if is_get {
+                    self.answer_get(context, &command, &identifier, origin).await?;
                 } else {
                     self.answer_find(context, &command, &identifier, origin).await?;
                 }
@@ -418,8 +450,11 @@ impl Association {
             field::C_FIND_RQ if command.has_dataset && context.query_model().is_some() => {
                 Ok(Message::Querying { context_id, command, identifier: BytesMut::new(), too_long: false })
             }
-            field::C_FIND_RQ if context.query_model().is_some() => {
-                let outcome = Reply::failure(status::CANNOT_UNDERSTAND, "C-FIND without an identifier");
+            field::C_GET_RQ if command.has_dataset && context.retrieve_model().is_some() => {
+                Ok(Message::Querying { context_id, command, identifier: BytesMut::new(), too_long: false })
+            }
+            field::C_FIND_RQ | field::C_GET_RQ if context.query_model().or(context.retrieve_model()).is_some() => {
+                let outcome = Reply::failure(status::CANNOT_UNDERSTAND, "a request without an identifier");
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
             }
@@ -432,75 +467,6 @@ impl Association {
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
             }
-        }
-    }
-
-    /// Answers a C-FIND: each match as a pending response with its identifier,
-    /// then the final status. A C-CANCEL already received is honoured between
-    /// matches (PS3.4 C.4.1.2.3): the rest are dropped and FE00 ends it.
-    async fn answer_find(
-        &mut self,
-        context: &AcceptedContext,
-        command: &Command,
-        identifier: &[u8],
-        origin: &Origin,
-    ) -> Result<(), AssociationError> {
-        let Some(model) = context.query_model() else {
-            return self.respond(context.id, command, Reply::refusal(status::SOP_CLASS_NOT_SUPPORTED)).await;
-        };
-        if command.affected_sop_class_uid.as_deref() != Some(context.abstract_syntax.as_str()) {
-            let reply = Reply::failure(status::DATASET_MISMATCH, "Affected SOP Class differs from the context");
-            return self.respond(context.id, command, reply).await;
-        }
-        let answer = self.shared.queries.find(identifier, model, context.transfer_syntax.as_str(), origin).await;
-        let (identifiers, pending_status) = match answer {
-            FindAnswer::Matches { identifiers, pending_status } => (identifiers, pending_status),
-            FindAnswer::Refused(reply) => {
-                self.shared.metrics.query(reply.status);
-                return self.respond(context.id, command, reply).await;
-            }
-        };
-        for identifier in identifiers {
-            if self.cancel_arrived(command).await? {
-                self.shared.metrics.query(status::CANCELED);
-                return self.respond(context.id, command, Reply::refusal(status::CANCELED)).await;
-            }
-            let pending = Response::to(command, pending_status).with_dataset();
-            self.writer.send_command(context.id, &pending.encode()?).await?;
-            self.writer.send_data(context.id, &identifier).await?;
-        }
-        self.shared.metrics.query(status::SUCCESS);
-        self.respond(context.id, command, Reply::success()).await
-    }
-
-    /// Whether the peer has asked to cancel `command`. Only what has already
-    /// arrived is read: answering never waits on the peer.
-    async fn cancel_arrived(&mut self, command: &Command) -> Result<bool, AssociationError> {
-        match tokio::time::timeout(Duration::ZERO, self.reader.begin()).await {
-            Err(_) => return Ok(false),
-            Ok(Ok(true)) => {}
-            Ok(Ok(false)) => return Err(AssociationError::ClosedDuringFind),
-            Ok(Err(e)) => return Err(e.into()),
-        }
-        let next = tokio::time::timeout(self.shared.idle_timeout, self.reader.next())
-            .await
-            .map_err(|_| AssociationError::IdleTimeout)??;
-        match next {
-            // Without asynchronous operations, only a C-CANCEL may come now (PS3.7 9.3.2.3).
-            Some(Incoming::Data(pdvs)) => match pdvs.as_slice() {
-                [pdv] if pdv.is_command && pdv.is_last => {
-                    let cancel = Command::decode(&pdv.data)?;
-                    if cancel.field != field::C_CANCEL_RQ {
-                        return Err(AssociationError::RequestDuringFind);
-                    }
-                    // A cancel of another message has nothing to stop.
-                    Ok(cancel.message_id == command.message_id)
-                }
-                _ => Err(AssociationError::RequestDuringFind),
-            },
-            Some(Incoming::Other(Pdu::AbortRQ { .. })) => Err(AssociationError::AbortedByPeer),
-            Some(Incoming::Other(other)) => Err(AssociationError::UnexpectedPdu(other.short_description().to_string())),
-            None => Err(AssociationError::ClosedDuringFind),
         }
     }
 
@@ -524,10 +490,20 @@ impl Association {
     }
 }
 
-/// The answer to anything but C-STORE and C-FIND: C-ECHO on the Verification
-/// context is verified (PS3.7 9.1.5); FIND off a query context, GET and MOVE
-/// are refused as a SOP class this SCP does not serve, anything else as an
-/// operation it does not know.
+/// The information model a C-FIND or C-GET is asked in (`model`, from its
+/// context), or the refusal when it has none or the command names another class.
+fn request_model(command: &Command, context: &AcceptedContext, model: Option<QueryModel>) -> Result<QueryModel, Reply> {
+    let model = model.ok_or(Reply::refusal(status::SOP_CLASS_NOT_SUPPORTED))?;
+    if command.affected_sop_class_uid.as_deref() != Some(context.abstract_syntax.as_str()) {
+        return Err(Reply::failure(status::DATASET_MISMATCH, "Affected SOP Class differs from the context"));
+    }
+    Ok(model)
+}
+
+/// The answer to anything but C-STORE, C-FIND and C-GET: C-ECHO on the
+/// Verification context is verified (PS3.7 9.1.5); FIND or GET off their
+/// contexts, and MOVE, are refused as a SOP class this SCP does not serve,
+/// anything else as an operation it does not know.
 fn echo_or_refuse(command: &Command, context: &AcceptedContext) -> Reply {
     match command.field {
         field::C_ECHO_RQ if context.abstract_syntax == VERIFICATION && !command.has_dataset => Reply::success(),

@@ -1,17 +1,27 @@
 //! Presentation context negotiation (PS3.8 9.3.2.2, PS3.7 D.3.3): Verification,
 //! every storage SOP class in any transfer syntax Noctis can store as received
 //! (it never transcodes, so it accepts the caller's encoding or none), and the
-//! Patient Root and Study Root C-FIND models in either uncompressed little endian.
+//! Patient Root and Study Root C-FIND and C-GET models in either uncompressed
+//! little endian. A C-GET's requester stores what it retrieves on the same
+//! association, for the storage SOP classes it asks the SCP role for.
 
 use dicom_core::dictionary::{UidDictionary, UidType};
 use dicom_dictionary_std::StandardSopClassDictionary;
-use dicom_ul::pdu::{PresentationContextProposed, PresentationContextResult, PresentationContextResultReason};
+use std::collections::HashSet;
+
+use dicom_ul::pdu::{
+    PresentationContextProposed, PresentationContextResult, PresentationContextResultReason, RequestorRoles,
+    UserVariableItem,
+};
 use noctis_core::domain::{QueryModel, Uid};
 
 pub const VERIFICATION: &str = "1.2.840.10008.1.1";
 /// PS3.4 C.6.1.1 and C.6.2.1: the FIND SOP classes of the two models.
 pub const PATIENT_ROOT_FIND: &str = "1.2.840.10008.5.1.4.1.2.1.1";
 pub const STUDY_ROOT_FIND: &str = "1.2.840.10008.5.1.4.1.2.2.1";
+/// PS3.4 C.6.1.3 and C.6.2.3: the GET SOP classes of the two models.
+pub const PATIENT_ROOT_GET: &str = "1.2.840.10008.5.1.4.1.2.1.3";
+pub const STUDY_ROOT_GET: &str = "1.2.840.10008.5.1.4.1.2.2.3";
 pub use noctis_wire::transfer_syntax::{DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE, EXPLICIT_VR_LE, IMPLICIT_VR_LE};
 
 /// Transfer syntaxes stored byte for byte (PS3.5 Annex A, PS3.6 Table A-1).
@@ -82,6 +92,39 @@ impl AcceptedContext {
     pub fn query_model(&self) -> Option<QueryModel> {
         query_model(&self.abstract_syntax)
     }
+
+    /// The information model of a C-GET context.
+    pub fn retrieve_model(&self) -> Option<QueryModel> {
+        retrieve_model(&self.abstract_syntax)
+    }
+}
+
+pub fn retrieve_model(abstract_syntax: &str) -> Option<QueryModel> {
+    match abstract_syntax {
+        PATIENT_ROOT_GET => Some(QueryModel::PatientRoot),
+        STUDY_ROOT_GET => Some(QueryModel::StudyRoot),
+        _ => None,
+    }
+}
+
+/// PS3.7 D.3.3.4: the storage SOP classes whose SCP role the requester asks
+/// for (to receive a C-GET's sub-operations), each granted in the reply, and
+/// the set of them. Other classes keep the default roles.
+pub fn storage_scp_roles(requested: &[UserVariableItem]) -> (Vec<UserVariableItem>, HashSet<String>) {
+    let mut replies = Vec::new();
+    let mut classes = HashSet::new();
+    for item in requested {
+        if let UserVariableItem::ScuScpRoleSelectionSubItem(uid, roles) = item {
+            let uid = trim_uid(uid);
+            if roles.scp && is_storage_sop_class(uid) && classes.insert(uid.to_owned()) {
+                replies.push(UserVariableItem::ScuScpRoleSelectionSubItem(
+                    uid.to_owned(),
+                    RequestorRoles { scu: roles.scu, scp: true },
+                ));
+            }
+        }
+    }
+    (replies, classes)
 }
 
 pub fn query_model(abstract_syntax: &str) -> Option<QueryModel> {
@@ -99,7 +142,7 @@ pub fn negotiate(proposed: &[PresentationContextProposed]) -> (Vec<PresentationC
     let mut accepted = Vec::new();
     for context in proposed {
         let abstract_syntax = trim_uid(&context.abstract_syntax);
-        let chosen = if query_model(abstract_syntax).is_some() {
+        let chosen = if query_model(abstract_syntax).or(retrieve_model(abstract_syntax)).is_some() {
             Some(choose_query_transfer_syntax(&context.transfer_syntaxes))
         } else if abstract_syntax == VERIFICATION || is_storage_sop_class(abstract_syntax) {
             Some(choose_transfer_syntax(&context.transfer_syntaxes))
@@ -187,17 +230,33 @@ mod tests {
     }
 
     #[test]
+    fn the_storage_scp_role_is_granted_for_storage_classes_only() {
+        let role = |uid: &str, scp| {
+            UserVariableItem::ScuScpRoleSelectionSubItem(uid.to_owned(), RequestorRoles { scu: false, scp })
+        };
+        let (replies, classes) = storage_scp_roles(&[
+            role("1.2.840.10008.5.1.4.1.1.2", true),
+            role("1.2.840.10008.5.1.4.1.1.4", false),
+            role(STUDY_ROOT_FIND, true),
+            UserVariableItem::MaxLength(16_384),
+        ]);
+        assert_eq!(replies, [role("1.2.840.10008.5.1.4.1.1.2", true)]);
+        assert_eq!(classes, HashSet::from(["1.2.840.10008.5.1.4.1.1.2".to_owned()]));
+    }
+
+    #[test]
     fn each_context_is_decided_on_its_own() {
         let (results, accepted) = negotiate(&[
             propose(1, VERIFICATION, &[IMPLICIT_VR_LE]),
             propose(3, "1.2.840.10008.5.1.4.1.1.2", &[IMPLICIT_VR_LE, EXPLICIT_VR_LE]),
-            // Study Root MOVE: not served (yet).
+            // Study Root MOVE: not served.
             propose(5, "1.2.840.10008.5.1.4.1.2.2.2", &[EXPLICIT_VR_LE]),
             propose(7, "1.2.840.10008.5.1.4.1.1.4", &["1.2.840.10008.1.2.4.90\0"]),
             propose(9, "1.2.840.10008.5.1.4.1.1.4", &["1.2.3.4.5.6"]),
             propose(11, STUDY_ROOT_FIND, &[IMPLICIT_VR_LE, EXPLICIT_VR_LE]),
             propose(13, PATIENT_ROOT_FIND, &[IMPLICIT_VR_LE]),
             propose(15, STUDY_ROOT_FIND, &["1.2.840.10008.1.2.4.90"]),
+            propose(17, STUDY_ROOT_GET, &[IMPLICIT_VR_LE]),
         ]);
         let reasons: Vec<_> = results.iter().map(|r| (r.id, r.reason.clone())).collect();
         use PresentationContextResultReason::*;
@@ -212,6 +271,7 @@ mod tests {
                 (11, Acceptance),
                 (13, Acceptance),
                 (15, TransferSyntaxesNotSupported),
+                (17, Acceptance),
             ]
         );
         let chosen: Vec<_> = accepted.iter().map(|a| (a.id, a.transfer_syntax.as_str())).collect();
@@ -222,7 +282,8 @@ mod tests {
                 (3, EXPLICIT_VR_LE),
                 (7, "1.2.840.10008.1.2.4.90"),
                 (11, EXPLICIT_VR_LE),
-                (13, IMPLICIT_VR_LE)
+                (13, IMPLICIT_VR_LE),
+                (17, IMPLICIT_VR_LE)
             ]
         );
     }

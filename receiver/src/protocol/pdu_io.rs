@@ -147,6 +147,28 @@ impl<W: AsyncWrite + Unpin> PduWriter<W> {
         Ok(())
     }
 
+    /// The most data one PDV may carry to this peer; an unlimited peer gets
+    /// PDVs of 64 KiB, so memory stays bounded either way.
+    pub fn max_pdv_data(&self) -> usize {
+        match self.peer_max_pdu_length {
+            0 => 64 * 1024,
+            max => (max as usize).saturating_sub(6).max(1),
+        }
+    }
+
+    /// Sends one data PDV (a fragment of a data set streamed from storage).
+    pub async fn send_data_fragment(&mut self, context_id: u8, data: &[u8], is_last: bool) -> Result<(), PduError> {
+        let pdu = Pdu::PData {
+            data: vec![dicom_ul::pdu::PDataValue {
+                presentation_context_id: context_id,
+                value_type: PDataValueType::Data,
+                is_last,
+                data: data.to_vec(),
+            }],
+        };
+        self.send(&pdu).await
+    }
+
     pub async fn shutdown(&mut self) {
         let _ = self.inner.shutdown().await;
     }

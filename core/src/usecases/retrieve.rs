@@ -1,0 +1,87 @@
+//! What a facility retrieves (C-GET today, WADO-RS later): the instances under
+//! the matches of its query, and the audit record of how the retrieve went.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::audit_trail::append;
+use super::query::{FindError, Requester, find};
+use crate::domain::{Actor, AuditEvent, AuditKind, InstanceSummary, Query, QueryRow, StudyId, Timestamp};
+use crate::ports::{AuditLog, StudyIndex};
+
+/// Every instance under the matches of `query` in the requester's facility,
+/// study by study, each series' instances in instance-number order. At most
+/// `limit` matches (studies, series or instances, by the query's level).
+pub async fn instances_to_retrieve(
+    index: &dyn StudyIndex,
+    requester: Requester<'_>,
+    query: &Query,
+    limit: usize,
+) -> Result<Vec<InstanceSummary>, FindError> {
+    let rows = find(index, requester.facility, query, limit).await?;
+    let mut instances = Vec::new();
+    let mut studies: HashMap<StudyId, Vec<InstanceSummary>> = HashMap::new();
+    for row in rows {
+        match row {
+            // Retrieval is by study and below; PATIENT is refused before this.
+            QueryRow::Patient(_) => {}
+            QueryRow::Study(study) => {
+                if let Some(detail) = index.get_study(study.id).await? {
+                    instances.extend(detail.instances);
+                }
+            }
+            QueryRow::Series(study, series) => {
+                let all = match studies.get(&study.id) {
+                    Some(all) => all,
+                    None => {
+                        let detail = index.get_study(study.id).await?;
+                        studies.entry(study.id).or_insert(detail.map(|d| d.instances).unwrap_or_default())
+                    }
+                };
+                instances.extend(all.iter().filter(|i| i.series_instance_uid == series.series_instance_uid).cloned());
+            }
+            QueryRow::Image(_, _, instance) => instances.push(instance),
+        }
+    }
+    instances.sort_by(|a, b| {
+        (&a.series_instance_uid, a.instance_number, &a.sop_instance_uid).cmp(&(
+            &b.series_instance_uid,
+            b.instance_number,
+            &b.sop_instance_uid,
+        ))
+    });
+    Ok(instances)
+}
+
+/// How a retrieve ended, for the audit trail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetrieveOutcome {
+    pub completed: u64,
+    pub failed: u64,
+    pub warning: u64,
+    pub cancelled: bool,
+}
+
+/// One audit event per retrieve: what was asked at which level, and how many
+/// instances went out. UIDs and patient attributes stay out of it.
+pub async fn record_retrieve(
+    audit: &dyn AuditLog,
+    requester: Requester<'_>,
+    query: &Query,
+    outcome: RetrieveOutcome,
+    now: Timestamp,
+) {
+    let event = AuditEvent::new(AuditKind::DicomRetrieve, Actor::modality(requester.calling_ae), now)
+        .for_facility(requester.facility)
+        .from_peer(requester.peer)
+        .with_details(json!({
+            "level": query.level.as_str(),
+            "calling_ae_title": requester.calling_ae.as_str(),
+            "completed": outcome.completed,
+            "failed": outcome.failed,
+            "warning": outcome.warning,
+            "cancelled": outcome.cancelled,
+        }));
+    append(audit, event).await;
+}
