@@ -3,8 +3,8 @@ use chrono::NaiveDate;
 
 use super::StoreError;
 use crate::domain::{
-    AuditEvent, DailyActivity, FacilityId, FacilityTotals, InstanceRecord, Page, PageRequest, Recorded, StudyChange,
-    StudyDetail, StudyFilter, StudyId, StudySummary,
+    AuditEvent, DailyActivity, FacilityId, FacilityTotals, InstanceRecord, InstanceSummary, Page, PageRequest,
+    Recorded, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, Uid,
 };
 
 /// The index of received studies, series and instances.
@@ -43,6 +43,16 @@ pub trait StudyIndex: Send + Sync + std::fmt::Debug {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<DailyActivity>, StoreError>;
+
+    /// The instance `sop_instance_uid` of `facility`, when it is stored and
+    /// indexed: what Storage Commitment asks, which names neither study nor
+    /// series. Read consistently with `record_instance`: an instance whose
+    /// recording has returned is found.
+    async fn find_instance(
+        &self,
+        facility: FacilityId,
+        sop_instance_uid: &Uid,
+    ) -> Result<Option<InstanceSummary>, StoreError>;
 
     /// Changes a study's workflow fields; `NotFound` for an unknown study.
     async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError>;

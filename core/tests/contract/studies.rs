@@ -20,6 +20,7 @@ crate::contract_tests!(
     an_instance_and_its_audit_event_are_recorded_together,
     facility_totals_follow_new_resent_and_other_studies,
     daily_activity_counts_new_studies_and_new_instances_per_utc_day,
+    an_instance_is_found_by_its_sop_instance_uid_within_its_facility_only,
 );
 
 fn uid(s: &str) -> Uid {
@@ -390,4 +391,16 @@ async fn daily_activity_counts_new_studies_and_new_instances_per_utc_day(fx: &Fi
     );
     assert_eq!(rows(Some(a)).await, [(from, a, 1, 1), (to, a, 1, 2)], "one facility's days");
     assert_eq!(rows(Some(FacilityId::new_random())).await, [], "a facility that sent nothing");
+}
+
+async fn an_instance_is_found_by_its_sop_instance_uid_within_its_facility_only(fx: &Fixture) {
+    let (a, b) = (FacilityId::new_random(), FacilityId::new_random());
+    let sent = Instance::new(a, "1.2.7", "1.2.7.1", "1.2.7.1.1");
+    assert_eq!(fx.ports.studies.find_instance(a, &uid(&sent.sop)).await.expect("reads"), None, "not yet");
+    fx.ports.studies.record_instance(&sent.record(), None).await.expect("records");
+    let found = fx.ports.studies.find_instance(a, &uid(&sent.sop)).await.expect("reads").expect("found once recorded");
+    assert_eq!((found.series_instance_uid.as_str(), found.sop_instance_uid.as_str()), ("1.2.7.1", "1.2.7.1.1"));
+    assert_eq!(found.sop_class_uid.as_str(), "1.2.840.10008.5.1.4.1.1.2");
+    assert_eq!(fx.ports.studies.find_instance(b, &uid(&sent.sop)).await.expect("reads"), None, "not another's");
+    assert_eq!(fx.ports.studies.find_instance(a, &uid("1.2.7.1.2")).await.expect("reads"), None);
 }

@@ -10,7 +10,7 @@ use super::{Item, TableNames, n, read_number, read_record, record_item, s, trans
 use crate::domain::{
     AuditEvent, DailyActivity, FacilityId, FacilityTotals, IndexRows, IndexedRows, InstanceRecord, InstanceSummary,
     KeyRange, ListingOrder, Page, PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail,
-    StudyFilter, StudyId, StudySummary, TotalsChange, apply_instance, listing_key, sortable_time,
+    StudyFilter, StudyId, StudySummary, TotalsChange, Uid, apply_instance, listing_key, sortable_time,
 };
 use crate::ports::retry::{backoff, retry_contended};
 use crate::ports::{StoreError, StudyIndex};
@@ -50,6 +50,14 @@ const TOTALS_SK: &str = "totals";
 fn activity_pk(day: NaiveDate) -> String {
     format!("activity#{day}")
 }
+
+/// Where a facility's SOP Instance UID points: its study and series, so that
+/// Storage Commitment, which names only the instance, finds its row.
+fn sop_pointer_pk(facility: FacilityId, sop: &Uid) -> String {
+    format!("sop#{facility}#{sop}")
+}
+
+const SOP_POINTER_SK: &str = "instance";
 
 pub(crate) fn study_pk(id: StudyId) -> String {
     format!("study#{id}")
@@ -164,6 +172,25 @@ impl DynamoStudyIndex {
         }
     }
 
+    /// Written beside the index rows, before the answer: the pointer is
+    /// idempotent, and an instance is reported only when its row exists too.
+    async fn put_sop_pointer(&self, record: &InstanceRecord) -> Result<(), StoreError> {
+        let instance_sk = format!("instance#{}#{}", record.series_instance_uid, record.sop_instance_uid);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(HashMap::from([
+                (PK.to_owned(), s(sop_pointer_pk(record.facility_id, &record.sop_instance_uid))),
+                (SK.to_owned(), s(SOP_POINTER_SK)),
+                ("study_pk".to_owned(), s(study_pk(record.study_id()))),
+                ("instance_sk".to_owned(), s(instance_sk)),
+            ])))
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
     async fn add_to_totals(&self, facility: FacilityId, change: &TotalsChange) -> Result<(), StoreError> {
         self.client
             .update_item()
@@ -260,7 +287,12 @@ impl StudyIndex for DynamoStudyIndex {
         instance: &InstanceRecord,
         audit: Option<&AuditEvent>,
     ) -> Result<Recorded, StoreError> {
-        let indexed = retry_contended("the study", || self.try_record(instance, audit)).await?;
+        let (pointer, indexed) =
+            tokio::join!(self.put_sop_pointer(instance), retry_contended("the study", || self.try_record(instance, audit)));
+        let indexed = indexed?;
+        // Without its pointer a stored instance could not be committed: the
+        // sender is told of the failure and sends again.
+        pointer?;
         // Outside the transaction: inside it, every instance of a facility
         // would contend for these items. ADD needs no read and commutes.
         let facility = instance.facility_id;
@@ -411,6 +443,22 @@ impl StudyIndex for DynamoStudyIndex {
             days.extend(self.activity_on(day, facility).await?);
         }
         Ok(days)
+    }
+
+    async fn find_instance(
+        &self,
+        facility: FacilityId,
+        sop_instance_uid: &Uid,
+    ) -> Result<Option<InstanceSummary>, StoreError> {
+        let pointer_key = key(&sop_pointer_pk(facility, sop_instance_uid), SOP_POINTER_SK);
+        let Some(pointer) = super::get_item(&self.client, &self.table, pointer_key).await? else {
+            return Ok(None);
+        };
+        let (study, instance) = (super::read_string(&pointer, "study_pk")?, super::read_string(&pointer, "instance_sk")?);
+        match super::get_item(&self.client, &self.table, key(study, instance)).await? {
+            Some(item) => Ok(Some(read_record(&item)?)),
+            None => Ok(None),
+        }
     }
 
     async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError> {

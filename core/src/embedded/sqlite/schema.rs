@@ -152,6 +152,10 @@ FROM audit_events
 WHERE json_extract(record, '$.kind') = 'association_rejected'
 GROUP BY 1, 2;
 "#,
+    // Storage Commitment names an instance by its SOP Instance UID alone.
+    r#"
+CREATE INDEX instances_by_sop ON instances (sop_uid);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -169,11 +173,18 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 #[cfg(test)]
 pub(super) fn roll_back(conn: &Connection, version: usize) {
     // What each migration after the first created, in order.
-    const CREATED: &[&str] =
-        &["reports", "facility_totals", "association_counts", "receivers", "daily_activity", "refusal_counts"];
+    const CREATED: &[&str] = &[
+        "TABLE reports",
+        "TABLE facility_totals",
+        "TABLE association_counts",
+        "TABLE receivers",
+        "TABLE daily_activity",
+        "TABLE refusal_counts",
+        "INDEX instances_by_sop",
+    ];
     assert_eq!(CREATED.len() + 1, MIGRATIONS.len(), "every migration is listed here");
-    for table in CREATED[version.saturating_sub(1)..].iter().rev() {
-        conn.execute_batch(&format!("DROP TABLE {table};")).expect("drops a later table");
+    for created in CREATED[version.saturating_sub(1)..].iter().rev() {
+        conn.execute_batch(&format!("DROP {created};")).expect("drops what a later migration created");
     }
     conn.pragma_update(None, "user_version", version).expect("sets the version");
 }

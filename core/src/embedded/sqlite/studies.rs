@@ -7,7 +7,7 @@ use super::{Database, db_err, from_json, optional_record, records, to_json};
 use crate::domain::{
     AuditEvent, DailyActivity, FacilityId, FacilityTotals, InstanceRecord, InstanceSummary, KeyRange, ListingOrder,
     Page, PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId,
-    StudySummary,
+    StudySummary, Uid,
 };
 use crate::ports::{StoreError, StudyIndex};
 
@@ -106,6 +106,24 @@ impl StudyIndex for SqliteStudyIndex {
                     [&id],
                 )?;
                 Ok(Some(StudyDetail { study, series, instances }))
+            })
+            .await
+    }
+
+    async fn find_instance(
+        &self,
+        facility: FacilityId,
+        sop_instance_uid: &Uid,
+    ) -> Result<Option<InstanceSummary>, StoreError> {
+        let (facility, sop) = (facility.to_string(), sop_instance_uid.to_string());
+        self.db
+            .call(move |conn| {
+                optional_record::<InstanceSummary>(
+                    conn,
+                    "SELECT instances.record FROM instances JOIN studies ON studies.id = instances.study_id \
+                     WHERE instances.sop_uid = ?1 AND studies.facility_id = ?2",
+                    [&sop, &facility],
+                )
             })
             .await
     }
