@@ -11,6 +11,7 @@ use noctis_core::{Config, Ports};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::commitment::CommitmentService;
 use crate::intake::Intake;
 use crate::operations::health::{self, HealthState};
 use crate::operations::heartbeat::Heartbeat;
@@ -88,6 +89,7 @@ impl Application {
             audit: ports.audit.clone(),
             max_matches: dicom.max_query_results.get(),
         });
+        let commitments = Arc::new(CommitmentService { index: ports.studies.clone(), audit: ports.audit.clone() });
         let store = Arc::new(Intake {
             objects: ports.objects,
             index: ports.studies,
@@ -99,6 +101,7 @@ impl Application {
             store,
             queries,
             retrieves,
+            commitments,
             metrics: metrics.clone(),
             pending_per_address: KeyedSemaphore::new(limits.max_pending_per_address.get()),
             max_pdu_length: dicom.max_pdu_length.get(),

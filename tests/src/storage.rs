@@ -133,6 +133,25 @@ impl Storage {
         Some(bytes)
     }
 
+    /// The audit events of `kind` for `facility` in the last hour, newest first.
+    pub async fn recent_audit_events(
+        &self,
+        facility: &Facility,
+        kind: noctis_core::domain::AuditKind,
+    ) -> Vec<noctis_core::domain::AuditEvent> {
+        use noctis_core::domain::{AuditQuery, PageLimit, PageRequest};
+        let now = noctis_core::domain::now();
+        let query = AuditQuery {
+            from: now - chrono::Duration::hours(1),
+            to: now + chrono::Duration::hours(1),
+            facility_id: Some(facility.id),
+            actor: None,
+            kind: Some(kind),
+        };
+        let page = PageRequest::first(PageLimit::new(100).expect("a page size"));
+        self.ports.audit.query(&query, &page).await.expect("reads the audit trail").items
+    }
+
     pub async fn study(&self, facility: &Facility, study_uid: &str) -> Option<noctis_core::domain::StudyDetail> {
         use noctis_core::domain::{StudyId, Uid};
         let id = StudyId::for_study(facility.id, &Uid::parse(study_uid).expect("a valid UID"));

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use noctis_core::domain::{AuditKind, AuditQuery, Facility, PageLimit, PageRequest};
+use noctis_core::domain::{AuditKind, Facility};
 use noctis_e2e::dcmtk;
 use noctis_e2e::python;
 use noctis_e2e::raw_peer::{self, FIND_CONTEXT};
@@ -242,16 +242,7 @@ async fn a_facility_never_finds_another_facilitys_studies(kind: Kind) {
     assert_eq!(field(&own[0], "StudyInstanceUID"), [first.study_instance_uid.as_str()]);
 
     // Each query is in the audit trail under the asking facility, without its keys.
-    let now = noctis_core::domain::now();
-    let query = AuditQuery {
-        from: now - chrono::Duration::hours(1),
-        to: now + chrono::Duration::hours(1),
-        facility_id: Some(other.id),
-        actor: None,
-        kind: Some(AuditKind::DicomQuery),
-    };
-    let page = PageRequest::first(PageLimit::new(100).expect("a limit"));
-    let events = storage.ports.audit.query(&query, &page).await.expect("reads the trail").items;
+    let events = storage.recent_audit_events(&other, AuditKind::DicomQuery).await;
     assert_eq!(events.len(), 4, "{events:?}");
     for event in &events {
         assert_eq!(event.details["matches"], 0);

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use noctis_core::domain::{AuditKind, AuditQuery, Facility, PageLimit, PageRequest};
+use noctis_core::domain::{AuditKind, Facility};
 use noctis_e2e::dcmtk;
 use noctis_e2e::python;
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
@@ -184,16 +184,7 @@ async fn a_cancel_during_a_retrieve_ends_it_with_fe00(kind: Kind) {
     assert_eq!(received.len(), 1, "nothing sent after the cancel");
     assert_eq!(receiver.metric("noctis_receiver_retrieves_total{status=\"FE00\"}").await, 1.0);
 
-    let now = noctis_core::domain::now();
-    let query = AuditQuery {
-        from: now - chrono::Duration::hours(1),
-        to: now + chrono::Duration::hours(1),
-        facility_id: Some(facility.id),
-        actor: None,
-        kind: Some(AuditKind::DicomRetrieve),
-    };
-    let page = PageRequest::first(PageLimit::new(10).expect("a limit"));
-    let events = storage.ports.audit.query(&query, &page).await.expect("reads the trail").items;
+    let events = storage.recent_audit_events(&facility, AuditKind::DicomRetrieve).await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].details["completed"], 1);
     assert_eq!(events[0].details["cancelled"], true);

@@ -17,6 +17,8 @@ pub mod field {
     pub const C_MOVE_RQ: u16 = 0x0021;
     pub const C_ECHO_RQ: u16 = 0x0030;
     pub const C_CANCEL_RQ: u16 = 0x0FFF;
+    pub const N_EVENT_REPORT_RQ: u16 = 0x0100;
+    pub const N_ACTION_RQ: u16 = 0x0130;
     /// A response's field is its request's with this bit set.
     pub const RESPONSE_BIT: u16 = 0x8000;
 }
@@ -42,6 +44,16 @@ pub mod status {
     pub const PENDING: u16 = 0xFF00;
     /// C-FIND: a match follows; an optional key was not supported.
     pub const PENDING_WITH_UNSUPPORTED_KEYS: u16 = 0xFF01;
+    /// N-ACTION: processing failure (PS3.7 C.4.2).
+    pub const PROCESSING_FAILURE: u16 = 0x0110;
+    /// N-ACTION: no such SOP Instance.
+    pub const NO_SUCH_OBJECT_INSTANCE: u16 = 0x0112;
+    /// N-ACTION: no such SOP Class.
+    pub const NO_SUCH_SOP_CLASS: u16 = 0x0118;
+    /// N-ACTION: a required attribute is missing.
+    pub const MISSING_ATTRIBUTE: u16 = 0x0120;
+    /// N-ACTION: no such action type.
+    pub const NO_SUCH_ACTION: u16 = 0x0123;
     /// C-GET: refused, out of resources – unable to perform sub-operations.
     pub const UNABLE_TO_PERFORM_SUB_OPERATIONS: u16 = 0xA702;
     /// C-GET: sub-operations complete, one or more failures or warnings.
@@ -66,6 +78,11 @@ pub struct Command {
     pub message_id: u16,
     /// A response's Status.
     pub status: Option<u16>,
+    /// An N-ACTION's target (PS3.7 10.3.4): Requested SOP Class and Instance UIDs.
+    pub requested_sop_class_uid: Option<String>,
+    pub requested_sop_instance_uid: Option<String>,
+    /// An N-ACTION's Action Type ID.
+    pub action_type_id: Option<u16>,
     pub affected_sop_class_uid: Option<String>,
     pub affected_sop_instance_uid: Option<String>,
     pub has_dataset: bool,
@@ -86,6 +103,7 @@ impl Command {
         let mut walker = Walker::new(bytes, Encoding::ImplicitLittle);
         let (mut field, mut message_id, mut data_set_type) = (None, None, None);
         let (mut responded_to, mut response_status) = (None, None);
+        let (mut requested_sop_class_uid, mut requested_sop_instance_uid, mut action_type_id) = (None, None, None);
         let (mut affected_sop_class_uid, mut affected_sop_instance_uid) = (None, None);
         while let Some(element) = walker.next_header().map_err(CommandError::Decode)? {
             let Some(value) = walker.value().map_err(CommandError::Decode)? else {
@@ -99,6 +117,9 @@ impl Command {
                 }
                 COMMAND_DATA_SET_TYPE => data_set_type = Some(us(value, "Command Data Set Type (0000,0800)")?),
                 STATUS => response_status = Some(us(value, "Status (0000,0900)")?),
+                REQUESTED_SOP_CLASS_UID => requested_sop_class_uid = Some(ui(value)),
+                REQUESTED_SOP_INSTANCE_UID => requested_sop_instance_uid = Some(ui(value)),
+                ACTION_TYPE_ID => action_type_id = Some(us(value, "Action Type ID (0000,1008)")?),
                 AFFECTED_SOP_CLASS_UID => affected_sop_class_uid = Some(ui(value)),
                 AFFECTED_SOP_INSTANCE_UID => affected_sop_instance_uid = Some(ui(value)),
                 _ => {}
@@ -114,6 +135,9 @@ impl Command {
             field,
             message_id,
             status: response_status,
+            requested_sop_class_uid,
+            requested_sop_instance_uid,
+            action_type_id,
             affected_sop_class_uid,
             affected_sop_instance_uid,
             has_dataset: data_set_type.ok_or(CommandError::Missing("Command Data Set Type (0000,0800)"))? != NO_DATASET,
@@ -125,6 +149,9 @@ const COMMAND_FIELD: Tag = Tag(0x0000, 0x0100);
 const MESSAGE_ID: Tag = Tag(0x0000, 0x0110);
 const MESSAGE_ID_BEING_RESPONDED_TO: Tag = Tag(0x0000, 0x0120);
 const STATUS: Tag = Tag(0x0000, 0x0900);
+const REQUESTED_SOP_CLASS_UID: Tag = Tag(0x0000, 0x0003);
+const REQUESTED_SOP_INSTANCE_UID: Tag = Tag(0x0000, 0x1001);
+const ACTION_TYPE_ID: Tag = Tag(0x0000, 0x1008);
 const COMMAND_DATA_SET_TYPE: Tag = Tag(0x0000, 0x0800);
 const AFFECTED_SOP_CLASS_UID: Tag = Tag(0x0000, 0x0002);
 const AFFECTED_SOP_INSTANCE_UID: Tag = Tag(0x0000, 0x1000);
@@ -218,6 +245,16 @@ impl Response {
         self
     }
 
+    /// The response to an N-ACTION, which names the action's target as the
+    /// affected SOP (PS3.7 10.3.4.1.2).
+    pub fn to_action(request: &Command, status: u16) -> Self {
+        Self {
+            affected_sop_class_uid: request.requested_sop_class_uid.clone(),
+            affected_sop_instance_uid: request.requested_sop_instance_uid.clone(),
+            ..Self::to(request, status)
+        }
+    }
+
     /// Says a data set follows this response.
     pub fn with_dataset(mut self) -> Self {
         self.has_dataset = true;
@@ -299,6 +336,32 @@ impl StoreRequest {
                 VR::UI,
                 PrimitiveValue::from(self.sop_instance_uid.as_str()),
             ),
+        ])
+    }
+}
+
+/// An N-EVENT-REPORT-RQ Noctis sends: a Storage Commitment result (PS3.7 10.3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventReportRequest {
+    pub message_id: u16,
+    pub sop_class_uid: String,
+    pub sop_instance_uid: String,
+    pub event_type_id: u16,
+}
+
+impl EventReportRequest {
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        encode_command(vec![
+            DataElement::new(tags::AFFECTED_SOP_CLASS_UID, VR::UI, PrimitiveValue::from(self.sop_class_uid.as_str())),
+            DataElement::new(tags::COMMAND_FIELD, VR::US, PrimitiveValue::from(field::N_EVENT_REPORT_RQ)),
+            DataElement::new(tags::MESSAGE_ID, VR::US, PrimitiveValue::from(self.message_id)),
+            DataElement::new(tags::COMMAND_DATA_SET_TYPE, VR::US, PrimitiveValue::from(0u16)),
+            DataElement::new(
+                tags::AFFECTED_SOP_INSTANCE_UID,
+                VR::UI,
+                PrimitiveValue::from(self.sop_instance_uid.as_str()),
+            ),
+            DataElement::new(tags::EVENT_TYPE_ID, VR::US, PrimitiveValue::from(self.event_type_id)),
         ])
     }
 }

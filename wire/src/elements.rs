@@ -130,6 +130,50 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// The items of the sequence `next_header` just returned, each as the
+    /// bytes of its data set (without item header or delimiter), for a walker
+    /// of its own. Every length is checked as the walk goes.
+    pub fn items(&mut self) -> Result<Vec<&'a [u8]>, WalkError> {
+        let Some(header) = self.pending.take() else {
+            return Err(WalkError::Malformed("no element to take items from"));
+        };
+        // PS3.5 6.2.2: a UN sequence of undefined length is Implicit VR Little Endian.
+        let encoding = if header.is_un() && header.length.is_none() { Encoding::ImplicitLittle } else { self.encoding };
+        let mut items = Vec::new();
+        match header.length {
+            Some(length) => {
+                let bytes = self.take(length as usize)?;
+                let mut inner = Walker::new(bytes, encoding);
+                while inner.position < bytes.len() {
+                    let item = inner.item(encoding)?;
+                    items.push(item.ok_or(WalkError::Malformed("a delimiter in a sequence of defined length"))?);
+                }
+            }
+            None => {
+                while let Some(item) = self.item(encoding)? {
+                    items.push(item);
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    /// One item's data set; `None` at the sequence delimiter.
+    fn item(&mut self, encoding: Encoding) -> Result<Option<&'a [u8]>, WalkError> {
+        let header = self.element_header(encoding)?;
+        match (header.tag, header.length) {
+            (SEQUENCE_DELIMITATION, _) => Ok(None),
+            (ITEM, Some(length)) => Ok(Some(self.take(length as usize)?)),
+            (ITEM, None) => {
+                let start = self.position;
+                self.skip_item(encoding, 1)?;
+                // The item delimiter just read: its tag and its zero length.
+                Ok(Some(&self.bytes[start..self.position - 8]))
+            }
+            _ => Err(WalkError::Malformed("a sequence holds something other than items")),
+        }
+    }
+
     fn skip_pending(&mut self) -> Result<(), WalkError> {
         let Some(header) = self.pending else {
             return Ok(());

@@ -87,6 +87,12 @@ fn tag(Tag(group, element): Tag) -> dicom_core::Tag {
 #[error("could not encode a response identifier: {0}")]
 pub struct EncodeError(String);
 
+impl EncodeError {
+    pub(crate) fn new(message: String) -> Self {
+        Self(message)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

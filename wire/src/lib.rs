@@ -6,6 +6,7 @@
 //! each module is a fuzz target (`wire/fuzz`).
 
 pub mod command;
+pub mod commitment;
 pub mod elements;
 pub mod header;
 pub mod identifier;

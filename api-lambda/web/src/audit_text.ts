@@ -7,6 +7,7 @@ export const AUDIT_KINDS: Record<string, string> = {
   instance_stored: "Instance stored",
   dicom_query: "DICOM query",
   dicom_retrieve: "DICOM retrieve",
+  storage_commitment: "Storage commitment",
   sign_in: "Signed in",
   sign_in_failed: "Sign-in failed",
   facility_created: "Facility registered",

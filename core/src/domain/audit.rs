@@ -57,6 +57,8 @@ pub enum AuditKind {
     DicomQuery,
     /// A C-GET's instances sent back to a facility's workstation.
     DicomRetrieve,
+    /// A Storage Commitment request answered, with how many were committed.
+    StorageCommitment,
     SignIn,
     SignInFailed,
     FacilityCreated,
@@ -73,12 +75,13 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 18] = [
+    pub const ALL: [AuditKind; 19] = [
         AuditKind::AssociationAccepted,
         AuditKind::AssociationRejected,
         AuditKind::InstanceStored,
         AuditKind::DicomQuery,
         AuditKind::DicomRetrieve,
+        AuditKind::StorageCommitment,
         AuditKind::SignIn,
         AuditKind::SignInFailed,
         AuditKind::FacilityCreated,
@@ -101,6 +104,7 @@ impl AuditKind {
             AuditKind::InstanceStored => "instance_stored",
             AuditKind::DicomQuery => "dicom_query",
             AuditKind::DicomRetrieve => "dicom_retrieve",
+            AuditKind::StorageCommitment => "storage_commitment",
             AuditKind::SignIn => "sign_in",
             AuditKind::SignInFailed => "sign_in_failed",
             AuditKind::FacilityCreated => "facility_created",

@@ -8,6 +8,7 @@ pub mod activity;
 pub mod archive;
 mod audit_trail;
 pub mod bans;
+pub mod commitment;
 mod error;
 pub mod facilities;
 pub mod instances;

@@ -9,6 +9,7 @@ use bytes::BytesMut;
 use dicom_ul::pdu::{AbortRQServiceProviderReason, AbortRQSource, AssociationAC, AssociationRQ, Pdu, UserVariableItem};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::commitment::CommitmentService;
 use crate::intake::{IncomingInstance, Intake, Origin};
 use crate::operations::metrics::Metrics;
 use crate::policy::admission::Admission;
@@ -20,8 +21,10 @@ use crate::retrieve::RetrieveService;
 use crate::shutdown::{Phase, Shutdown};
 use noctis_core::domain::QueryModel;
 use noctis_wire::command::{Command, CommandError, EncodeError, Reply, Response, field, status};
+use noctis_wire::commitment::MAX_COMMITMENT_REQUEST_LEN;
 use noctis_wire::identifier::MAX_IDENTIFIER_LEN;
 
+mod commitment;
 mod find;
 mod get;
 
@@ -32,6 +35,7 @@ pub struct AssociationServices {
     pub store: Arc<Intake>,
     pub queries: Arc<QueryService>,
     pub retrieves: Arc<RetrieveService>,
+    pub commitments: Arc<CommitmentService>,
     pub metrics: Arc<Metrics>,
     /// Connections per address that have not yet been admitted or refused.
     pub pending_per_address: Arc<AddressSlots>,
@@ -101,12 +105,12 @@ enum Message {
         command: Command,
         instance: Box<IncomingInstance>,
     },
-    /// A C-FIND or C-GET whose identifier is arriving; past
-    /// `MAX_IDENTIFIER_LEN` it is dropped and the request refused once it ends.
-    Querying {
+    /// A C-FIND or C-GET identifier, or an N-ACTION's data set, arriving;
+    /// past the request's limit it is dropped and the request refused once it ends.
+    Collecting {
         context_id: u8,
         command: Command,
-        identifier: BytesMut,
+        data: BytesMut,
         too_long: bool,
     },
     /// A request Noctis does not serve; its data set is read and dropped.
@@ -154,6 +158,9 @@ enum AssociationError {
     ClosedMidOperation,
     #[error("a stored object could not be sent: {0}")]
     SubOperation(String),
+    /// The peer asked to release while its answer was awaited; it was released.
+    #[error("the peer released mid-operation")]
+    ReleasedMidOperation,
     /// Not ours to abort: the peer did.
     #[error("the peer aborted")]
     AbortedByPeer,
@@ -302,6 +309,7 @@ impl Association {
                     Ok(()) => {}
                     Err(AssociationError::AbortedByPeer) => break End::AbortedByPeer,
                     Err(AssociationError::ClosedMidOperation) => break End::Closed,
+                    Err(AssociationError::ReleasedMidOperation) => break End::Released,
                     Err(reason) => break End::Abort(reason),
                 },
                 // Also a release collision (PS3.8 9.2.4): both asked; we answer.
@@ -380,32 +388,21 @@ impl Association {
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
             }
-            (Message::Querying { context_id, command, mut identifier, mut too_long }, false)
+            (Message::Collecting { context_id, command, mut data, mut too_long }, false)
                 if context_id == pdv.context_id =>
             {
-                if identifier.len() + pdv.data.len() > MAX_IDENTIFIER_LEN {
+                let limit =
+                    if command.field == field::N_ACTION_RQ { MAX_COMMITMENT_REQUEST_LEN } else { MAX_IDENTIFIER_LEN };
+                if data.len() + pdv.data.len() > limit {
                     too_long = true;
-                    identifier.clear();
+                    data.clear();
                 } else if !too_long {
-                    identifier.extend_from_slice(&pdv.data);
+                    data.extend_from_slice(&pdv.data);
                 }
                 if !pdv.is_last {
-                    return Ok(Message::Querying { context_id, command, identifier, too_long });
+                    return Ok(Message::Collecting { context_id, command, data, too_long });
                 }
-                let is_get = command.field == field::C_GET_RQ;
-                if too_long {
-                    let reply = Reply::failure(status::DATASET_MISMATCH, "identifier longer than 64 KiB");
-                    if is_get {
-                        self.shared.metrics.retrieve(reply.status);
-                    } else {
-                        self.shared.metrics.query(reply.status);
-                    }
-                    self.respond(context_id, &command, reply).await?;
-                } else if is_get {
-                    self.answer_get(context, &command, &identifier, origin).await?;
-                } else {
-                    self.answer_find(context, &command, &identifier, origin).await?;
-                }
+                self.on_request_data(context, &command, &data, too_long, origin).await?;
                 Ok(Message::Idle)
             }
             (Message::Discarding { context_id, command }, false) if context_id == pdv.context_id => {
@@ -448,10 +445,18 @@ impl Association {
                 Ok(Message::Idle)
             }
             field::C_FIND_RQ if command.has_dataset && context.query_model().is_some() => {
-                Ok(Message::Querying { context_id, command, identifier: BytesMut::new(), too_long: false })
+                Ok(Message::Collecting { context_id, command, data: BytesMut::new(), too_long: false })
             }
             field::C_GET_RQ if command.has_dataset && context.retrieve_model().is_some() => {
-                Ok(Message::Querying { context_id, command, identifier: BytesMut::new(), too_long: false })
+                Ok(Message::Collecting { context_id, command, data: BytesMut::new(), too_long: false })
+            }
+            field::N_ACTION_RQ if command.has_dataset && context.is_storage_commitment() => {
+                Ok(Message::Collecting { context_id, command, data: BytesMut::new(), too_long: false })
+            }
+            field::N_ACTION_RQ if context.is_storage_commitment() => {
+                let reply = Reply::failure(status::MISSING_ATTRIBUTE, "no Referenced SOP Sequence");
+                self.respond_to_action(context_id, &command, reply).await?;
+                Ok(Message::Idle)
             }
             field::C_FIND_RQ | field::C_GET_RQ if context.query_model().or(context.retrieve_model()).is_some() => {
                 let outcome = Reply::failure(status::CANNOT_UNDERSTAND, "a request without an identifier");
@@ -468,6 +473,112 @@ impl Association {
                 Ok(Message::Idle)
             }
         }
+    }
+
+    /// A C-FIND, C-GET or N-ACTION whose data set has arrived whole.
+    async fn on_request_data(
+        &mut self,
+        context: &AcceptedContext,
+        command: &Command,
+        data: &[u8],
+        too_long: bool,
+        origin: &Origin,
+    ) -> Result<(), AssociationError> {
+        match (command.field, too_long) {
+            (field::N_ACTION_RQ, true) => {
+                let reply = Reply::failure(status::PROCESSING_FAILURE, "a commitment request over 4 MiB");
+                self.respond_to_action(context.id, command, reply).await
+            }
+            (field::N_ACTION_RQ, false) => self.answer_commitment(context, command, data, origin).await,
+            (field::C_GET_RQ, true) => {
+                let reply = Reply::failure(status::DATASET_MISMATCH, "identifier longer than 64 KiB");
+                self.shared.metrics.retrieve(reply.status);
+                self.respond(context.id, command, reply).await
+            }
+            (field::C_GET_RQ, false) => self.answer_get(context, command, data, origin).await,
+            (_, true) => {
+                let reply = Reply::failure(status::DATASET_MISMATCH, "identifier longer than 64 KiB");
+                self.shared.metrics.query(reply.status);
+                self.respond(context.id, command, reply).await
+            }
+            (_, false) => self.answer_find(context, command, data, origin).await,
+        }
+    }
+
+    /// The status the peer answered our request `message_id` with (a C-GET
+    /// sub-operation, a commitment report). A C-CANCEL of `cancellable` may
+    /// come first: it is noted in `cancelled`, and the answer still awaited.
+    async fn await_response(
+        &mut self,
+        message_id: u16,
+        cancellable: Option<&Command>,
+        cancelled: &mut bool,
+    ) -> Result<u16, AssociationError> {
+        let mut command = BytesMut::new();
+        loop {
+            let next = tokio::time::timeout(self.shared.idle_timeout, self.reader.next())
+                .await
+                .map_err(|_| AssociationError::IdleTimeout)??;
+            let pdvs = match next {
+                Some(Incoming::Data(pdvs)) => pdvs,
+                Some(Incoming::Other(Pdu::AbortRQ { .. })) => return Err(AssociationError::AbortedByPeer),
+                Some(Incoming::Other(Pdu::ReleaseRQ)) => {
+                    let _ = self.writer.send(&Pdu::ReleaseRP).await;
+                    return Err(AssociationError::ReleasedMidOperation);
+                }
+                Some(Incoming::Other(other)) => {
+                    return Err(AssociationError::UnexpectedPdu(other.short_description().to_string()));
+                }
+                None => return Err(AssociationError::ClosedMidOperation),
+            };
+            for pdv in pdvs {
+                if !pdv.is_command {
+                    return Err(AssociationError::UnexpectedFragment { kind: "data", context: pdv.context_id });
+                }
+                if command.len() + pdv.data.len() > MAX_COMMAND_LEN {
+                    return Err(AssociationError::CommandTooLong);
+                }
+                command.extend_from_slice(&pdv.data);
+                if !pdv.is_last {
+                    continue;
+                }
+                let received = Command::decode(&command)?;
+                command.clear();
+                match (received.field, cancellable) {
+                    (field::C_CANCEL_RQ, Some(request)) if received.message_id == request.message_id => {
+                        *cancelled = true;
+                    }
+                    (field::C_CANCEL_RQ, _) => {}
+                    (answer, _) if answer & field::RESPONSE_BIT != 0 && received.message_id == message_id => {
+                        // A response without a Status cannot say it did anything.
+                        return Ok(received.status.unwrap_or(status::CANNOT_UNDERSTAND));
+                    }
+                    _ => return Err(AssociationError::RequestDuringOperation),
+                }
+            }
+        }
+    }
+
+    /// The Message ID for the next request Noctis sends on this association.
+    fn take_message_id(&mut self) -> u16 {
+        let id = self.next_message_id;
+        self.next_message_id = self.next_message_id.checked_add(1).unwrap_or(1);
+        id
+    }
+
+    async fn respond_to_action(
+        &mut self,
+        context_id: u8,
+        command: &Command,
+        reply: Reply,
+    ) -> Result<(), AssociationError> {
+        let mut response = Response::to_action(command, reply.status);
+        if let Some(comment) = reply.comment {
+            tracing::warn!(peer = %self.peer, status = format!("{:04X}", reply.status), comment, "N-ACTION refused");
+            response = response.with_comment(comment);
+        }
+        self.writer.send_command(context_id, &response.encode()?).await?;
+        Ok(())
     }
 
     async fn respond(&mut self, context_id: u8, command: &Command, reply: Reply) -> Result<(), AssociationError> {

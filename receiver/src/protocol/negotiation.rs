@@ -1,8 +1,8 @@
 //! Presentation context negotiation (PS3.8 9.3.2.2, PS3.7 D.3.3): Verification,
 //! every storage SOP class in any transfer syntax Noctis can store as received
 //! (it never transcodes, so it accepts the caller's encoding or none), and the
-//! Patient Root and Study Root C-FIND and C-GET models in either uncompressed
-//! little endian. A C-GET's requester stores what it retrieves on the same
+//! Patient Root and Study Root C-FIND and C-GET models and Storage Commitment
+//! Push in either uncompressed little endian. A C-GET's requester stores what it retrieves on the same
 //! association, for the storage SOP classes it asks the SCP role for.
 
 use dicom_core::dictionary::{UidDictionary, UidType};
@@ -19,6 +19,9 @@ pub const VERIFICATION: &str = "1.2.840.10008.1.1";
 /// PS3.4 C.6.1.1 and C.6.2.1: the FIND SOP classes of the two models.
 pub const PATIENT_ROOT_FIND: &str = "1.2.840.10008.5.1.4.1.2.1.1";
 pub const STUDY_ROOT_FIND: &str = "1.2.840.10008.5.1.4.1.2.2.1";
+/// PS3.4 J.3: Storage Commitment Push Model, and its one well-known instance.
+pub const STORAGE_COMMITMENT_PUSH: &str = "1.2.840.10008.1.20.1";
+pub const STORAGE_COMMITMENT_INSTANCE: &str = "1.2.840.10008.1.20.1.1";
 /// PS3.4 C.6.1.3 and C.6.2.3: the GET SOP classes of the two models.
 pub const PATIENT_ROOT_GET: &str = "1.2.840.10008.5.1.4.1.2.1.3";
 pub const STUDY_ROOT_GET: &str = "1.2.840.10008.5.1.4.1.2.2.3";
@@ -93,6 +96,10 @@ impl AcceptedContext {
         query_model(&self.abstract_syntax)
     }
 
+    pub fn is_storage_commitment(&self) -> bool {
+        self.abstract_syntax == STORAGE_COMMITMENT_PUSH
+    }
+
     /// The information model of a C-GET context.
     pub fn retrieve_model(&self) -> Option<QueryModel> {
         retrieve_model(&self.abstract_syntax)
@@ -142,7 +149,9 @@ pub fn negotiate(proposed: &[PresentationContextProposed]) -> (Vec<PresentationC
     let mut accepted = Vec::new();
     for context in proposed {
         let abstract_syntax = trim_uid(&context.abstract_syntax);
-        let chosen = if query_model(abstract_syntax).or(retrieve_model(abstract_syntax)).is_some() {
+        let uncompressed_only = query_model(abstract_syntax).or(retrieve_model(abstract_syntax)).is_some()
+            || abstract_syntax == STORAGE_COMMITMENT_PUSH;
+        let chosen = if uncompressed_only {
             Some(choose_query_transfer_syntax(&context.transfer_syntaxes))
         } else if abstract_syntax == VERIFICATION || is_storage_sop_class(abstract_syntax) {
             Some(choose_transfer_syntax(&context.transfer_syntaxes))
@@ -257,6 +266,7 @@ mod tests {
             propose(13, PATIENT_ROOT_FIND, &[IMPLICIT_VR_LE]),
             propose(15, STUDY_ROOT_FIND, &["1.2.840.10008.1.2.4.90"]),
             propose(17, STUDY_ROOT_GET, &[IMPLICIT_VR_LE]),
+            propose(19, STORAGE_COMMITMENT_PUSH, &[EXPLICIT_VR_LE]),
         ]);
         let reasons: Vec<_> = results.iter().map(|r| (r.id, r.reason.clone())).collect();
         use PresentationContextResultReason::*;
@@ -272,6 +282,7 @@ mod tests {
                 (13, Acceptance),
                 (15, TransferSyntaxesNotSupported),
                 (17, Acceptance),
+                (19, Acceptance),
             ]
         );
         let chosen: Vec<_> = accepted.iter().map(|a| (a.id, a.transfer_syntax.as_str())).collect();
@@ -283,7 +294,8 @@ mod tests {
                 (7, "1.2.840.10008.1.2.4.90"),
                 (11, EXPLICIT_VR_LE),
                 (13, IMPLICIT_VR_LE),
-                (17, IMPLICIT_VR_LE)
+                (17, IMPLICIT_VR_LE),
+                (19, EXPLICIT_VR_LE)
             ]
         );
     }

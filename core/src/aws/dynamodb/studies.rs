@@ -287,8 +287,10 @@ impl StudyIndex for DynamoStudyIndex {
         instance: &InstanceRecord,
         audit: Option<&AuditEvent>,
     ) -> Result<Recorded, StoreError> {
-        let (pointer, indexed) =
-            tokio::join!(self.put_sop_pointer(instance), retry_contended("the study", || self.try_record(instance, audit)));
+        let (pointer, indexed) = tokio::join!(
+            self.put_sop_pointer(instance),
+            retry_contended("the study", || self.try_record(instance, audit))
+        );
         let indexed = indexed?;
         // Without its pointer a stored instance could not be committed: the
         // sender is told of the failure and sends again.
@@ -454,7 +456,8 @@ impl StudyIndex for DynamoStudyIndex {
         let Some(pointer) = super::get_item(&self.client, &self.table, pointer_key).await? else {
             return Ok(None);
         };
-        let (study, instance) = (super::read_string(&pointer, "study_pk")?, super::read_string(&pointer, "instance_sk")?);
+        let (study, instance) =
+            (super::read_string(&pointer, "study_pk")?, super::read_string(&pointer, "instance_sk")?);
         match super::get_item(&self.client, &self.table, key(study, instance)).await? {
             Some(item) => Ok(Some(read_record(&item)?)),
             None => Ok(None),

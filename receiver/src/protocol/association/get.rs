@@ -3,21 +3,18 @@
 //! streamed from the store in its stored transfer syntax, never transcoded. A
 //! C-CANCEL is heard between sub-operations and while one awaits its answer.
 
-use bytes::BytesMut;
-use dicom_ul::pdu::Pdu;
 use noctis_core::domain::InstanceSummary;
 use noctis_core::ports::ObjectReader;
 use noctis_core::usecases::retrieve::RetrieveOutcome;
-use noctis_wire::command::{Command, Reply, Response, StoreRequest, SubOperations, field, status};
+use noctis_wire::command::{Command, Reply, Response, StoreRequest, SubOperations, status};
 use noctis_wire::elements::Tag;
 use noctis_wire::identifier::encode_identifier;
 use noctis_wire::transfer_syntax::DataSetEncoding;
 use tokio::io::AsyncReadExt;
 
-use super::{Association, AssociationError, MAX_COMMAND_LEN, request_model};
+use super::{Association, AssociationError, request_model};
 use crate::intake::Origin;
 use crate::protocol::negotiation::AcceptedContext;
-use crate::protocol::pdu_io::Incoming;
 use crate::shutdown::Phase;
 
 const FAILED_SOP_INSTANCE_UID_LIST: Tag = Tag(0x0008, 0x0058);
@@ -142,8 +139,7 @@ impl Association {
                 return Ok(SubOutcome::Failed("a stored object could not be read"));
             }
         };
-        let message_id = self.next_message_id;
-        self.next_message_id = self.next_message_id.checked_add(1).unwrap_or(1);
+        let message_id = self.take_message_id();
         let request = StoreRequest {
             message_id,
             sop_class_uid: instance.sop_class_uid.to_string(),
@@ -163,7 +159,7 @@ impl Association {
             }
             current = next;
         }
-        let answer = self.await_store_response(message_id, get, cancelled).await?;
+        let answer = self.await_response(message_id, Some(get), cancelled).await?;
         self.shared.metrics.retrieved(answer);
         Ok(match answer {
             status::SUCCESS => SubOutcome::Completed,
@@ -184,55 +180,6 @@ impl Association {
             .filter(|c| c.abstract_syntax == class && c.transfer_syntax == instance.transfer_syntax_uid)
             .map(|c| c.id)
             .min()
-    }
-
-    /// The status the requester answered sub-operation `message_id` with. A
-    /// C-CANCEL of the C-GET may come first: it is noted, and the answer still awaited.
-    async fn await_store_response(
-        &mut self,
-        message_id: u16,
-        get: &Command,
-        cancelled: &mut bool,
-    ) -> Result<u16, AssociationError> {
-        let mut command = BytesMut::new();
-        loop {
-            let next = tokio::time::timeout(self.shared.idle_timeout, self.reader.next())
-                .await
-                .map_err(|_| AssociationError::IdleTimeout)??;
-            let pdvs = match next {
-                Some(Incoming::Data(pdvs)) => pdvs,
-                Some(Incoming::Other(Pdu::AbortRQ { .. })) => return Err(AssociationError::AbortedByPeer),
-                Some(Incoming::Other(other)) => {
-                    return Err(AssociationError::UnexpectedPdu(other.short_description().to_string()));
-                }
-                None => return Err(AssociationError::ClosedMidOperation),
-            };
-            for pdv in pdvs {
-                if !pdv.is_command {
-                    return Err(AssociationError::UnexpectedFragment { kind: "data", context: pdv.context_id });
-                }
-                if command.len() + pdv.data.len() > MAX_COMMAND_LEN {
-                    return Err(AssociationError::CommandTooLong);
-                }
-                command.extend_from_slice(&pdv.data);
-                if !pdv.is_last {
-                    continue;
-                }
-                let received = Command::decode(&command)?;
-                command.clear();
-                match received.field {
-                    field::C_CANCEL_RQ if received.message_id == get.message_id => *cancelled = true,
-                    field::C_CANCEL_RQ => {}
-                    answer
-                        if answer == field::C_STORE_RQ | field::RESPONSE_BIT && received.message_id == message_id =>
-                    {
-                        // A response without a Status cannot say it stored anything.
-                        return Ok(received.status.unwrap_or(status::CANNOT_UNDERSTAND));
-                    }
-                    _ => return Err(AssociationError::RequestDuringOperation),
-                }
-            }
-        }
     }
 
     /// Whether the grace for stopping is over (checked between sub-operations).
