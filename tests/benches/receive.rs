@@ -3,10 +3,9 @@
 //! Prints instances/s, MB/s and the ratio, and writes them to
 //! target/bench/receive.json. A measurement, never a pass/fail.
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
+use noctis_e2e::bench::{file_set, free_port, peak_rss_mib, send, wait_for_port, write_report};
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::Storage;
 
@@ -14,67 +13,6 @@ const SMALL_FILES: usize = 500;
 const LARGE_FILES: usize = 100;
 const LARGE_MB: usize = 5;
 const CONCURRENT_SENDERS: usize = 16;
-
-struct FileSet {
-    name: &'static str,
-    files: Vec<PathBuf>,
-    bytes: u64,
-    _dir: tempfile::TempDir,
-}
-
-fn file_set(name: &'static str, args: &[String]) -> FileSet {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let status = Command::new(noctis_e2e::workspace_root().join(".tools/venv/bin/python"))
-        .arg(noctis_e2e::workspace_root().join("tests/scripts/testdata.py"))
-        .arg(dir.path())
-        .args(args)
-        .status()
-        .expect("python runs");
-    assert!(status.success(), "testdata.py failed");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path())
-        .expect("lists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "dcm"))
-        .collect();
-    files.sort();
-    let bytes = files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
-    FileSet { name, files, bytes, _dir: dir }
-}
-
-/// Sends `files` split over `senders` concurrent storescu processes; returns the wall time.
-fn send(port: u16, calling: &str, files: &[PathBuf], senders: usize) -> Duration {
-    let chunk = files.len().div_ceil(senders);
-    let started = Instant::now();
-    let children: Vec<Child> = files
-        .chunks(chunk)
-        .map(|part| {
-            Command::new("storescu")
-                .env("TCP_NODELAY", "1")
-                .args(["-xe", "-aet", calling, "-aec", SCP_AE_TITLE, "127.0.0.1"])
-                .arg(port.to_string())
-                .args(part)
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("storescu runs")
-        })
-        .collect();
-    for child in children {
-        let output = child.wait_with_output().expect("storescu finishes");
-        assert!(output.status.success(), "storescu failed: {}", String::from_utf8_lossy(&output.stderr));
-    }
-    started.elapsed()
-}
-
-fn peak_rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(0.0)
-}
 
 struct Storescp {
     child: Child,
@@ -104,18 +42,6 @@ impl Drop for Storescp {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "port {port} never opened");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -149,8 +75,8 @@ fn main() {
     let mut rows = Vec::new();
     for (set, senders) in [(&small, 1), (&large, 1), (&small, CONCURRENT_SENDERS), (&large, CONCURRENT_SENDERS)] {
         // storescp first, then Noctis, on the same files.
-        let reference = send(storescp.port, facility.ae_title.as_str(), &set.files, senders);
-        let noctis = send(receiver.dicom_port, facility.ae_title.as_str(), &set.files, senders);
+        let reference = send(storescp.port, facility.ae_title.as_str(), SCP_AE_TITLE, &set.files, senders);
+        let noctis = send(receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE, &set.files, senders);
         let mb = set.bytes as f64 / 1e6;
         let n = set.files.len() as f64;
         rows.push(Row {
@@ -201,12 +127,7 @@ fn main() {
     );
     println!("noctis fsyncs every object and index commit before answering; storescp does not fsync.");
 
-    let out = noctis_e2e::workspace_root().join("target/bench");
-    let _ = std::fs::create_dir_all(&out);
     let report =
         serde_json::json!({"rows": rows, "noctis_peak_rss_mib": noctis_rss, "storescp_peak_rss_mib": storescp_rss});
-    let path: &Path = &out.join("receive.json");
-    if std::fs::write(path, serde_json::to_string_pretty(&report).unwrap_or_default()).is_ok() {
-        println!("written to {}", path.display());
-    }
+    write_report("receive", &report);
 }

@@ -7,6 +7,9 @@ usage: testdata.py OUT_DIR          one file per transfer syntax family, written
                                     N copies of CT_small.dcm, each its own instance (benchmarks)
        testdata.py OUT_DIR --large-set N MB
                                     N generated instances of about MB megabytes (benchmarks)
+       testdata.py OUT_DIR --studies N
+                                    N one-instance studies of small generated images, with
+                                    patient names, IDs and dates that vary (query benchmarks)
        testdata.py OUT_DIR --archive
                                     four studies of three patients with known names, dates,
                                     accession numbers and series (query suites)
@@ -98,12 +101,11 @@ def dcmtk_canonical(source, target):
     os.remove(source)
 
 
-def large_file(out_dir, megabytes, name):
-    """A secondary-capture-like instance with an uncompressed pixel payload."""
-    side = 512
-    frames = max(1, (megabytes * 1024 * 1024) // (side * side * 2))
+def new_instance(sop_class):
+    """An empty instance of `sop_class` in Explicit VR Little Endian, in a study
+    and series of its own, every UID fresh."""
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7.3"  # Multi-frame Grayscale Word SC
+    meta.MediaStorageSOPClassUID = sop_class
     meta.MediaStorageSOPInstanceUID = generate_uid()
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()
@@ -112,6 +114,14 @@ def large_file(out_dir, megabytes, name):
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.StudyInstanceUID = generate_uid()
     ds.SeriesInstanceUID = generate_uid()
+    return ds
+
+
+def large_file(out_dir, megabytes, name):
+    """A secondary-capture-like instance with an uncompressed pixel payload."""
+    side = 512
+    frames = max(1, (megabytes * 1024 * 1024) // (side * side * 2))
+    ds = new_instance("1.2.840.10008.5.1.4.1.1.7.3")  # Multi-frame Grayscale Word SC
     ds.PatientID = "LARGE-1"
     ds.PatientName = "TEST^LARGE"
     ds.Modality = "OT"
@@ -195,6 +205,41 @@ def archive(out_dir):
     return manifest
 
 
+SURNAMES = ["SMITH", "JONES", "GARCIA", "MULLER", "ROSSI", "DUBOIS", "NOWAK", "SILVA", "KIM", "TANAKA"]
+
+
+def studies(out_dir, n):
+    """N studies of one small instance each (an 8x8 secondary capture): patient
+    names cycle through ten surnames, dates through 2024, so a wildcard or a
+    month's range matches about a tenth or a twelfth of them."""
+    manifest = []
+    for i in range(n):
+        ds = new_instance("1.2.840.10008.5.1.4.1.1.7")  # Secondary Capture
+        ds.PatientName = f"{SURNAMES[i % 10]}^PATIENT{i:05d}"
+        ds.PatientID = f"BENCH-{i:05d}"
+        ds.StudyDate = f"2024{(i % 12) + 1:02d}{(i % 28) + 1:02d}"
+        ds.StudyTime = "120000"
+        ds.AccessionNumber = f"BA{i:06d}"
+        ds.Modality = "OT"
+        ds.SeriesNumber = 1
+        ds.InstanceNumber = 1
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.Rows = 8
+        ds.Columns = 8
+        ds.BitsAllocated = 8
+        ds.BitsStored = 8
+        ds.HighBit = 7
+        ds.PixelRepresentation = 0
+        ds.PixelData = bytes(64)
+        name = f"study_{i:05d}.dcm"
+        path = os.path.join(out_dir, name)
+        ds.save_as(path, enforce_file_format=True)
+        manifest.append({"name": name, "path": path, "size": os.path.getsize(path),
+                         "study_instance_uid": str(ds.StudyInstanceUID)})
+    return manifest
+
+
 def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
@@ -204,6 +249,8 @@ def main():
         manifest = []
         for i in range(int(sys.argv[3])):
             manifest += large_file(out_dir, int(sys.argv[4]), f"large_{i:04d}.dcm")
+    elif len(sys.argv) > 2 and sys.argv[2] == "--studies":
+        manifest = studies(out_dir, int(sys.argv[3]))
     elif len(sys.argv) > 2 and sys.argv[2] == "--archive":
         manifest = archive(out_dir)
     elif len(sys.argv) > 2 and sys.argv[2] == "--large":

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod api_server;
 pub mod balancer;
+pub mod bench;
 pub mod certificates;
 pub mod dcmtk;
 pub mod process;
