@@ -10,8 +10,8 @@ use std::time::Duration;
 use noctis_core::domain::now;
 use noctis_e2e::dcmtk::echoscu;
 use noctis_e2e::raw_peer::{
-    associate, association_request, connect_from, explicit_element, p_data, read_pdu, send, send_half_an_instance,
-    store_command,
+    FIND_CONTEXT, associate, association_request, connect_from, explicit_element, find_command, p_data, read_pdu, send,
+    send_half_an_instance, store_command, study_identifier,
 };
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::Storage;
@@ -285,5 +285,50 @@ async fn a_data_set_with_nonsense_lengths_is_refused_in_bounded_memory() {
     assert_eq!(answer.status(), Some(0xC000), "{answer:?}");
     let grown = receiver.peak_rss_kib().saturating_sub(before);
     eprintln!("peak RSS growth: {grown} KiB");
+    assert!(grown < MAX_GROWTH_KIB, "peak RSS grew by {grown} KiB");
+}
+
+/// The final status of the C-FIND answered on `stream` (pending matches skipped).
+async fn find_status(stream: &mut tokio::net::TcpStream) -> u16 {
+    loop {
+        let pdu = read_pdu(stream, Duration::from_secs(10)).await.expect("a response, not a closed association");
+        assert_eq!(pdu.pdu_type, 0x04, "P-DATA-TF expected, got {pdu:?}");
+        match pdu.status() {
+            Some(0xFF00 | 0xFF01) | None => continue,
+            Some(status) => return status,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_identifiers_that_lie_or_overflow_are_refused_with_a900_and_the_association_goes_on() {
+    let storage = Storage::embedded().await;
+    let facility = storage.facility("Mercy Clinic").await;
+    let receiver = Receiver::start(&storage);
+    let before = receiver.peak_rss_kib();
+    let mut stream = associate(address(LOCALHOST), receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE).await;
+
+    // An element declaring 1 GiB inside a 100-byte identifier.
+    let mut lying = study_identifier();
+    lying.extend(explicit_element(0x0009, 0x1001, b"OB", &[0; 64], Some(ONE_GIB)));
+    assert!(send(&mut stream, &p_data(FIND_CONTEXT, true, true, &find_command(1))).await);
+    assert!(send(&mut stream, &p_data(FIND_CONTEXT, false, true, &lying)).await);
+    assert_eq!(find_status(&mut stream).await, 0xA900);
+
+    // 80 KiB of identifier in 16 KiB PDVs: over the 64 KiB bound.
+    assert!(send(&mut stream, &p_data(FIND_CONTEXT, true, true, &find_command(2))).await);
+    let mut oversized = study_identifier();
+    oversized.extend(explicit_element(0x0009, 0x1002, b"OB", &vec![0; 80 * 1024], None));
+    let fragments: Vec<&[u8]> = oversized.chunks(16 * 1024).collect();
+    for (i, fragment) in fragments.iter().enumerate() {
+        assert!(send(&mut stream, &p_data(FIND_CONTEXT, false, i + 1 == fragments.len(), fragment)).await);
+    }
+    assert_eq!(find_status(&mut stream).await, 0xA900);
+
+    // Still the same association: a well-formed query is answered.
+    assert!(send(&mut stream, &p_data(FIND_CONTEXT, true, true, &find_command(3))).await);
+    assert!(send(&mut stream, &p_data(FIND_CONTEXT, false, true, &study_identifier())).await);
+    assert_eq!(find_status(&mut stream).await, 0x0000);
+    let grown = receiver.peak_rss_kib().saturating_sub(before);
     assert!(grown < MAX_GROWTH_KIB, "peak RSS grew by {grown} KiB");
 }
