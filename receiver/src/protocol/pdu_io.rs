@@ -12,6 +12,8 @@ pub use noctis_wire::pdu::{Incoming, Pdv};
 
 /// The first read of a PDU body is at most this big; the buffer then doubles.
 const FIRST_READ: usize = 64 * 1024;
+/// The largest data PDV we send (a fragment of a data set streamed from storage).
+const MAX_DATA_PDV: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PduError {
@@ -147,12 +149,13 @@ impl<W: AsyncWrite + Unpin> PduWriter<W> {
         Ok(())
     }
 
-    /// The most data one PDV may carry to this peer; an unlimited peer gets
-    /// PDVs of 64 KiB, so memory stays bounded either way.
+    /// The most data one PDV carries to this peer: its maximum, less the PDV
+    /// overhead, but never over `MAX_DATA_PDV`. A peer declaring no limit, or
+    /// 4 GiB, must not make us hold a buffer that size.
     pub fn max_pdv_data(&self) -> usize {
         match self.peer_max_pdu_length {
-            0 => 64 * 1024,
-            max => (max as usize).saturating_sub(6).max(1),
+            0 => MAX_DATA_PDV,
+            max => (max as usize).saturating_sub(6).clamp(1, MAX_DATA_PDV),
         }
     }
 
@@ -208,6 +211,16 @@ mod tests {
         assert!(matches!(err, PduError::Wire(pdu::PduError::TooLarge { length: 65536, .. })), "{err:?}");
         let cut = [P_DATA_TF, 0, 0, 0, 0, 20, 1, 2];
         assert!(PduReader::new(&cut[..], 4096).next().await.is_err(), "truncated body");
+    }
+
+    #[test]
+    fn data_fragments_follow_the_peer_maximum_but_never_its_declared_gigabytes() {
+        let mut writer = PduWriter::new(Vec::<u8>::new());
+        assert_eq!(writer.max_pdv_data(), MAX_DATA_PDV, "no limit declared");
+        writer.set_peer_max_pdu_length(16_384);
+        assert_eq!(writer.max_pdv_data(), 16_378);
+        writer.set_peer_max_pdu_length(u32::MAX);
+        assert_eq!(writer.max_pdv_data(), MAX_DATA_PDV);
     }
 
     #[tokio::test]
