@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use noctis_core::config::BackendKind;
 use noctis_core::domain::{
-    Actor, AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, now,
+    Actor, AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber,
+    MoveDestinations, now,
 };
 use noctis_core::usecases::facilities::{NewFacility, register_facility};
 use noctis_core::usecases::users::{create_first_administrator, create_user};
@@ -130,6 +131,7 @@ pub async fn create_facility(
         email: EmailAddress::parse(email).map_err(|e| invalid(&e))?,
         license_number: LicenseNumber::parse(license_number).map_err(|e| invalid(&e))?,
         allowed_networks: AllowedNetworks::any(),
+        move_destinations: MoveDestinations::default(),
     };
     let ae_title = ae_title.map(AeTitle::parse).transpose().map_err(|e| invalid(&e))?;
     let request = NewFacility { draft, ae_title, first_user: None };

@@ -1,13 +1,13 @@
 //! noctis-receiver: the DICOM Storage, Verification, Storage Commitment, Query
-//! (C-FIND) and Retrieve (C-GET) SCP. Stateless: every instance goes to the
-//! object store and the index before success is answered.
+//! (C-FIND) and Retrieve (C-GET, C-MOVE) SCP. Stateless: every instance goes
+//! to the object store and the index before success is answered.
 //!
 //! `transport` turns sockets into byte streams, `protocol` speaks DICOM on them,
 //! `policy` decides who may associate, `intake` takes each instance into
-//! storage, `query` answers a facility's C-FIND from the index, `retrieve` plans
-//! its C-GET and opens what it sends, `commitment` rules on what a modality
-//! asks the archive to hold, `shutdown` is the signal every association
-//! obeys, and `operations` is what the platform watches.
+//! storage, `query` answers a facility's C-FIND from the index, `retrieve`
+//! plans its C-GET and C-MOVE and opens what they send, `commitment` rules on
+//! what a modality asks the archive to hold, `shutdown` is the signal every
+//! association obeys, and `operations` is what the platform watches.
 
 mod application;
 mod commitment;

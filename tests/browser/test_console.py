@@ -274,10 +274,22 @@ def test_6_bad_input_in_every_form_shows_the_api_error_beside_its_field(browser,
     page.get_by_label("Choose the AE title myself").uncheck()
     page.get_by_label("Allowed networks (CIDR, one per line; empty allows any address)").fill("10.0.0.0/99")
     submit_and_expect("Register facility", "allowed_networks")
+    page.get_by_label("Allowed networks (CIDR, one per line; empty allows any address)").fill("")
+    destinations = page.get_by_label(re.compile("^C-MOVE destinations"))
+    destinations.fill("READING_ROOM ws.bad.example 0")
+    submit_and_expect("Register facility", "move_destinations", "port")
 
     page.goto(scene.url + shared["facility_path"])
     page.get_by_label("Contact email").fill("still not an email")
     submit_and_expect("Save changes", "email")
+
+    # A valid destination is kept, as the API normalises it.
+    page.reload()
+    destinations.fill("reading_room 10.0.0.5 104")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    page.reload()
+    expect(destinations).to_have_value("READING_ROOM 10.0.0.5 104")
 
     page.goto(scene.url + "/users/new")
     page.get_by_label("Username").fill("x")

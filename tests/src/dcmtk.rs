@@ -1,5 +1,5 @@
-//! DCMTK's `echoscu`, `storescu`, `findscu` and `getscu` (Debian's dcmtk) as the
-//! modality or workstation.
+//! DCMTK's `echoscu`, `storescu`, `findscu`, `getscu`, `movescu` and `storescp`
+//! (Debian's dcmtk) as the modality or workstation.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -91,6 +91,67 @@ pub fn getscu(port: u16, calling: &str, called: &str, options: &[&str], out: &Pa
         .output()
         .expect("getscu runs (make test installs dcmtk)");
     Run::from(output)
+}
+
+/// `movescu` asking the receiver to send to `destination`; `options` as getscu's.
+pub fn movescu(port: u16, calling: &str, called: &str, destination: &str, options: &[&str]) -> Run {
+    let output = dcmtk("movescu")
+        .args(["-v", "-to", "30", "-ta", "30", "-td", "60", "-aet", calling, "-aec", called, "-aem", destination])
+        .args(options)
+        .arg("127.0.0.1")
+        .arg(port.to_string())
+        .output()
+        .expect("movescu runs (make test installs dcmtk)");
+    Run::from(output)
+}
+
+/// DCMTK's `storescp` as a facility's workstation: listens on a free loopback
+/// port as `ae_title`, accepts every transfer syntax, and writes each data set
+/// exactly as received (`+B`) into `dir`.
+#[derive(Debug)]
+pub struct Storescp {
+    child: std::process::Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Storescp {
+    pub fn start(ae_title: &str) -> Self {
+        let dir = tempfile::tempdir().expect("a directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let child = dcmtk("storescp")
+            .args(["+xa", "+B", "-aet", ae_title, "-od"])
+            .arg(dir.path())
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("storescp runs (make test installs dcmtk)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "storescp never listened");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Self { child, port, dir }
+    }
+
+    /// The files received so far.
+    pub fn received(&self) -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> =
+            std::fs::read_dir(self.dir.path()).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        files.sort();
+        files
+    }
+}
+
+impl Drop for Storescp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// `dcmdump` of a file: proves an independent reader can parse what was stored.

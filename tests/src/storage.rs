@@ -6,7 +6,7 @@ use noctis_core::Ports;
 use noctis_core::aws::{self, AwsClients};
 use noctis_core::config::{AwsConfig, Config};
 use noctis_core::domain::{
-    Actor, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, now,
+    Actor, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber, MoveDestinations, now,
 };
 use noctis_core::usecases::facilities::{NewFacility, register_facility};
 
@@ -98,6 +98,24 @@ impl Storage {
     }
 
     pub async fn facility_with_networks(&self, name: &str, networks: &[&str]) -> Facility {
+        self.facility_registered(name, networks, MoveDestinations::default()).await
+    }
+
+    /// A facility with the C-MOVE destinations `destinations`.
+    pub async fn facility_with_destinations(&self, name: &str, destinations: &[(&str, &str, u16)]) -> Facility {
+        let raw: Vec<(String, String, u32)> = destinations
+            .iter()
+            .map(|(ae, host, port)| ((*ae).to_owned(), (*host).to_owned(), u32::from(*port)))
+            .collect();
+        self.facility_registered(name, &[], MoveDestinations::parse(&raw).expect("valid destinations")).await
+    }
+
+    async fn facility_registered(
+        &self,
+        name: &str,
+        networks: &[&str],
+        move_destinations: MoveDestinations,
+    ) -> Facility {
         let draft = FacilityDraft {
             name: FacilityName::parse(name).expect("name"),
             address: "1 Test Street".into(),
@@ -105,6 +123,7 @@ impl Storage {
             email: EmailAddress::parse("pacs@test.example").expect("email"),
             license_number: LicenseNumber::parse(&format!("LIC-{}", uuid::Uuid::new_v4())).expect("licence"),
             allowed_networks: AllowedNetworks::parse(networks).expect("networks"),
+            move_destinations,
         };
         let request = NewFacility { draft, ae_title: None, first_user: None };
         let (registry, audit) = (self.ports.facilities.as_ref(), self.ports.audit.as_ref());

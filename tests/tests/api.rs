@@ -49,6 +49,16 @@ async fn an_invalid_facility_is_refused_naming_the_field(kind: Kind) {
         ),
         (json!({"name": "Other", "email": "nope", "license_number": "L-9"}), "email"),
         (json!({"email": "a@b.example", "license_number": "L-9"}), "name"),
+        (
+            json!({"name": "Other", "email": "a@b.example", "license_number": "L-9",
+                "move_destinations": [{"ae_title": "WS", "host": "http://ws.example", "port": 104}]}),
+            "move_destinations",
+        ),
+        (
+            json!({"name": "Other", "email": "a@b.example", "license_number": "L-9",
+                "move_destinations": [{"ae_title": "WS", "host": "ws.example", "port": 0}]}),
+            "move_destinations",
+        ),
     ] {
         let reply = api.post("/api/v1/facilities", &api.admin, body.clone()).await;
         assert_eq!((reply.status, reply.text("/error/field")), (StatusCode::BAD_REQUEST, field.into()), "{body}");
@@ -67,7 +77,21 @@ async fn a_facility_is_registered_with_its_first_user_and_networks(kind: Kind) {
     assert_eq!(reply.json["facility_user"]["role"], "facility_user");
     assert_eq!(reply.json["facility_user"]["facility_id"], reply.json["id"]);
     assert_eq!(reply.json["allowed_networks"], json!(["203.0.113.0/24"]));
+    assert_eq!(reply.json["move_destinations"], json!([]), "none unless registered");
     api.login("mercy.it", PASSWORD).await;
+
+    // C-MOVE destinations: normalised as AE titles and host names compare.
+    let id = reply.json["id"].as_str().expect("an id");
+    let destinations = json!([{"ae_title": "reading_room", "host": "WS1.Mercy.example", "port": 11112}]);
+    let reply =
+        api.patch(&format!("/api/v1/facilities/{id}"), &api.admin, json!({"move_destinations": destinations})).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(
+        reply.json["move_destinations"],
+        json!([{"ae_title": "READING_ROOM", "host": "ws1.mercy.example", "port": 11112}])
+    );
+    let reply = api.get(&format!("/api/v1/facilities/{id}"), &api.admin).await;
+    assert_eq!(reply.json["move_destinations"][0]["ae_title"], "READING_ROOM", "kept");
 }
 
 async fn sign_in_is_rate_limited_and_failures_are_audited(kind: Kind) {

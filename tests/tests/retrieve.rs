@@ -1,6 +1,7 @@
 //! C-GET (PS3.4 C.4.3) as a facility's workstation pulls priors through its NAT:
 //! DCMTK's getscu and pynetdicom retrieve what their facility sent, on the same
-//! association, byte for byte as it was stored.
+//! association, byte for byte as it was stored. C-MOVE (C.4.2) sends to the
+//! facility's registered destinations only.
 
 use std::path::Path;
 
@@ -19,6 +20,7 @@ noctis_e2e::on_both_backends!(
     a_cancel_during_a_retrieve_ends_it_with_fe00,
     a_facility_retrieves_nothing_of_another_facilitys,
     a_large_instance_streams_out_in_bounded_memory,
+    movescu_sends_to_a_registered_destination_only,
 );
 
 const CT_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
@@ -225,4 +227,39 @@ async fn a_large_instance_streams_out_in_bounded_memory(kind: Kind) {
     assert_eq!(sent.len() as u64, file.size - file.dataset_offset as u64, "the whole data set");
     let grown = receiver.peak_rss_kib().saturating_sub(before);
     assert!(grown < 32 * 1024, "a 96 MB instance took {grown} KiB more memory: it must stream");
+}
+
+async fn movescu_sends_to_a_registered_destination_only(kind: Kind) {
+    let storage = Storage::new(kind).await;
+    let workstation = dcmtk::Storescp::start("READING_ROOM");
+    let facility =
+        storage.facility_with_destinations("Mercy Clinic", &[("READING_ROOM", "127.0.0.1", workstation.port)]).await;
+    let receiver = Receiver::start(&storage);
+    let data = testdata::archive();
+    stored(&storage, &receiver, &facility, &data.files.iter().collect::<Vec<_>>()).await;
+    let study = study_files(&data, "ACC-001");
+    let key = format!("StudyInstanceUID={}", study[0].study_instance_uid);
+    let options = ["-S", "-k", "QueryRetrieveLevel=STUDY", "-k", &key];
+    let ae = facility.ae_title.as_str();
+
+    let run = dcmtk::movescu(receiver.dicom_port, ae, SCP_AE_TITLE, "reading_room", &options);
+    assert!(run.success, "{}", run.text);
+    let received = workstation.received();
+    assert_eq!(received.len(), study.len(), "every instance of the study: {}", run.text);
+    for path in &received {
+        let bytes = std::fs::read(path).expect("a received file");
+        let (_, dataset) = split_part10(&bytes);
+        let sent = study.iter().find(|f| f.dataset() == dataset);
+        assert!(sent.is_some(), "{} is byte for byte one the modality sent", path.display());
+    }
+    assert_eq!(receiver.metric("noctis_receiver_retrieves_total{status=\"0000\"}").await, 1.0, "{}", run.text);
+
+    let run = dcmtk::movescu(receiver.dicom_port, ae, SCP_AE_TITLE, "ELSEWHERE", &options);
+    assert_eq!(receiver.metric("noctis_receiver_retrieves_total{status=\"A801\"}").await, 1.0, "{}", run.text);
+    assert_eq!(workstation.received().len(), study.len(), "nothing sent to an unregistered title");
+    let events = storage.recent_audit_events(&facility, AuditKind::DicomRetrieve).await;
+    assert!(
+        events.iter().any(|e| e.details["destination"] == "READING_ROOM" && e.details["completed"] == 3),
+        "{events:?}"
+    );
 }

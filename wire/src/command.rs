@@ -54,7 +54,9 @@ pub mod status {
     pub const MISSING_ATTRIBUTE: u16 = 0x0120;
     /// N-ACTION: no such action type.
     pub const NO_SUCH_ACTION: u16 = 0x0123;
-    /// C-GET: refused, out of resources – unable to perform sub-operations.
+    /// C-MOVE: refused, move destination unknown.
+    pub const MOVE_DESTINATION_UNKNOWN: u16 = 0xA801;
+    /// C-GET, C-MOVE: refused, out of resources – unable to perform sub-operations.
     pub const UNABLE_TO_PERFORM_SUB_OPERATIONS: u16 = 0xA702;
     /// C-GET: sub-operations complete, one or more failures or warnings.
     pub const SUB_OPERATIONS_WITH_FAILURES: u16 = 0xB000;
@@ -83,6 +85,8 @@ pub struct Command {
     pub requested_sop_instance_uid: Option<String>,
     /// An N-ACTION's Action Type ID.
     pub action_type_id: Option<u16>,
+    /// A C-MOVE's Move Destination (0000,0600): the AE title to send to.
+    pub move_destination: Option<String>,
     pub affected_sop_class_uid: Option<String>,
     pub affected_sop_instance_uid: Option<String>,
     pub has_dataset: bool,
@@ -104,6 +108,7 @@ impl Command {
         let (mut field, mut message_id, mut data_set_type) = (None, None, None);
         let (mut responded_to, mut response_status) = (None, None);
         let (mut requested_sop_class_uid, mut requested_sop_instance_uid, mut action_type_id) = (None, None, None);
+        let mut move_destination = None;
         let (mut affected_sop_class_uid, mut affected_sop_instance_uid) = (None, None);
         while let Some(element) = walker.next_header().map_err(CommandError::Decode)? {
             let Some(value) = walker.value().map_err(CommandError::Decode)? else {
@@ -120,6 +125,9 @@ impl Command {
                 REQUESTED_SOP_CLASS_UID => requested_sop_class_uid = Some(ui(value)),
                 REQUESTED_SOP_INSTANCE_UID => requested_sop_instance_uid = Some(ui(value)),
                 ACTION_TYPE_ID => action_type_id = Some(us(value, "Action Type ID (0000,1008)")?),
+                MOVE_DESTINATION => {
+                    move_destination = Some(String::from_utf8_lossy(value).trim_matches([' ', '\0']).to_owned());
+                }
                 AFFECTED_SOP_CLASS_UID => affected_sop_class_uid = Some(ui(value)),
                 AFFECTED_SOP_INSTANCE_UID => affected_sop_instance_uid = Some(ui(value)),
                 _ => {}
@@ -138,6 +146,7 @@ impl Command {
             requested_sop_class_uid,
             requested_sop_instance_uid,
             action_type_id,
+            move_destination,
             affected_sop_class_uid,
             affected_sop_instance_uid,
             has_dataset: data_set_type.ok_or(CommandError::Missing("Command Data Set Type (0000,0800)"))? != NO_DATASET,
@@ -152,6 +161,7 @@ const STATUS: Tag = Tag(0x0000, 0x0900);
 const REQUESTED_SOP_CLASS_UID: Tag = Tag(0x0000, 0x0003);
 const REQUESTED_SOP_INSTANCE_UID: Tag = Tag(0x0000, 0x1001);
 const ACTION_TYPE_ID: Tag = Tag(0x0000, 0x1008);
+const MOVE_DESTINATION: Tag = Tag(0x0000, 0x0600);
 const COMMAND_DATA_SET_TYPE: Tag = Tag(0x0000, 0x0800);
 const AFFECTED_SOP_CLASS_UID: Tag = Tag(0x0000, 0x0002);
 const AFFECTED_SOP_INSTANCE_UID: Tag = Tag(0x0000, 0x1000);
@@ -314,17 +324,19 @@ impl Response {
     }
 }
 
-/// A C-STORE-RQ Noctis sends: a C-GET's sub-operation (PS3.7 9.3.1.1).
+/// A C-STORE-RQ Noctis sends: a C-GET's or C-MOVE's sub-operation (PS3.7 9.3.1.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreRequest {
     pub message_id: u16,
     pub sop_class_uid: String,
     pub sop_instance_uid: String,
+    /// For a C-MOVE's: the AE title that asked for the move, and its message.
+    pub move_originator: Option<(String, u16)>,
 }
 
 impl StoreRequest {
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        encode_command(vec![
+        let mut elements = vec![
             DataElement::new(tags::AFFECTED_SOP_CLASS_UID, VR::UI, PrimitiveValue::from(self.sop_class_uid.as_str())),
             DataElement::new(tags::COMMAND_FIELD, VR::US, PrimitiveValue::from(field::C_STORE_RQ)),
             DataElement::new(tags::MESSAGE_ID, VR::US, PrimitiveValue::from(self.message_id)),
@@ -336,7 +348,20 @@ impl StoreRequest {
                 VR::UI,
                 PrimitiveValue::from(self.sop_instance_uid.as_str()),
             ),
-        ])
+        ];
+        if let Some((ae_title, message_id)) = &self.move_originator {
+            elements.push(DataElement::new(
+                tags::MOVE_ORIGINATOR_APPLICATION_ENTITY_TITLE,
+                VR::AE,
+                PrimitiveValue::from(ae_title.as_str()),
+            ));
+            elements.push(DataElement::new(
+                tags::MOVE_ORIGINATOR_MESSAGE_ID,
+                VR::US,
+                PrimitiveValue::from(*message_id),
+            ));
+        }
+        encode_command(elements)
     }
 }
 
@@ -474,6 +499,7 @@ mod tests {
             message_id: 5,
             sop_class_uid: "1.2.840.10008.5.1.4.1.1.2".into(),
             sop_instance_uid: "1.2.3.4".into(),
+            move_originator: Some(("WS_1".into(), 9)),
         };
         let decoded = Command::decode(&request.encode().expect("encodes")).expect("decodes");
         assert_eq!((decoded.field, decoded.message_id, decoded.has_dataset), (field::C_STORE_RQ, 5, true));

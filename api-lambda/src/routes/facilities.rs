@@ -4,8 +4,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use noctis_core::domain::{
-    AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityId, FacilityName, LicenseNumber, Username,
-    now,
+    AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityId, FacilityName, LicenseNumber,
+    MoveDestination, MoveDestinations, Username, now,
 };
 use noctis_core::usecases::facilities::{
     FacilityChange, FirstUser, NewFacility, Registration, ae_title_is_free, facility_stats, preview_ae_title,
@@ -32,10 +32,31 @@ pub struct FacilityView {
     pub license_number: String,
     pub ae_title: String,
     pub allowed_networks: Vec<String>,
+    /// The facility's DICOM nodes a C-MOVE may send its studies to.
+    pub move_destinations: Vec<MoveDestinationBody>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub revision: u64,
+}
+
+/// A DICOM node of the facility that C-MOVE may send to: its AE title, and
+/// the host (DNS name or IP address) and port it listens on.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveDestinationBody {
+    #[schema(pattern = "^ *[!-\\[\\]-~][ -\\[\\]-~]{0,15} *$")]
+    pub ae_title: String,
+    #[schema(min_length = 1, max_length = 253)]
+    pub host: String,
+    #[schema(minimum = 1, maximum = 65535)]
+    pub port: u32,
+}
+
+impl From<&MoveDestination> for MoveDestinationBody {
+    fn from(d: &MoveDestination) -> Self {
+        Self { ae_title: d.ae_title.to_string(), host: d.host.clone(), port: u32::from(d.port) }
+    }
 }
 
 impl From<&Facility> for FacilityView {
@@ -49,6 +70,7 @@ impl From<&Facility> for FacilityView {
             license_number: f.license_number.to_string(),
             ae_title: f.ae_title.to_string(),
             allowed_networks: f.allowed_networks.networks().iter().map(ToString::to_string).collect(),
+            move_destinations: f.move_destinations.as_slice().iter().map(MoveDestinationBody::from).collect(),
             active: f.active,
             created_at: f.created_at,
             updated_at: f.updated_at,
@@ -101,6 +123,10 @@ pub struct CreateFacility {
     /// CIDRs the facility's modalities connect from; any when empty.
     #[serde(default)]
     pub allowed_networks: Vec<String>,
+    /// DICOM nodes of the facility a C-MOVE may send to; none when empty.
+    #[serde(default)]
+    #[schema(max_items = 16)]
+    pub move_destinations: Vec<MoveDestinationBody>,
     /// A first facility user, created with the facility.
     pub facility_user: Option<FacilityUserRequest>,
 }
@@ -140,6 +166,8 @@ pub struct UpdateFacility {
     #[schema(pattern = "^ *[!-\\[\\]-~][ -\\[\\]-~]{0,15} *$")]
     pub ae_title: Option<String>,
     pub allowed_networks: Option<Vec<String>>,
+    #[schema(max_items = 16)]
+    pub move_destinations: Option<Vec<MoveDestinationBody>>,
     /// The revision the change was based on; a stale one is refused with 409.
     pub revision: Option<u64>,
 }
@@ -154,6 +182,11 @@ fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
 
 fn networks(values: &[String]) -> ApiResult<AllowedNetworks> {
     AllowedNetworks::parse(values).map_err(|e| ApiError::invalid("allowed_networks", e))
+}
+
+fn destinations(values: &[MoveDestinationBody]) -> ApiResult<MoveDestinations> {
+    let raw: Vec<(String, String, u32)> = values.iter().map(|d| (d.ae_title.clone(), d.host.clone(), d.port)).collect();
+    MoveDestinations::parse(&raw).map_err(|e| ApiError::invalid("move_destinations", e))
 }
 
 async fn load(state: &AppState, id: FacilityId) -> ApiResult<Facility> {
@@ -176,6 +209,7 @@ pub async fn create(
         license_number: LicenseNumber::parse(&body.license_number)
             .map_err(|e| ApiError::invalid("license_number", e))?,
         allowed_networks: networks(&body.allowed_networks)?,
+        move_destinations: destinations(&body.move_destinations)?,
     };
     let ae_title = parse_field("ae_title", body.ae_title.as_deref(), AeTitle::parse)?;
     let first_user = match body.facility_user {
@@ -227,6 +261,7 @@ pub async fn update(
         license_number: parse_field("license_number", body.license_number.as_deref(), LicenseNumber::parse)?,
         ae_title: parse_field("ae_title", body.ae_title.as_deref(), AeTitle::parse)?,
         allowed_networks: body.allowed_networks.as_deref().map(networks).transpose()?,
+        move_destinations: body.move_destinations.as_deref().map(destinations).transpose()?,
     };
     let ports = &state.ports;
     let stored = update_facility(

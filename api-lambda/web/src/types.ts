@@ -30,10 +30,18 @@ export interface Facility {
   license_number: string;
   ae_title: string;
   allowed_networks: string[];
+  move_destinations: MoveDestination[];
   active: boolean;
   created_at: string;
   updated_at: string;
   revision: number;
+}
+
+/** A DICOM node of the facility that C-MOVE may send to. */
+export interface MoveDestination {
+  ae_title: string;
+  host: string;
+  port: number;
 }
 
 export interface FacilityEntry {

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{AeTitle, AllowedNetworks, EmailAddress, FacilityId, Timestamp};
+use super::{AeTitle, AllowedNetworks, EmailAddress, FacilityId, MoveDestinations, Timestamp};
 
 /// A facility that may send images, admitted by its AE title.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,6 +13,9 @@ pub struct Facility {
     pub license_number: LicenseNumber,
     pub ae_title: AeTitle,
     pub allowed_networks: AllowedNetworks,
+    /// Its DICOM nodes a C-MOVE may send to; none, for a facility from before.
+    #[serde(default)]
+    pub move_destinations: MoveDestinations,
     pub active: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -30,6 +33,7 @@ pub struct FacilityDraft {
     pub email: EmailAddress,
     pub license_number: LicenseNumber,
     pub allowed_networks: AllowedNetworks,
+    pub move_destinations: MoveDestinations,
 }
 
 impl Facility {
@@ -49,6 +53,7 @@ impl Facility {
             license_number: draft.license_number,
             ae_title,
             allowed_networks: draft.allowed_networks,
+            move_destinations: draft.move_destinations,
             active: true,
             created_at: now,
             updated_at: now,

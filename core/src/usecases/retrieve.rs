@@ -1,5 +1,6 @@
-//! What a facility retrieves (C-GET today, WADO-RS later): the instances under
-//! the matches of its query, and the audit record of how the retrieve went.
+//! What a facility retrieves (C-GET and C-MOVE today, WADO-RS later): the
+//! instances under the matches of its query, and the audit record of how the
+//! retrieve went.
 
 use std::collections::HashMap;
 
@@ -55,12 +56,14 @@ pub async fn instances_to_retrieve(
 }
 
 /// How a retrieve ended, for the audit trail.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RetrieveOutcome {
     pub completed: u64,
     pub failed: u64,
     pub warning: u64,
     pub cancelled: bool,
+    /// A C-MOVE's destination AE title; none for a C-GET.
+    pub destination: Option<String>,
 }
 
 /// One audit event per retrieve: what was asked at which level, and how many
@@ -82,6 +85,7 @@ pub async fn record_retrieve(
             "failed": outcome.failed,
             "warning": outcome.warning,
             "cancelled": outcome.cancelled,
+            "destination": outcome.destination,
         }));
     append(audit, event).await;
 }

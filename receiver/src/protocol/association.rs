@@ -27,6 +27,7 @@ use noctis_wire::identifier::MAX_IDENTIFIER_LEN;
 mod commitment;
 mod find;
 mod get;
+mod moving;
 
 /// What every association of a receiver shares.
 #[derive(Debug)]
@@ -447,6 +448,9 @@ impl Association {
             field::C_FIND_RQ if command.has_dataset && context.query_model().is_some() => {
                 Ok(Message::Collecting { context_id, command, data: BytesMut::new(), too_long: false })
             }
+            field::C_MOVE_RQ if command.has_dataset && context.move_model().is_some() => {
+                Ok(Message::Collecting { context_id, command, data: BytesMut::new(), too_long: false })
+            }
             field::C_GET_RQ if command.has_dataset && context.retrieve_model().is_some() => {
                 Ok(Message::Collecting { context_id, command, data: BytesMut::new(), too_long: false })
             }
@@ -458,7 +462,9 @@ impl Association {
                 self.respond_to_action(context_id, &command, reply).await?;
                 Ok(Message::Idle)
             }
-            field::C_FIND_RQ | field::C_GET_RQ if context.query_model().or(context.retrieve_model()).is_some() => {
+            field::C_FIND_RQ | field::C_GET_RQ | field::C_MOVE_RQ
+                if context.query_model().or(context.retrieve_model()).or(context.move_model()).is_some() =>
+            {
                 let outcome = Reply::failure(status::CANNOT_UNDERSTAND, "a request without an identifier");
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
@@ -490,12 +496,13 @@ impl Association {
                 self.respond_to_action(context.id, command, reply).await
             }
             (field::N_ACTION_RQ, false) => self.answer_commitment(context, command, data, origin).await,
-            (field::C_GET_RQ, true) => {
+            (field::C_GET_RQ | field::C_MOVE_RQ, true) => {
                 let reply = Reply::failure(status::DATASET_MISMATCH, "identifier longer than 64 KiB");
                 self.shared.metrics.retrieve(reply.status);
                 self.respond(context.id, command, reply).await
             }
             (field::C_GET_RQ, false) => self.answer_get(context, command, data, origin).await,
+            (field::C_MOVE_RQ, false) => self.answer_move(context, command, data, origin).await,
             (_, true) => {
                 let reply = Reply::failure(status::DATASET_MISMATCH, "identifier longer than 64 KiB");
                 self.shared.metrics.query(reply.status);
@@ -611,10 +618,10 @@ fn request_model(command: &Command, context: &AcceptedContext, model: Option<Que
     Ok(model)
 }
 
-/// The answer to anything but C-STORE, C-FIND and C-GET: C-ECHO on the
-/// Verification context is verified (PS3.7 9.1.5); FIND or GET off their
-/// contexts, and MOVE, are refused as a SOP class this SCP does not serve,
-/// anything else as an operation it does not know.
+/// The answer to anything else: C-ECHO on the Verification context is
+/// verified (PS3.7 9.1.5); FIND, GET or MOVE off their contexts are refused
+/// as a SOP class this SCP does not serve, anything else as an operation it
+/// does not know.
 fn echo_or_refuse(command: &Command, context: &AcceptedContext) -> Reply {
     match command.field {
         field::C_ECHO_RQ if context.abstract_syntax == VERIFICATION && !command.has_dataset => Reply::success(),

@@ -22,6 +22,9 @@ pub const STUDY_ROOT_FIND: &str = "1.2.840.10008.5.1.4.1.2.2.1";
 /// PS3.4 J.3: Storage Commitment Push Model, and its one well-known instance.
 pub const STORAGE_COMMITMENT_PUSH: &str = "1.2.840.10008.1.20.1";
 pub const STORAGE_COMMITMENT_INSTANCE: &str = "1.2.840.10008.1.20.1.1";
+/// PS3.4 C.6.1.2 and C.6.2.2: the MOVE SOP classes of the two models.
+pub const PATIENT_ROOT_MOVE: &str = "1.2.840.10008.5.1.4.1.2.1.2";
+pub const STUDY_ROOT_MOVE: &str = "1.2.840.10008.5.1.4.1.2.2.2";
 /// PS3.4 C.6.1.3 and C.6.2.3: the GET SOP classes of the two models.
 pub const PATIENT_ROOT_GET: &str = "1.2.840.10008.5.1.4.1.2.1.3";
 pub const STUDY_ROOT_GET: &str = "1.2.840.10008.5.1.4.1.2.2.3";
@@ -100,9 +103,22 @@ impl AcceptedContext {
         self.abstract_syntax == STORAGE_COMMITMENT_PUSH
     }
 
+    /// The information model of a C-MOVE context.
+    pub fn move_model(&self) -> Option<QueryModel> {
+        move_model(&self.abstract_syntax)
+    }
+
     /// The information model of a C-GET context.
     pub fn retrieve_model(&self) -> Option<QueryModel> {
         retrieve_model(&self.abstract_syntax)
+    }
+}
+
+pub fn move_model(abstract_syntax: &str) -> Option<QueryModel> {
+    match abstract_syntax {
+        PATIENT_ROOT_MOVE => Some(QueryModel::PatientRoot),
+        STUDY_ROOT_MOVE => Some(QueryModel::StudyRoot),
+        _ => None,
     }
 }
 
@@ -149,8 +165,9 @@ pub fn negotiate(proposed: &[PresentationContextProposed]) -> (Vec<PresentationC
     let mut accepted = Vec::new();
     for context in proposed {
         let abstract_syntax = trim_uid(&context.abstract_syntax);
-        let uncompressed_only = query_model(abstract_syntax).or(retrieve_model(abstract_syntax)).is_some()
-            || abstract_syntax == STORAGE_COMMITMENT_PUSH;
+        let uncompressed_only =
+            query_model(abstract_syntax).or(retrieve_model(abstract_syntax)).or(move_model(abstract_syntax)).is_some()
+                || abstract_syntax == STORAGE_COMMITMENT_PUSH;
         let chosen = if uncompressed_only {
             Some(choose_query_transfer_syntax(&context.transfer_syntaxes))
         } else if abstract_syntax == VERIFICATION || is_storage_sop_class(abstract_syntax) {
@@ -258,8 +275,8 @@ mod tests {
         let (results, accepted) = negotiate(&[
             propose(1, VERIFICATION, &[IMPLICIT_VR_LE]),
             propose(3, "1.2.840.10008.5.1.4.1.1.2", &[IMPLICIT_VR_LE, EXPLICIT_VR_LE]),
-            // Study Root MOVE: not served.
-            propose(5, "1.2.840.10008.5.1.4.1.2.2.2", &[EXPLICIT_VR_LE]),
+            // Modality Worklist: not served.
+            propose(5, "1.2.840.10008.5.1.4.31", &[EXPLICIT_VR_LE]),
             propose(7, "1.2.840.10008.5.1.4.1.1.4", &["1.2.840.10008.1.2.4.90\0"]),
             propose(9, "1.2.840.10008.5.1.4.1.1.4", &["1.2.3.4.5.6"]),
             propose(11, STUDY_ROOT_FIND, &[IMPLICIT_VR_LE, EXPLICIT_VR_LE]),

@@ -87,6 +87,22 @@ impl<R: AsyncRead + Unpin> PduReader<R> {
     }
 }
 
+/// Streaming a stored object failed: reading it, or sending it.
+#[derive(Debug, thiserror::Error)]
+pub enum SendObjectError {
+    #[error("reading the stored object: {0}")]
+    Read(#[from] std::io::Error),
+    #[error(transparent)]
+    Send(#[from] PduError),
+}
+
+/// Up to `room` bytes of `object`; empty at its end.
+async fn read_fragment<R: AsyncRead + Unpin + ?Sized>(object: &mut R, room: usize) -> std::io::Result<Vec<u8>> {
+    let mut fragment = Vec::with_capacity(room);
+    object.take(room as u64).read_to_end(&mut fragment).await?;
+    Ok(fragment)
+}
+
 /// Writes PDUs, fragmenting command sets to the peer's maximum PDU length.
 #[derive(Debug)]
 pub struct PduWriter<W> {
@@ -156,6 +172,27 @@ impl<W: AsyncWrite + Unpin> PduWriter<W> {
         match self.peer_max_pdu_length {
             0 => MAX_DATA_PDV,
             max => (max as usize).saturating_sub(6).clamp(1, MAX_DATA_PDV),
+        }
+    }
+
+    /// Streams a data set from `object` to its end as data PDVs on
+    /// `context_id`: two fragments in memory at most, the one sent and the
+    /// one read ahead to know whether it is the last.
+    pub async fn send_object<R: AsyncRead + Unpin + ?Sized>(
+        &mut self,
+        context_id: u8,
+        object: &mut R,
+    ) -> Result<(), SendObjectError> {
+        let room = self.max_pdv_data();
+        let mut current = read_fragment(object, room).await?;
+        loop {
+            let next = read_fragment(object, room).await?;
+            let last = next.is_empty();
+            self.send_data_fragment(context_id, &current, last).await?;
+            if last {
+                return Ok(());
+            }
+            current = next;
         }
     }
 

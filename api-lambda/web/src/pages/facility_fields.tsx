@@ -1,6 +1,6 @@
 // The facility fields registering and editing share.
 import { Field, TextArea, type FormErrors } from "../components";
-import type { Facility } from "../types";
+import type { Facility, MoveDestination } from "../types";
 
 export interface FacilityDetails {
   license_number: string;
@@ -9,12 +9,34 @@ export interface FacilityDetails {
   address: string;
   /** CIDR blocks, one per line as typed. */
   networks: string;
+  /** C-MOVE destinations, one per line as typed: AE title, host, port. */
+  destinations: string;
 }
 
-export const noDetails: FacilityDetails = { license_number: "", email: "", phone: "", address: "", networks: "" };
+export const noDetails: FacilityDetails = { license_number: "", email: "", phone: "", address: "", networks: "", destinations: "" };
 
 export function detailsOf(f: Facility): FacilityDetails {
-  return { license_number: f.license_number, email: f.email, phone: f.phone, address: f.address, networks: f.allowed_networks.join("\n") };
+  return {
+    license_number: f.license_number,
+    email: f.email,
+    phone: f.phone,
+    address: f.address,
+    networks: f.allowed_networks.join("\n"),
+    destinations: (f.move_destinations ?? []).map((d) => `${d.ae_title} ${d.host} ${d.port}`).join("\n"),
+  };
+}
+
+/** "AE_TITLE host port" per line; a line of another shape is sent as it is, for the API to name the field. */
+function destinationsOf(text: string): MoveDestination[] {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const [ae_title, host, port, ...rest] = line.split(/\s+/);
+      const valid = host !== undefined && port !== undefined && rest.length === 0 && /^\d+$/.test(port);
+      return valid ? { ae_title, host, port: Number(port) } : { ae_title: line, host: "", port: 0 };
+    });
 }
 
 /** The request fields the details become. */
@@ -23,7 +45,14 @@ export function detailsBody(d: FacilityDetails) {
     .split(/[\s,]+/)
     .map((n) => n.trim())
     .filter(Boolean);
-  return { license_number: d.license_number, email: d.email, phone: d.phone, address: d.address, allowed_networks };
+  return {
+    license_number: d.license_number,
+    email: d.email,
+    phone: d.phone,
+    address: d.address,
+    allowed_networks,
+    move_destinations: destinationsOf(d.destinations),
+  };
 }
 
 export function FacilityDetailFields(props: {
@@ -47,6 +76,14 @@ export function FacilityDetailFields(props: {
         value={props.value.networks}
         onInput={set("networks")}
         error={e.allowed_networks}
+      />
+      <TextArea
+        label="C-MOVE destinations (AE title, host, port; one per line, for example READING_ROOM 10.0.0.5 104)"
+        name="move_destinations"
+        rows={2}
+        value={props.value.destinations}
+        onInput={set("destinations")}
+        error={e.move_destinations}
       />
     </>
   );

@@ -3,27 +3,44 @@
 //! streamed from the store in its stored transfer syntax, never transcoded. A
 //! C-CANCEL is heard between sub-operations and while one awaits its answer.
 
-use noctis_core::domain::InstanceSummary;
-use noctis_core::ports::ObjectReader;
+use noctis_core::domain::{InstanceSummary, QueryModel};
 use noctis_core::usecases::retrieve::RetrieveOutcome;
 use noctis_wire::command::{Command, Reply, Response, StoreRequest, SubOperations, status};
 use noctis_wire::elements::Tag;
 use noctis_wire::identifier::encode_identifier;
 use noctis_wire::transfer_syntax::DataSetEncoding;
-use tokio::io::AsyncReadExt;
 
+use super::moving::Destination;
 use super::{Association, AssociationError, request_model};
 use crate::intake::Origin;
 use crate::protocol::negotiation::AcceptedContext;
+use crate::protocol::pdu_io::SendObjectError;
+use crate::retrieve::RetrievePlan;
 use crate::shutdown::Phase;
 
 const FAILED_SOP_INSTANCE_UID_LIST: Tag = Tag(0x0008, 0x0058);
 
+/// Where a retrieve's sub-operations go: back on the requester's own
+/// association (C-GET), or to a destination on one of ours (C-MOVE).
+pub(super) enum Target<'a> {
+    Requester,
+    Destination(&'a mut Destination),
+}
+
 /// How one sub-operation ended; a failure says why, for the Error Comment.
-enum SubOutcome {
+pub(super) enum SubOutcome {
     Completed,
     Warning,
     Failed(&'static str),
+}
+
+/// What the receiving side's C-STORE status makes of a sub-operation.
+pub(super) fn outcome_of(answer: u16) -> SubOutcome {
+    match answer {
+        status::SUCCESS => SubOutcome::Completed,
+        warning if status::is_warning(warning) => SubOutcome::Warning,
+        _ => SubOutcome::Failed("the receiving side refused an instance"),
+    }
 }
 
 impl Association {
@@ -40,13 +57,43 @@ impl Association {
             Ok(model) => model,
             Err(refusal) => return self.respond(context.id, command, refusal).await,
         };
-        let plan = match self.shared.retrieves.plan(identifier, model, context.transfer_syntax.as_str(), origin).await {
-            Ok(plan) => plan,
+        match self.plan_or_refuse(context, command, identifier, model, origin).await? {
+            Some(plan) => self.run_retrieve(context, command, plan, Target::Requester, origin).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The instances a C-GET or C-MOVE retrieves; `None` once the refusal
+    /// has been sent instead.
+    pub(super) async fn plan_or_refuse(
+        &mut self,
+        context: &AcceptedContext,
+        command: &Command,
+        identifier: &[u8],
+        model: QueryModel,
+        origin: &Origin,
+    ) -> Result<Option<RetrievePlan>, AssociationError> {
+        match self.shared.retrieves.plan(identifier, model, context.transfer_syntax.as_str(), origin).await {
+            Ok(plan) => Ok(Some(plan)),
             Err(reply) => {
                 self.shared.metrics.retrieve(reply.status);
-                return self.respond(context.id, command, reply).await;
+                self.respond(context.id, command, reply).await?;
+                Ok(None)
             }
-        };
+        }
+    }
+
+    /// The sub-operations of a C-GET or C-MOVE in turn, a pending response
+    /// with the counts after each, then the final status (PS3.4 C.4.2.1.3.1,
+    /// C.4.3.1.3.1).
+    pub(super) async fn run_retrieve(
+        &mut self,
+        context: &AcceptedContext,
+        command: &Command,
+        plan: RetrievePlan,
+        mut target: Target<'_>,
+        origin: &Origin,
+    ) -> Result<(), AssociationError> {
         // PS3.7 C.4.3: the counts are US.
         let Ok(total) = u16::try_from(plan.instances.len()) else {
             let reply =
@@ -66,7 +113,11 @@ impl Association {
                 cancelled = true;
                 break;
             }
-            match self.store_sub_operation(instance, command, &mut cancelled).await? {
+            let outcome = match &mut target {
+                Target::Requester => self.store_sub_operation(instance, command, &mut cancelled).await?,
+                Target::Destination(outbound) => self.move_sub_operation(outbound, instance, command, origin).await,
+            };
+            match outcome {
                 SubOutcome::Completed => counts.completed += 1,
                 SubOutcome::Warning => counts.warning += 1,
                 SubOutcome::Failed(why) => {
@@ -114,6 +165,10 @@ impl Association {
             failed: counts.failed.into(),
             warning: counts.warning.into(),
             cancelled,
+            destination: match &target {
+                Target::Requester => None,
+                Target::Destination(outbound) => Some(outbound.ae_title().to_owned()),
+            },
         };
         self.shared.retrieves.record(origin, &plan.query, outcome).await;
         Ok(())
@@ -144,28 +199,16 @@ impl Association {
             message_id,
             sop_class_uid: instance.sop_class_uid.to_string(),
             sop_instance_uid: instance.sop_instance_uid.to_string(),
+            move_originator: None,
         };
         self.writer.send_command(context_id, &request.encode()?).await?;
-        // Two fragments in memory at most: the one sent, and the one read
-        // ahead to know whether it is the last.
-        let room = self.writer.max_pdv_data();
-        let mut current = read_fragment(&mut object, room).await?;
-        loop {
-            let next = read_fragment(&mut object, room).await?;
-            let last = next.is_empty();
-            self.writer.send_data_fragment(context_id, &current, last).await?;
-            if last {
-                break;
-            }
-            current = next;
-        }
+        self.writer.send_object(context_id, &mut object).await.map_err(|e| match e {
+            SendObjectError::Read(e) => AssociationError::SubOperation(e.to_string()),
+            SendObjectError::Send(e) => AssociationError::Pdu(e),
+        })?;
         let answer = self.await_response(message_id, Some(get), cancelled).await?;
         self.shared.metrics.retrieved(answer);
-        Ok(match answer {
-            status::SUCCESS => SubOutcome::Completed,
-            warning if status::is_warning(warning) => SubOutcome::Warning,
-            _ => SubOutcome::Failed("the requester refused an instance"),
-        })
+        Ok(outcome_of(answer))
     }
 
     /// A context of the instance's SOP class, in its stored transfer syntax,
@@ -186,15 +229,4 @@ impl Association {
     fn aborting(&self) -> bool {
         self.shutdown.has_reached(Phase::Aborting)
     }
-}
-
-/// Up to `room` bytes of `object`; empty at its end.
-async fn read_fragment(object: &mut ObjectReader, room: usize) -> Result<Vec<u8>, AssociationError> {
-    let mut fragment = Vec::with_capacity(room);
-    (&mut *object)
-        .take(room as u64)
-        .read_to_end(&mut fragment)
-        .await
-        .map_err(|e| AssociationError::SubOperation(e.to_string()))?;
-    Ok(fragment)
 }
