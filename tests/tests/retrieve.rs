@@ -232,8 +232,10 @@ async fn a_large_instance_streams_out_in_bounded_memory(kind: Kind) {
 async fn movescu_sends_to_a_registered_destination_only(kind: Kind) {
     let storage = Storage::new(kind).await;
     let workstation = dcmtk::Storescp::start("READING_ROOM");
-    let facility =
-        storage.facility_with_destinations("Mercy Clinic", &[("READING_ROOM", "127.0.0.1", workstation.port)]).await;
+    // A registered node that is switched off: nothing listens on its port.
+    let offline_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
+    let destinations = [("READING_ROOM", "127.0.0.1", workstation.port), ("OFFLINE", "127.0.0.1", offline_port)];
+    let facility = storage.facility_with_destinations("Mercy Clinic", &destinations).await;
     let receiver = Receiver::start(&storage);
     let data = testdata::archive();
     stored(&storage, &receiver, &facility, &data.files.iter().collect::<Vec<_>>()).await;
@@ -253,6 +255,14 @@ async fn movescu_sends_to_a_registered_destination_only(kind: Kind) {
         assert!(sent.is_some(), "{} is byte for byte one the modality sent", path.display());
     }
     assert_eq!(receiver.metric("noctis_receiver_retrieves_total{status=\"0000\"}").await, 1.0, "{}", run.text);
+
+    // To a node that is off: refused with A702 once it cannot be reached; a
+    // move matching nothing succeeds without connecting anywhere.
+    let run = dcmtk::movescu(receiver.dicom_port, ae, SCP_AE_TITLE, "OFFLINE", &options);
+    assert_eq!(receiver.metric("noctis_receiver_retrieves_total{status=\"A702\"}").await, 1.0, "{}", run.text);
+    let nothing = ["-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=1.2.826.0.1.3680043.8.498.9"];
+    let run = dcmtk::movescu(receiver.dicom_port, ae, SCP_AE_TITLE, "OFFLINE", &nothing);
+    assert_eq!(receiver.metric("noctis_receiver_retrieves_total{status=\"0000\"}").await, 2.0, "{}", run.text);
 
     let run = dcmtk::movescu(receiver.dicom_port, ae, SCP_AE_TITLE, "ELSEWHERE", &options);
     assert_eq!(receiver.metric("noctis_receiver_retrieves_total{status=\"A801\"}").await, 1.0, "{}", run.text);

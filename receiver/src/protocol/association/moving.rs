@@ -48,6 +48,11 @@ impl Association {
         let Some(plan) = self.plan_or_refuse(context, command, identifier, model, origin).await? else {
             return Ok(());
         };
+        if plan.instances.is_empty() {
+            // Nothing matched: nothing to connect for; the answer is zero sub-operations.
+            let mut nowhere = Destination { outbound: None, ae_title: registered.ae_title.to_string() };
+            return self.run_retrieve(context, command, plan, Target::Destination(&mut nowhere), origin).await;
+        }
         let mut pairs: Vec<(String, String)> = Vec::new();
         for instance in &plan.instances {
             let pair = (instance.sop_class_uid.to_string(), instance.transfer_syntax_uid.to_string());
