@@ -2,7 +2,7 @@
 //! facility is the caller's, never the query's: a facility finds only what it
 //! sent, even when it names another's Study Instance UID.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use serde_json::json;
@@ -71,11 +71,22 @@ pub async fn find(
     query: &Query,
     limit: usize,
 ) -> Result<Vec<QueryRow>, FindError> {
+    find_in(&mut StudyDetails::new(index), facility, query, limit).await
+}
+
+/// `find`, reading whole studies through `details`, so a caller that goes on
+/// to read the same studies (a retrieve sending their instances) reads each once.
+pub(crate) async fn find_in(
+    details: &mut StudyDetails<'_>,
+    facility: FacilityId,
+    query: &Query,
+    limit: usize,
+) -> Result<Vec<QueryRow>, FindError> {
     let mut found = Found { rows: Vec::new(), limit };
     match query.level {
         QueryLevel::Patient => {
             let mut patients: BTreeMap<Option<String>, PatientRow> = BTreeMap::new();
-            for study in candidate_studies(index, facility, query).await? {
+            for study in candidate_studies(details, facility, query).await? {
                 let patient =
                     patients.entry(study.attributes.patient_id.clone()).or_insert_with(|| PatientRow::of(&study));
                 patient.add(&study);
@@ -85,32 +96,62 @@ pub async fn find(
             }
         }
         QueryLevel::Study => {
-            for study in candidate_studies(index, facility, query).await? {
+            for study in candidate_studies(details, facility, query).await? {
                 found.offer(query, QueryRow::Study(study))?;
             }
         }
         QueryLevel::Series | QueryLevel::Image => {
             // The model pinned the study (and, for images, the series).
-            let Some(detail) = pinned_study(index, facility, query).await? else {
+            let uid = query.single_value(Attribute::StudyInstanceUid).unwrap_or_default();
+            let Some(StudyDetail { study, series, instances }) = details.by_uid(facility, uid).await? else {
                 return Ok(Vec::new());
             };
-            let StudyDetail { study, series, instances } = detail;
             if query.level == QueryLevel::Series {
                 for one in series {
-                    found.offer(query, QueryRow::Series(study.clone(), one))?;
+                    found.offer(query, QueryRow::Series(study.clone(), one.clone()))?;
                 }
             } else {
                 let series_uid = query.single_value(Attribute::SeriesInstanceUid).unwrap_or_default();
-                let Some(one) = series.into_iter().find(|s| s.series_instance_uid.as_str() == series_uid) else {
+                let Some(one) = series.iter().find(|s| s.series_instance_uid.as_str() == series_uid) else {
                     return Ok(Vec::new());
                 };
-                for instance in instances.into_iter().filter(|i| i.series_instance_uid.as_str() == series_uid) {
-                    found.offer(query, QueryRow::Image(study.clone(), one.clone(), instance))?;
+                for instance in instances.iter().filter(|i| i.series_instance_uid.as_str() == series_uid) {
+                    found.offer(query, QueryRow::Image(study.clone(), one.clone(), instance.clone()))?;
                 }
             }
         }
     }
     Ok(found.rows)
+}
+
+/// The studies one request reads whole, each read once however often the
+/// request needs it.
+pub(crate) struct StudyDetails<'a> {
+    index: &'a dyn StudyIndex,
+    read: HashMap<StudyId, Option<StudyDetail>>,
+}
+
+impl<'a> StudyDetails<'a> {
+    pub(crate) fn new(index: &'a dyn StudyIndex) -> Self {
+        Self { index, read: HashMap::new() }
+    }
+
+    pub(crate) async fn get(&mut self, id: StudyId) -> Result<Option<&StudyDetail>, StoreError> {
+        if !self.read.contains_key(&id) {
+            let detail = self.index.get_study(id).await?;
+            self.read.insert(id, detail);
+        }
+        Ok(self.read.get(&id).and_then(Option::as_ref))
+    }
+
+    /// A study of this facility by its UID. The id is derived from the
+    /// facility, so another facility's study with the same UID is never reached.
+    async fn by_uid(&mut self, facility: FacilityId, uid: &str) -> Result<Option<&StudyDetail>, StoreError> {
+        match Uid::parse(uid) {
+            Ok(uid) => self.get(StudyId::for_study(facility, &uid)).await,
+            Err(_) => Ok(None),
+        }
+    }
 }
 
 struct Found {
@@ -133,15 +174,15 @@ impl Found {
 /// The facility's studies the query can match: those it names by UID, or else
 /// all of them (narrowed by accession number when it pins one).
 async fn candidate_studies(
-    index: &dyn StudyIndex,
+    details: &mut StudyDetails<'_>,
     facility: FacilityId,
     query: &Query,
 ) -> Result<Vec<StudySummary>, StoreError> {
     if let Some(uids) = query.study_uids() {
         let mut studies = Vec::new();
         for uid in uids {
-            if let Some(detail) = study_by_uid(index, facility, uid).await? {
-                studies.push(detail.study);
+            if let Some(detail) = details.by_uid(facility, uid).await? {
+                studies.push(detail.study.clone());
             }
         }
         return Ok(studies);
@@ -154,33 +195,11 @@ async fn candidate_studies(
     let mut page = PageRequest::first(PageLimit::new(PageLimit::MAX).unwrap_or(PageLimit::DEFAULT));
     let mut studies = Vec::new();
     loop {
-        let listed = index.list_studies(&filter, &page).await?;
+        let listed = details.index.list_studies(&filter, &page).await?;
         studies.extend(listed.items);
         match listed.next_cursor {
             Some(after) => page.after = Some(after),
             None => return Ok(studies),
         }
     }
-}
-
-async fn pinned_study(
-    index: &dyn StudyIndex,
-    facility: FacilityId,
-    query: &Query,
-) -> Result<Option<StudyDetail>, StoreError> {
-    let uid = query.single_value(Attribute::StudyInstanceUid).unwrap_or_default();
-    study_by_uid(index, facility, uid).await
-}
-
-/// A study of this facility by its UID. The id is derived from the facility,
-/// so another facility's study with the same UID is never reached.
-async fn study_by_uid(
-    index: &dyn StudyIndex,
-    facility: FacilityId,
-    uid: &str,
-) -> Result<Option<StudyDetail>, StoreError> {
-    let Ok(uid) = Uid::parse(uid) else {
-        return Ok(None);
-    };
-    index.get_study(StudyId::for_study(facility, &uid)).await
 }

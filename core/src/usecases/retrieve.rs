@@ -2,13 +2,11 @@
 //! instances under the matches of its query, and the audit record of how the
 //! retrieve went.
 
-use std::collections::HashMap;
-
 use serde_json::json;
 
 use super::audit_trail::append;
-use super::query::{FindError, Requester, find};
-use crate::domain::{Actor, AuditEvent, AuditKind, InstanceSummary, Query, QueryRow, StudyId, Timestamp};
+use super::query::{FindError, Requester, StudyDetails, find_in};
+use crate::domain::{Actor, AuditEvent, AuditKind, InstanceSummary, Query, QueryRow, Timestamp};
 use crate::ports::{AuditLog, StudyIndex};
 
 /// Every instance under the matches of `query` in the requester's facility,
@@ -20,27 +18,23 @@ pub async fn instances_to_retrieve(
     query: &Query,
     limit: usize,
 ) -> Result<Vec<InstanceSummary>, FindError> {
-    let rows = find(index, requester.facility, query, limit).await?;
+    let mut details = StudyDetails::new(index);
+    let rows = find_in(&mut details, requester.facility, query, limit).await?;
     let mut instances = Vec::new();
-    let mut studies: HashMap<StudyId, Vec<InstanceSummary>> = HashMap::new();
     for row in rows {
         match row {
             // Retrieval is by study and below; PATIENT is refused before this.
             QueryRow::Patient(_) => {}
             QueryRow::Study(study) => {
-                if let Some(detail) = index.get_study(study.id).await? {
-                    instances.extend(detail.instances);
+                if let Some(detail) = details.get(study.id).await? {
+                    instances.extend(detail.instances.iter().cloned());
                 }
             }
             QueryRow::Series(study, series) => {
-                let all = match studies.get(&study.id) {
-                    Some(all) => all,
-                    None => {
-                        let detail = index.get_study(study.id).await?;
-                        studies.entry(study.id).or_insert(detail.map(|d| d.instances).unwrap_or_default())
-                    }
-                };
-                instances.extend(all.iter().filter(|i| i.series_instance_uid == series.series_instance_uid).cloned());
+                if let Some(detail) = details.get(study.id).await? {
+                    let in_series = |i: &&InstanceSummary| i.series_instance_uid == series.series_instance_uid;
+                    instances.extend(detail.instances.iter().filter(in_series).cloned());
+                }
             }
             QueryRow::Image(_, _, instance) => instances.push(instance),
         }

@@ -153,9 +153,9 @@ enum AssociationError {
     UnexpectedPdu(String),
     #[error("the receiver is shutting down and its grace is over")]
     ShuttingDown,
-    #[error("a new request while a C-FIND or C-GET was being answered (no asynchronous operations were agreed)")]
+    #[error("a new request while one was being answered (no asynchronous operations were agreed)")]
     RequestDuringOperation,
-    #[error("the connection closed while a C-FIND or C-GET was being answered")]
+    #[error("the connection closed while a request was being answered")]
     ClosedMidOperation,
     #[error("a stored object could not be sent: {0}")]
     SubOperation(String),
@@ -445,26 +445,16 @@ impl Association {
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)
             }
-            field::C_FIND_RQ if command.has_dataset && context.query_model().is_some() => {
+            // The requests whose data set is collected whole before they are answered.
+            request if context.takes(request) && command.has_dataset => {
                 Ok(Message::Collecting { context_id, command, data: BytesMut::new(), too_long: false })
             }
-            field::C_MOVE_RQ if command.has_dataset && context.move_model().is_some() => {
-                Ok(Message::Collecting { context_id, command, data: BytesMut::new(), too_long: false })
-            }
-            field::C_GET_RQ if command.has_dataset && context.retrieve_model().is_some() => {
-                Ok(Message::Collecting { context_id, command, data: BytesMut::new(), too_long: false })
-            }
-            field::N_ACTION_RQ if command.has_dataset && context.is_storage_commitment() => {
-                Ok(Message::Collecting { context_id, command, data: BytesMut::new(), too_long: false })
-            }
-            field::N_ACTION_RQ if context.is_storage_commitment() => {
+            field::N_ACTION_RQ if context.takes(field::N_ACTION_RQ) => {
                 let reply = Reply::failure(status::MISSING_ATTRIBUTE, "no Referenced SOP Sequence");
                 self.respond_to_action(context_id, &command, reply).await?;
                 Ok(Message::Idle)
             }
-            field::C_FIND_RQ | field::C_GET_RQ | field::C_MOVE_RQ
-                if context.query_model().or(context.retrieve_model()).or(context.move_model()).is_some() =>
-            {
+            request if context.takes(request) => {
                 let outcome = Reply::failure(status::CANNOT_UNDERSTAND, "a request without an identifier");
                 self.respond(context_id, &command, outcome).await?;
                 Ok(Message::Idle)

@@ -14,6 +14,7 @@ use dicom_ul::pdu::{
     UserVariableItem,
 };
 use noctis_core::domain::{QueryModel, Uid};
+use noctis_wire::command::field;
 
 pub const VERIFICATION: &str = "1.2.840.10008.1.1";
 /// PS3.4 C.6.1.1 and C.6.2.1: the FIND SOP classes of the two models.
@@ -101,6 +102,19 @@ impl AcceptedContext {
 
     pub fn is_storage_commitment(&self) -> bool {
         self.abstract_syntax == STORAGE_COMMITMENT_PUSH
+    }
+
+    /// Whether a request with this Command Field is served on this context:
+    /// C-FIND, C-GET and C-MOVE on their models' contexts, N-ACTION on
+    /// Storage Commitment's. (C-STORE and C-ECHO are handled apart.)
+    pub fn takes(&self, command_field: u16) -> bool {
+        match command_field {
+            field::C_FIND_RQ => self.query_model().is_some(),
+            field::C_GET_RQ => self.retrieve_model().is_some(),
+            field::C_MOVE_RQ => self.move_model().is_some(),
+            field::N_ACTION_RQ => self.is_storage_commitment(),
+            _ => false,
+        }
     }
 
     /// The information model of a C-MOVE context.
