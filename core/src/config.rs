@@ -74,6 +74,14 @@ pub struct DicomConfig {
     /// How often the receiver reports itself to the receiver registry, which
     /// the API's dashboard reads.
     pub heartbeat_secs: u64,
+    /// How often a long association settles the studies it stores into, so
+    /// the worklist's counts follow a transfer under way (each association
+    /// also settles them when it ends). Cloud backend only: the embedded one
+    /// counts as it records.
+    pub settle_secs: u64,
+    /// Instances recorded this long ago whose study was never settled (their
+    /// receiver was killed first) are settled by a sweep that runs this often.
+    pub abandoned_settle_secs: u64,
     /// How much of an instance's start is held to read its header.
     pub header_buffer_kib: u32,
     /// The most matches one C-FIND returns; a query matching more is refused
@@ -310,6 +318,8 @@ impl Default for Config {
                 shutdown_grace_secs: 30,
                 facility_cache_secs: 5,
                 heartbeat_secs: 15,
+                settle_secs: 5,
+                abandoned_settle_secs: 60,
                 header_buffer_kib: 256,
                 max_query_results: NonZeroUsize::new(1000).unwrap_or(NonZeroUsize::MIN),
                 health_port: 8081,

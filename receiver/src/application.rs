@@ -16,6 +16,7 @@ use crate::intake::Intake;
 use crate::operations::health::{self, HealthState};
 use crate::operations::heartbeat::Heartbeat;
 use crate::operations::metrics::Metrics;
+use crate::operations::settlement_sweep::SettlementSweep;
 use crate::policy::admission::Admission;
 use crate::policy::facility_cache::FacilityCache;
 use crate::policy::limits::KeyedSemaphore;
@@ -40,6 +41,7 @@ pub struct Application {
     health: TcpListener,
     health_state: HealthState,
     heartbeat: Heartbeat,
+    sweep: SettlementSweep,
 }
 
 impl Application {
@@ -90,6 +92,10 @@ impl Application {
             max_matches: dicom.max_query_results.get(),
         });
         let commitments = Arc::new(CommitmentService { index: ports.studies.clone(), audit: ports.audit.clone() });
+        let sweep = SettlementSweep {
+            index: ports.studies.clone(),
+            period: Duration::from_secs(dicom.abandoned_settle_secs.max(1)),
+        };
         let store = Arc::new(Intake {
             objects: ports.objects,
             index: ports.studies,
@@ -107,6 +113,7 @@ impl Application {
             max_pdu_length: dicom.max_pdu_length.get(),
             artim_timeout: Duration::from_secs(dicom.artim_timeout_secs),
             idle_timeout: Duration::from_secs(dicom.idle_timeout_secs),
+            settle_interval: Duration::from_secs(dicom.settle_secs),
         });
         let listener = bind(SocketAddr::new(dicom.bind, dicom.port)).await?;
         let tls = match &dicom.tls {
@@ -129,6 +136,7 @@ impl Application {
             health,
             health_state: HealthState { metrics, draining },
             heartbeat,
+            sweep,
         })
     }
 
@@ -158,6 +166,8 @@ impl Application {
         let health_task = tokio::spawn(health);
         let (stop_heartbeat, heartbeat_stopped) = tokio::sync::oneshot::channel::<()>();
         let heartbeat_task = tokio::spawn(self.heartbeat.run(heartbeat_stopped));
+        let (stop_sweep, sweep_stopped) = tokio::sync::oneshot::channel::<()>();
+        let sweep_task = tokio::spawn(self.sweep.run(sweep_stopped));
         self.dicom
             .run(async move {
                 shutdown.await;
@@ -165,6 +175,8 @@ impl Application {
                 tracing::info!("shutting down: no new associations");
             })
             .await;
+        let _ = stop_sweep.send(());
+        let _ = sweep_task.await;
         let _ = stop_heartbeat.send(());
         let _ = heartbeat_task.await;
         let _ = stop_health.send(());

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use dicom_object::meta::FileMetaTableBuilder;
-use noctis_core::domain::{AeTitle, Facility, InstanceRecord, ObjectKey, Uid, now};
+use noctis_core::domain::{AeTitle, Facility, InstanceRecord, ObjectKey, StudyId, Uid, now};
 use noctis_core::ports::{ObjectStore, ObjectWriter, StudyIndex};
 use noctis_core::usecases::instances::record_instance;
 
@@ -139,14 +139,19 @@ impl IncomingInstance {
         }
     }
 
-    /// The data set is complete: store, index, and say how it went.
-    pub async fn finish(mut self) -> Reply {
+    /// The data set is complete: store, index, and say how it went; and,
+    /// when it was stored, into which study.
+    pub async fn finish(mut self) -> (Reply, Option<StudyId>) {
         if matches!(self.stage, Stage::Buffering(_)) {
             self.start_streaming(true).await;
         }
         let started = Instant::now();
+        let mut study = None;
         let outcome = match std::mem::replace(&mut self.stage, Stage::Done) {
-            Stage::Streaming { writer, key, identity } => self.commit(writer, key, *identity).await,
+            Stage::Streaming { writer, key, identity } => {
+                study = Some(StudyId::for_study(self.origin.facility.id, &identity.study));
+                self.commit(writer, key, *identity).await
+            }
             Stage::Refused(outcome) => outcome,
             Stage::Buffering(_) | Stage::Done => {
                 Reply::failure(status::CANNOT_UNDERSTAND, "the header could not be read")
@@ -154,9 +159,11 @@ impl IncomingInstance {
         };
         if outcome.status == status::SUCCESS {
             self.store.metrics.store_seconds.observe(started.elapsed().as_secs_f64());
+        } else {
+            study = None;
         }
         self.store.metrics.instance(outcome.status);
-        outcome
+        (outcome, study)
     }
 
     /// The association ended mid-instance: nothing of it may remain.

@@ -6,7 +6,8 @@
 //! `policy` decides who may associate, `intake` takes each instance into
 //! storage, `query` answers a facility's C-FIND from the index, `retrieve`
 //! plans its C-GET and C-MOVE and opens what they send, `commitment` rules on
-//! what a modality asks the archive to hold, `shutdown` is the signal every
+//! what a modality asks the archive to hold, `settlement` brings the counts of
+//! the studies an association stored into up to date, `shutdown` is the signal every
 //! association obeys, and `operations` is what the platform watches.
 
 mod application;
@@ -17,6 +18,7 @@ mod policy;
 mod protocol;
 mod query;
 mod retrieve;
+mod settlement;
 mod shutdown;
 mod transport;
 

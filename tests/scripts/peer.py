@@ -5,7 +5,8 @@ usage: peer.py MODE PORT CALLING CALLED FILE... where MODE is
   split          one C-STORE whose command set and data set arrive in many small PDVs
   abort          send a C-STORE's command and half its data set, then A-ABORT
   mismatch       a C-STORE whose command names another SOP Instance UID than the data set
-  hold           associate (Verification only), print {"ready": true}, wait for stdin to close, release
+  hold           associate (Verification, and each FILE's context), store each FILE, print
+                 {"ready": true, "statuses": [...]}, wait for stdin to close, release
 """
 
 import copy as copy_module
@@ -143,11 +144,15 @@ def mismatch(port, calling, called, files):
     return {"status": status, "follow_up": follow_up}
 
 
-def hold(port, calling, called):
+def hold(port, calling, called, files):
+    datasets = [pydicom.dcmread(f) for f in files]
     ae = AE(ae_title=calling)
     ae.add_requested_context("1.2.840.10008.1.1")
+    for ds in datasets:
+        ae.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
     assoc = ae.associate("127.0.0.1", port, ae_title=called)
-    print(json.dumps({"ready": assoc.is_established}), flush=True)
+    statuses = [status_of(assoc.send_c_store(ds)) for ds in datasets] if assoc.is_established else []
+    print(json.dumps({"ready": assoc.is_established, "statuses": statuses}), flush=True)
     sys.stdin.read()
     if assoc.is_established:
         assoc.release()
@@ -165,7 +170,7 @@ def main():
     elif mode == "abort":
         result = abort(port, calling, called, rest)
     elif mode == "hold":
-        result = hold(port, calling, called)
+        result = hold(port, calling, called, rest)
     elif mode == "mismatch":
         result = mismatch(port, calling, called, rest)
     else:

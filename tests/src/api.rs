@@ -237,6 +237,8 @@ pub async fn seed_instance(
         series: SeriesAttributes { modality: Some(modality.into()), ..Default::default() },
     };
     storage.ports.studies.record_instance(&record, None).await.expect("indexes");
+    // As the receiver does when the association ends.
+    storage.ports.studies.settle(&[record.study_id()]).await.expect("settles");
     record.study_id()
 }
 

@@ -37,12 +37,24 @@ pub struct HeldAssociation {
 
 impl HeldAssociation {
     pub fn open(port: u16, calling: &str, called: &str) -> Self {
+        Self::open_after_storing(port, calling, called, &[]).0
+    }
+
+    /// Stores `files` on the association before holding it, and says with
+    /// which status each was answered.
+    pub fn open_after_storing(
+        port: u16,
+        calling: &str,
+        called: &str,
+        files: &[std::path::PathBuf],
+    ) -> (Self, Vec<u16>) {
         use std::io::BufRead;
         let python = crate::workspace_root().join(".tools/venv/bin/python");
         let script = crate::workspace_root().join("tests/scripts/peer.py");
         let mut child = Command::new(python)
             .arg(script)
             .args(["hold", &port.to_string(), calling, called])
+            .args(files)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -50,8 +62,12 @@ impl HeldAssociation {
         let stdout = child.stdout.take().expect("piped");
         let mut line = String::new();
         std::io::BufReader::new(stdout).read_line(&mut line).expect("the peer reports");
-        let established = serde_json::from_str::<serde_json::Value>(&line).map(|v| v["ready"] == true).unwrap_or(false);
-        Self { child, established }
+        let report = serde_json::from_str::<serde_json::Value>(&line).unwrap_or_default();
+        let statuses = report["statuses"]
+            .as_array()
+            .map(|all| all.iter().filter_map(|s| s.as_u64()).filter_map(|s| u16::try_from(s).ok()).collect())
+            .unwrap_or_default();
+        (Self { child, established: report["ready"] == true }, statuses)
     }
 }
 

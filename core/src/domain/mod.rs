@@ -27,7 +27,7 @@ pub use ban::{Ban, BanPolicy, FailureCount};
 pub use email::{EmailAddress, EmailAddressError};
 pub use facility::{Facility, FacilityDraft, FacilityName, FacilityNameError, LicenseNumber, LicenseNumberError};
 pub use ids::{AuditEventId, FacilityId, ReportId, StudyId, UserId};
-pub use indexing::{IndexRows, IndexedRows, apply_instance};
+pub use indexing::{CountedInstance, IndexRows, IndexedRows, Recount, apply_instance, new_study, recount};
 pub use move_destination::{MoveDestination, MoveDestinationError, MoveDestinations};
 pub use network::{AllowedNetworks, NetworkError, canonical};
 pub use object_key::ObjectKey;

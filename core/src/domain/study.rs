@@ -26,6 +26,20 @@ impl InstanceRecord {
     pub fn study_id(&self) -> StudyId {
         StudyId::for_study(self.facility_id, &self.study_instance_uid)
     }
+
+    /// The instance as its study lists it.
+    pub fn summary(&self) -> InstanceSummary {
+        InstanceSummary {
+            series_instance_uid: self.series_instance_uid.clone(),
+            sop_instance_uid: self.sop_instance_uid.clone(),
+            sop_class_uid: self.sop_class_uid.clone(),
+            transfer_syntax_uid: self.transfer_syntax_uid.clone(),
+            instance_number: self.instance_number,
+            object_key: self.object_key.clone(),
+            size_bytes: self.size_bytes,
+            received_at: self.received_at,
+        }
+    }
 }
 
 /// Study-level attributes read from an instance's header. Values are kept as the
@@ -43,6 +57,37 @@ pub struct StudyAttributes {
     pub study_id: Option<String>,
     pub study_description: Option<String>,
     pub referring_physician: Option<String>,
+}
+
+impl StudyAttributes {
+    /// Each attribute with the name it is stored under.
+    pub fn named(&self) -> [(&'static str, Option<&str>); 10] {
+        [
+            ("patient_name", self.patient_name.as_deref()),
+            ("patient_id", self.patient_id.as_deref()),
+            ("patient_birth_date", self.patient_birth_date.as_deref()),
+            ("patient_sex", self.patient_sex.as_deref()),
+            ("study_date", self.study_date.as_deref()),
+            ("study_time", self.study_time.as_deref()),
+            ("accession_number", self.accession_number.as_deref()),
+            ("study_id", self.study_id.as_deref()),
+            ("study_description", self.study_description.as_deref()),
+            ("referring_physician", self.referring_physician.as_deref()),
+        ]
+    }
+
+    /// What `self` has that `stored` lacks: the attributes a later instance
+    /// fills in, since the first one sets them and later ones only fill.
+    pub fn missing_from(&self, stored: &StudyAttributes) -> Vec<(&'static str, &str)> {
+        self.named()
+            .into_iter()
+            .zip(stored.named())
+            .filter_map(|((name, ours), (_, theirs))| match (ours, theirs) {
+                (Some(value), None) => Some((name, value)),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,16 +10,34 @@ use crate::domain::{
 /// The index of received studies, series and instances.
 #[async_trait]
 pub trait StudyIndex: Send + Sync + std::fmt::Debug {
-    /// Records an instance and updates its study's and series' aggregates in one
-    /// atomic step, together with `audit` when given (so the trail and the index
-    /// never disagree, and one durable commit covers both). Recording the same
-    /// (facility, study, series, SOP instance) again replaces it: counts stay,
-    /// bytes follow the new size.
+    /// Records an instance, together with `audit` when given, so the trail
+    /// and the index never disagree. Once it returns, the instance is durable
+    /// in the index: listed in its study, found by `find_instance`, and the
+    /// study is listed. Recording the same (facility, study, series, SOP
+    /// instance) again replaces it: counts stay, bytes follow the new size.
+    ///
+    /// Aggregates (a study's and its series' counts, bytes, modalities, last
+    /// receipt; the facility's totals and daily activity) are exact once the
+    /// study is settled (`settle`). The embedded backend keeps them in the
+    /// same transaction, so its studies are always settled; the cloud one
+    /// recomputes them from the instances when settled, so that concurrent
+    /// writers into one study never contend for its row.
     async fn record_instance(
         &self,
         instance: &InstanceRecord,
         audit: Option<&AuditEvent>,
     ) -> Result<Recorded, StoreError>;
+
+    /// Brings the aggregates of `studies` up to date with every instance
+    /// recorded into them before the call. Idempotent, and safe to run
+    /// concurrently with recording and with itself.
+    async fn settle(&self, studies: &[StudyId]) -> Result<(), StoreError>;
+
+    /// Settles every study holding an instance recorded more than
+    /// `older_than` ago whose study was never settled since: the repair for
+    /// a writer that stopped between recording and settling. Returns how many
+    /// studies it settled.
+    async fn settle_abandoned(&self, older_than: std::time::Duration) -> Result<usize, StoreError>;
 
     /// Studies matching `filter`, newest first received first, one page at a time.
     async fn list_studies(&self, filter: &StudyFilter, page: &PageRequest) -> Result<Page<StudySummary>, StoreError>;

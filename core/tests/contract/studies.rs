@@ -2,9 +2,12 @@ use std::collections::HashSet;
 
 use chrono::Duration;
 use noctis_core::domain::{
-    AeTitle, FacilityId, FacilityTotals, InstanceRecord, ListingOrder, ObjectKey, PageLimit, PageRequest, Priority,
-    Recorded, SeriesAttributes, StudyAttributes, StudyChange, StudyFilter, StudyId, StudyStatus, Timestamp, Uid, now,
+    AeTitle, AuditEvent, FacilityId, FacilityTotals, InstanceRecord, ListingOrder, ObjectKey, PageLimit, PageRequest,
+    Priority, Recorded, SeriesAttributes, StudyAttributes, StudyChange, StudyFilter, StudyId, StudyStatus, Timestamp,
+    Uid, now,
 };
+
+use noctis_core::ports::{StoreError, StudyIndex};
 
 use crate::support::Fixture;
 
@@ -21,7 +24,28 @@ crate::contract_tests!(
     facility_totals_follow_new_resent_and_other_studies,
     daily_activity_counts_new_studies_and_new_instances_per_utc_day,
     an_instance_is_found_by_its_sop_instance_uid_within_its_facility_only,
+    eight_writers_into_one_study_each_settling_count_it_exactly,
+    a_study_its_writer_never_settled_is_settled_by_the_sweep,
 );
+
+/// Records an instance and settles its study, as a receiver does when the
+/// association that sent it ends: the aggregates are exact from then on.
+trait RecordSettled {
+    async fn record_settled(&self, record: &InstanceRecord, audit: Option<&AuditEvent>)
+    -> Result<Recorded, StoreError>;
+}
+
+impl<T: StudyIndex + ?Sized> RecordSettled for T {
+    async fn record_settled(
+        &self,
+        record: &InstanceRecord,
+        audit: Option<&AuditEvent>,
+    ) -> Result<Recorded, StoreError> {
+        let recorded = self.record_instance(record, audit).await?;
+        self.settle(&[record.study_id()]).await?;
+        Ok(recorded)
+    }
+}
 
 fn uid(s: &str) -> Uid {
     Uid::parse(s).expect("uid")
@@ -95,7 +119,7 @@ async fn recording_builds_study_and_series_aggregates(fx: &Fixture) {
         Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.2"),
         sr,
     ] {
-        let recorded = fx.ports.studies.record_instance(&instance.record(), None).await.expect("records");
+        let recorded = fx.ports.studies.record_settled(&instance.record(), None).await.expect("records");
         assert_eq!(recorded, Recorded::New);
     }
     let id = StudyId::for_study(facility, &uid("1.2.3"));
@@ -113,9 +137,9 @@ async fn recording_builds_study_and_series_aggregates(fx: &Fixture) {
 async fn re_recording_an_instance_does_not_double_counts(fx: &Fixture) {
     let facility = FacilityId::new_random();
     let mut instance = Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1");
-    fx.ports.studies.record_instance(&instance.record(), None).await.expect("records");
+    fx.ports.studies.record_settled(&instance.record(), None).await.expect("records");
     instance.size = 1500;
-    let again = fx.ports.studies.record_instance(&instance.record(), None).await.expect("records again");
+    let again = fx.ports.studies.record_settled(&instance.record(), None).await.expect("records again");
     assert_eq!(again, Recorded::Replaced);
     let detail =
         fx.ports.studies.get_study(StudyId::for_study(facility, &uid("1.2.3"))).await.expect("reads").expect("exists");
@@ -132,14 +156,14 @@ async fn concurrent_recording_into_one_study_counts_every_instance(fx: &Fixture)
         let index = if i % 2 == 0 { fx.ports.studies.clone() } else { other.studies.clone() };
         let series = format!("1.2.3.{}", i % 3);
         let record = Instance::new(facility, "1.2.3", &series, &format!("{series}.{i}")).record();
-        tasks.push(tokio::spawn(async move { index.record_instance(&record, None).await }));
+        tasks.push(tokio::spawn(async move { index.record_settled(&record, None).await }));
     }
     // The same instances again, racing each other: still counted once each.
     for i in 0..4 {
         let index = other.studies.clone();
         let series = format!("1.2.3.{}", i % 3);
         let record = Instance::new(facility, "1.2.3", &series, &format!("{series}.{i}")).record();
-        tasks.push(tokio::spawn(async move { index.record_instance(&record, None).await }));
+        tasks.push(tokio::spawn(async move { index.record_settled(&record, None).await }));
     }
     for task in tasks {
         task.await.expect("task").expect("records");
@@ -157,7 +181,7 @@ async fn one_study_uid_from_two_facilities_stays_two_studies(fx: &Fixture) {
     for facility in [a, b] {
         fx.ports
             .studies
-            .record_instance(&Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1").record(), None)
+            .record_settled(&Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1").record(), None)
             .await
             .expect("records");
     }
@@ -183,7 +207,7 @@ async fn listing_filters_by_facility_modality_patient_and_received_time(fx: &Fix
         instance.modality = modality;
         instance.patient = patient;
         instance.at = base + Duration::hours(i as i64);
-        fx.ports.studies.record_instance(&instance.record(), None).await.expect("records");
+        fx.ports.studies.record_settled(&instance.record(), None).await.expect("records");
         specs.push(instance);
     }
     let uids = |filter: StudyFilter| async move {
@@ -219,7 +243,7 @@ async fn pages_visit_every_study_once_in_either_order(fx: &Fixture) {
         let mut instance = Instance::new(facility, &format!("1.8.{i}"), &format!("1.8.{i}.1"), &format!("1.8.{i}.1.1"));
         instance.modality = if i % 2 == 0 { "CT" } else { "MR" };
         instance.at = base + Duration::minutes(i);
-        fx.ports.studies.record_instance(&instance.record(), None).await.expect("records");
+        fx.ports.studies.record_settled(&instance.record(), None).await.expect("records");
     }
     let oldest = ListingOrder::OldestFirst;
     let (from, to) = (Some(base + Duration::minutes(2)), Some(base + Duration::minutes(5)));
@@ -270,7 +294,7 @@ async fn a_study_reads_back_with_its_series_and_instances_in_uid_order(fx: &Fixt
     for (series, sop) in [("1.5.2", "1.5.2.1"), ("1.5.10", "1.5.10.2"), ("1.5.10", "1.5.10.1"), ("1.5.2", "1.5.2.0")] {
         fx.ports
             .studies
-            .record_instance(&Instance::new(facility, "1.5", series, sop).record(), None)
+            .record_settled(&Instance::new(facility, "1.5", series, sop).record(), None)
             .await
             .expect("records");
     }
@@ -287,7 +311,7 @@ async fn workflow_changes_are_kept_while_instances_keep_arriving(fx: &Fixture) {
     let facility = FacilityId::new_random();
     fx.ports
         .studies
-        .record_instance(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.1").record(), None)
+        .record_settled(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.1").record(), None)
         .await
         .expect("records");
     let id = StudyId::for_study(facility, &uid("1.6"));
@@ -296,7 +320,7 @@ async fn workflow_changes_are_kept_while_instances_keep_arriving(fx: &Fixture) {
     assert_eq!((updated.status, updated.priority), (StudyStatus::InReview, Priority::Stat));
     fx.ports
         .studies
-        .record_instance(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.2").record(), None)
+        .record_settled(&Instance::new(facility, "1.6", "1.6.1", "1.6.1.2").record(), None)
         .await
         .expect("records");
     let detail = fx.ports.studies.get_study(id).await.expect("reads").expect("exists");
@@ -317,7 +341,7 @@ async fn an_instance_and_its_audit_event_are_recorded_together(fx: &Fixture) {
     let event = AuditEvent::new(AuditKind::InstanceStored, Actor::Modality { ae_title: "CT_1".into() }, now())
         .for_facility(facility)
         .with_details(serde_json::json!({"sop_instance_uid": "1.7.1.1"}));
-    fx.ports.studies.record_instance(&instance.record(), Some(&event)).await.expect("records");
+    fx.ports.studies.record_settled(&instance.record(), Some(&event)).await.expect("records");
     let query = AuditQuery {
         from: now() - Duration::hours(1),
         to: now() + Duration::hours(1),
@@ -334,15 +358,15 @@ async fn facility_totals_follow_new_resent_and_other_studies(fx: &Fixture) {
     let index = &fx.ports.studies;
     assert_eq!(index.facility_totals(facility).await.expect("reads"), FacilityTotals::default(), "nothing yet");
     let first = Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1");
-    index.record_instance(&first.record(), None).await.expect("records");
+    index.record_settled(&first.record(), None).await.expect("records");
     let mut resent = Instance::new(facility, "1.2.3", "1.2.3.1", "1.2.3.1.1");
     resent.size = 400;
-    index.record_instance(&resent.record(), None).await.expect("records again");
+    index.record_settled(&resent.record(), None).await.expect("records again");
     let mut later = Instance::new(facility, "1.2.4", "1.2.4.1", "1.2.4.1.1");
     later.at = first.at + Duration::seconds(5);
-    index.record_instance(&later.record(), None).await.expect("records");
+    index.record_settled(&later.record(), None).await.expect("records");
     index
-        .record_instance(&Instance::new(FacilityId::new_random(), "1.2.5", "1.2.5.1", "1.2.5.1.1").record(), None)
+        .record_settled(&Instance::new(FacilityId::new_random(), "1.2.5", "1.2.5.1", "1.2.5.1.1").record(), None)
         .await
         .expect("another facility's");
     let totals = index.facility_totals(facility).await.expect("reads");
@@ -374,7 +398,7 @@ async fn daily_activity_counts_new_studies_and_new_instances_per_utc_day(fx: &Fi
         let series = sop.rsplit_once('.').map(|(series, _)| series).expect("a series");
         let mut instance = Instance::new(facility, study, series, sop);
         instance.at = at;
-        sent.push(index.record_instance(&instance.record(), None).await.expect("records"));
+        sent.push(index.record_settled(&instance.record(), None).await.expect("records"));
     }
     assert_eq!(sent.iter().filter(|r| **r == Recorded::Replaced).count(), 1, "one copy was re-sent");
     let (from, to) = (yesterday.date_naive(), today.date_naive());
@@ -403,4 +427,72 @@ async fn an_instance_is_found_by_its_sop_instance_uid_within_its_facility_only(f
     assert_eq!(found.sop_class_uid.as_str(), "1.2.840.10008.5.1.4.1.1.2");
     assert_eq!(fx.ports.studies.find_instance(b, &uid(&sent.sop)).await.expect("reads"), None, "not another's");
     assert_eq!(fx.ports.studies.find_instance(a, &uid("1.2.7.1.2")).await.expect("reads"), None);
+}
+
+/// Eight associations forwarding one study, as a PACS does: each records its
+/// share (a few copies twice) and settles the study when it ends, racing the
+/// others' recordings and settlements.
+async fn eight_writers_into_one_study_each_settling_count_it_exactly(fx: &Fixture) {
+    let facility = FacilityId::new_random();
+    let other = fx.second_handle().await;
+    let mut writers = Vec::new();
+    for writer in 0..8 {
+        let index = if writer % 2 == 0 { fx.ports.studies.clone() } else { other.studies.clone() };
+        writers.push(tokio::spawn(async move {
+            for i in 0..12 {
+                let series = format!("1.9.{}", i % 4);
+                let sop = format!("{series}.{writer}.{i}");
+                let record = Instance::new(facility, "1.9", &series, &sop).record();
+                index.record_instance(&record, None).await?;
+                if i % 5 == 0 {
+                    index.record_instance(&record, None).await?;
+                }
+            }
+            index.settle(&[StudyId::for_study(facility, &uid("1.9"))]).await
+        }));
+    }
+    for writer in writers {
+        writer.await.expect("writer").expect("records and settles");
+    }
+    let detail =
+        fx.ports.studies.get_study(StudyId::for_study(facility, &uid("1.9"))).await.expect("reads").expect("exists");
+    assert_eq!((detail.study.instance_count, detail.study.series_count, detail.study.total_bytes), (96, 4, 96_000));
+    assert_eq!(detail.series.iter().map(|s| s.instance_count).collect::<Vec<_>>(), [24, 24, 24, 24]);
+    let totals = fx.ports.studies.facility_totals(facility).await.expect("reads");
+    assert_eq!((totals.studies, totals.instances, totals.bytes), (1, 96, 96_000));
+    let today = now().date_naive();
+    let days = fx.ports.studies.daily_activity(Some(facility), today, today).await.expect("reads");
+    assert_eq!(days.iter().map(|d| (d.studies, d.instances)).collect::<Vec<_>>(), [(1, 96)]);
+}
+
+/// A receiver killed after answering "success" and before settling leaves
+/// its instances recorded but uncounted: the sweep settles them, with their
+/// audit events, and a second sweep changes nothing.
+async fn a_study_its_writer_never_settled_is_settled_by_the_sweep(fx: &Fixture) {
+    use noctis_core::domain::{Actor, AuditKind, AuditQuery};
+    let facility = FacilityId::new_random();
+    let index = &fx.ports.studies;
+    for sop in ["1.8.1.1", "1.8.1.2", "1.8.2.1"] {
+        let instance = Instance::new(facility, "1.8", sop.rsplit_once('.').expect("series").0, sop);
+        let event = AuditEvent::new(AuditKind::InstanceStored, Actor::Modality { ae_title: "CT_1".into() }, now())
+            .for_facility(facility);
+        index.record_instance(&instance.record(), Some(&event)).await.expect("records");
+    }
+    index.settle_abandoned(std::time::Duration::ZERO).await.expect("sweeps");
+    let check = || async {
+        let detail = index.get_study(StudyId::for_study(facility, &uid("1.8"))).await.expect("reads").expect("exists");
+        let totals = index.facility_totals(facility).await.expect("reads");
+        let query = AuditQuery {
+            from: now() - Duration::hours(1),
+            to: now() + Duration::hours(1),
+            facility_id: Some(facility),
+            actor: None,
+            kind: Some(AuditKind::InstanceStored),
+        };
+        let events = fx.ports.audit.query(&query, &all(10)).await.expect("queries").items.len();
+        (detail.study.instance_count, detail.study.series_count, detail.series.len(), totals.instances, events)
+    };
+    assert_eq!(check().await, (3, 2, 2, 3, 3), "counted, with the audit trail");
+    assert_eq!(index.settle_abandoned(std::time::Duration::ZERO).await.expect("sweeps again"), 0, "nothing left");
+    assert_eq!(check().await, (3, 2, 2, 3, 3), "a second sweep changes nothing");
 }

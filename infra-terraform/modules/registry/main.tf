@@ -9,12 +9,15 @@ locals {
     users      = { sort_key = false, attributes = [], indexes = {}, ttl = false }
     studies = {
       sort_key   = true
-      attributes = ["gsi_all", "gsi_facility", "listing_key"]
+      attributes = ["gsi_all", "gsi_facility", "listing_key", "gsi_unsettled", "unsettled_at"]
       # Keys only: an instance write updates the study item without rewriting
       # the listing indexes' copies; the worklist fetches items after the query.
+      # `unsettled` is sparse: only instance rows not yet counted by a
+      # settlement carry its keys, so the sweep for abandoned ones is small.
       indexes = {
         by_received = { hash = "gsi_all", range = "listing_key", projection = "KEYS_ONLY" }
         by_facility = { hash = "gsi_facility", range = "listing_key", projection = "KEYS_ONLY" }
+        unsettled   = { hash = "gsi_unsettled", range = "unsettled_at", projection = "KEYS_ONLY" }
       }
       ttl = false
     }

@@ -18,6 +18,7 @@ use crate::protocol::negotiation::{AcceptedContext, VERIFICATION, negotiate, sto
 use crate::protocol::pdu_io::{Incoming, PduError, PduReader, PduWriter, Pdv};
 use crate::query::QueryService;
 use crate::retrieve::RetrieveService;
+use crate::settlement::StoredStudies;
 use crate::shutdown::{Phase, Shutdown};
 use noctis_core::domain::QueryModel;
 use noctis_wire::command::{Command, CommandError, EncodeError, Reply, Response, field, status};
@@ -43,6 +44,8 @@ pub struct AssociationServices {
     pub max_pdu_length: u32,
     pub artim_timeout: Duration,
     pub idle_timeout: Duration,
+    /// How often a long association settles the studies it stores into.
+    pub settle_interval: Duration,
 }
 
 /// Command sets are a few hundred bytes; this bounds a peer that never ends one.
@@ -67,11 +70,12 @@ pub async fn serve(
         reader: PduReader::new(read, shared.max_pdu_length),
         writer: PduWriter::new(write),
         peer,
-        shared,
         shutdown,
         contexts: HashMap::new(),
         storage_scp_roles: HashSet::new(),
         next_message_id: 1,
+        stored: StoredStudies::new(shared.store.index.clone(), shared.settle_interval),
+        shared,
     };
     association.run(pending).await;
     association.writer.shutdown().await;
@@ -90,6 +94,8 @@ struct Association {
     storage_scp_roles: HashSet<String>,
     /// The Message ID of the next request Noctis sends (C-GET sub-operations).
     next_message_id: u16,
+    /// The studies this association stored into, settled when it ends.
+    stored: StoredStudies,
 }
 
 /// The DIMSE message being received on an association.
@@ -315,6 +321,7 @@ impl Association {
                 },
                 // Also a release collision (PS3.8 9.2.4): both asked; we answer.
                 Ok(Some(Incoming::Other(Pdu::ReleaseRQ))) => {
+                    self.stored.settle().await;
                     let _ = self.writer.send(&Pdu::ReleaseRP).await;
                     break End::Released;
                 }
@@ -332,6 +339,9 @@ impl Association {
         if let Message::Storing { instance, .. } = message {
             instance.abandon().await;
         }
+        // However it ended, what was answered "success" is counted now
+        // (after a release, this was done before answering it).
+        self.stored.settle().await;
         end
     }
 }
@@ -385,8 +395,11 @@ impl Association {
                 if !pdv.is_last {
                     return Ok(Message::Storing { context_id, command, instance });
                 }
-                let outcome = instance.finish().await;
+                let (outcome, stored_into) = instance.finish().await;
                 self.respond(context_id, &command, outcome).await?;
+                if let Some(study) = stored_into {
+                    self.stored.stored(study);
+                }
                 Ok(Message::Idle)
             }
             (Message::Collecting { context_id, command, mut data, mut too_long }, false)
@@ -520,6 +533,7 @@ impl Association {
                 Some(Incoming::Data(pdvs)) => pdvs,
                 Some(Incoming::Other(Pdu::AbortRQ { .. })) => return Err(AssociationError::AbortedByPeer),
                 Some(Incoming::Other(Pdu::ReleaseRQ)) => {
+                    self.stored.settle().await;
                     let _ = self.writer.send(&Pdu::ReleaseRP).await;
                     return Err(AssociationError::ReleasedMidOperation);
                 }

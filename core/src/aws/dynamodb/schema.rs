@@ -40,6 +40,9 @@ pub const SK: &str = "sk";
 pub const STUDIES_BY_RECEIVED: &str = "by_received";
 /// `studies`: one facility's studies, newest first (keys only).
 pub const STUDIES_BY_FACILITY: &str = "by_facility";
+/// `studies`: instance rows not yet counted by a settlement, sparse (only
+/// marked rows carry its keys), sixteen partitions, oldest first (keys only).
+pub const STUDIES_UNSETTLED: &str = "unsettled";
 /// `audit`: one facility's events, newest first.
 pub const AUDIT_BY_FACILITY: &str = "by_facility";
 /// `audit`: one actor's events, newest first.
@@ -68,10 +71,11 @@ fn specs(names: &TableNames) -> Vec<TableSpec> {
         TableSpec {
             name: names.studies.clone(),
             sort_key: true,
-            string_attributes: &["gsi_all", "gsi_facility", "listing_key"],
+            string_attributes: &["gsi_all", "gsi_facility", "listing_key", "gsi_unsettled", "unsettled_at"],
             indexes: vec![
                 (STUDIES_BY_RECEIVED, "gsi_all", "listing_key", ProjectionType::KeysOnly),
                 (STUDIES_BY_FACILITY, "gsi_facility", "listing_key", ProjectionType::KeysOnly),
+                (STUDIES_UNSETTLED, "gsi_unsettled", "unsettled_at", ProjectionType::KeysOnly),
             ],
             ttl: false,
         },

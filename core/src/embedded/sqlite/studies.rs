@@ -192,6 +192,15 @@ impl StudyIndex for SqliteStudyIndex {
             .await
     }
 
+    /// Recording already keeps the aggregates, in the instance's transaction.
+    async fn settle(&self, _studies: &[StudyId]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn settle_abandoned(&self, _older_than: std::time::Duration) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+
     async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError> {
         self.db
             .call(move |conn| {

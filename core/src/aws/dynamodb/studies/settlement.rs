@@ -1,0 +1,346 @@
+//! Settling a study: recomputing its aggregates from its instance rows, the
+//! one place they are written on the cloud backend. Recording leaves each
+//! instance row marked; a settlement reads the study's partition, counts
+//! every instance, writes the study row (with the facility's totals and
+//! activity, in one transaction) on the condition that no other settlement
+//! wrote it meanwhile, rebuilds the series rows, copies the marked rows'
+//! pending audit events to the trail, and only then clears the marks it saw.
+//!
+//! So a settlement interrupted at any point leaves marks behind, and the
+//! next one, from the receiver's release or from the sweep for abandoned
+//! marks, redoes it from the rows: counting is a recount, never an increment
+//! of something that may already have been added, and the totals gain only
+//! the difference between the study's old and new counts.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, TransactWriteItem, Update, WriteRequest};
+use chrono::Duration;
+
+use super::recording::{
+    PENDING_AUDIT, SERIES_ATTRIBUTES, UNSETTLED, UNSETTLED_AT, UNSETTLED_SHARD, UNSETTLED_SHARDS, dynamo_value,
+};
+use super::{DynamoStudyIndex, STUDY_SK, TOTALS_SK, activity_pk, key, study_pk, totals_pk};
+use crate::aws::dynamodb::schema::{PK, SK, STUDIES_UNSETTLED};
+use crate::aws::dynamodb::{Item, items_in, n, read_record, read_string, s, transact};
+use crate::domain::{
+    CountedInstance, InstanceSummary, Recount, SeriesSummary, StudyId, StudySummary, TotalsChange, listing_key, now,
+    recount, sortable_time,
+};
+use crate::ports::StoreError;
+use crate::ports::retry::{backoff, retry_contended};
+
+/// How many writes a settlement keeps in flight when it rebuilds series and
+/// clears marks.
+const CONCURRENT_WRITES: usize = 16;
+
+/// A study's partition: its rows with the generation of the settlement that
+/// wrote them, its instances, and which of them are marked.
+pub(super) struct Partition {
+    pub study: Option<(StudySummary, Option<u64>)>,
+    pub series: Vec<(SeriesSummary, Option<u64>)>,
+    pub instances: Vec<CountedInstance>,
+    /// The marked rows: sort key, token, and pending audit events.
+    pub marked: Vec<(String, String, Vec<AttributeValue>)>,
+}
+
+fn generation(item: &Item) -> Option<u64> {
+    item.get("gen").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
+pub(super) fn read_partition(items: Vec<Item>) -> Result<Partition, StoreError> {
+    let mut partition = Partition { study: None, series: Vec::new(), instances: Vec::new(), marked: Vec::new() };
+    for item in items {
+        let sk = read_string(&item, SK)?;
+        if sk == STUDY_SK {
+            partition.study = Some((read_record(&item)?, generation(&item)));
+        } else if sk.starts_with("series#") {
+            partition.series.push((read_record(&item)?, generation(&item)));
+        } else if sk.starts_with("instance#") {
+            let summary: InstanceSummary = read_record(&item)?;
+            // Rows written before the attributes were kept rebuild from the stored series row.
+            let series = match item.get(SERIES_ATTRIBUTES) {
+                Some(value) => serde_dynamo::from_attribute_value(value.clone()).map_err(StoreError::corrupt)?,
+                None => Default::default(),
+            };
+            if let Some(token) = item.get(UNSETTLED).and_then(|v| v.as_s().ok()) {
+                let events = item.get(PENDING_AUDIT).and_then(|v| v.as_l().ok()).cloned().unwrap_or_default();
+                partition.marked.push((sk.to_owned(), token.clone(), events));
+            }
+            partition.instances.push(CountedInstance { summary, series });
+        }
+    }
+    Ok(partition)
+}
+
+impl DynamoStudyIndex {
+    pub(super) async fn settle_study(&self, id: StudyId) -> Result<(), StoreError> {
+        retry_contended("the study's settlement", || self.try_settle(id)).await
+    }
+
+    /// One attempt; `None` when another settlement wrote the study first.
+    async fn try_settle(&self, id: StudyId) -> Result<Option<()>, StoreError> {
+        let pk = study_pk(id);
+        let partition = read_partition(items_in(&self.client, &self.table, &pk, None).await?)?;
+        if partition.marked.is_empty() {
+            return Ok(Some(()));
+        }
+        let Some((study, generation)) = &partition.study else {
+            // Its row is written with the instance's; without it, the write
+            // failed and the sender was told so. The marks stay for the sweep.
+            tracing::warn!(study = %id, "instances without their study row; left for a later settlement");
+            return Ok(Some(()));
+        };
+        let stored_series: Vec<SeriesSummary> = partition.series.iter().map(|(s, _)| s.clone()).collect();
+        let counted = recount(study, &stored_series, &partition.instances);
+        let next = generation.unwrap_or(0) + 1;
+        let writes = self.settlement_writes(&pk, &counted, *generation, next)?;
+        if transact(&self.client, writes).await?.is_err() {
+            return Ok(None);
+        }
+        self.rebuild_series(&pk, &counted.series, &partition.series, next).await?;
+        self.copy_audit_events(&partition.marked).await?;
+        self.clear_marks(&pk, partition.marked).await?;
+        Ok(Some(()))
+    }
+
+    /// The study row on the condition that its generation is the one read,
+    /// and the facility's totals and day gaining what the study gained.
+    fn settlement_writes(
+        &self,
+        pk: &str,
+        counted: &Recount,
+        generation: Option<u64>,
+        next: u64,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let study = &counted.study;
+        let condition = match generation {
+            Some(_) => "gen = :gen",
+            None => "attribute_not_exists(gen)",
+        };
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, STUDY_SK)))
+            .update_expression(
+                "SET #r.instance_count = :instances, #r.series_count = :series, #r.total_bytes = :bytes, \
+                 #r.modalities = :modalities, #r.first_received_at = :first, #r.last_received_at = :last, \
+                 listing_key = :listing, gen = :next",
+            )
+            .condition_expression(condition)
+            .expression_attribute_names("#r", "record")
+            .expression_attribute_values(":instances", n(study.instance_count))
+            .expression_attribute_values(":series", n(study.series_count))
+            .expression_attribute_values(":bytes", n(study.total_bytes))
+            .expression_attribute_values(":modalities", dynamo_value(&study.modalities)?)
+            .expression_attribute_values(":first", dynamo_value(&study.first_received_at)?)
+            .expression_attribute_values(":last", dynamo_value(&study.last_received_at)?)
+            .expression_attribute_values(":listing", s(listing_key(study.first_received_at, study.id)))
+            .expression_attribute_values(":next", n(next));
+        if let Some(generation) = generation {
+            update = update.expression_attribute_values(":gen", n(generation));
+        }
+        let mut writes =
+            vec![TransactWriteItem::builder().update(update.build().map_err(StoreError::backend)?).build()];
+        let change = &counted.totals;
+        if change.studies != 0 || change.instances != 0 || change.bytes != 0 {
+            writes.push(self.totals_update(study, change)?);
+        }
+        if change.studies + change.instances != 0 {
+            let day = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&activity_pk(change.received_at.date_naive()), &study.facility_id.to_string())))
+                .update_expression("ADD studies :studies, instances :instances")
+                .expression_attribute_values(":studies", n(change.studies))
+                .expression_attribute_values(":instances", n(change.instances))
+                .build()
+                .map_err(StoreError::backend)?;
+            writes.push(TransactWriteItem::builder().update(day).build());
+        }
+        Ok(writes)
+    }
+
+    fn totals_update(&self, study: &StudySummary, change: &TotalsChange) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&totals_pk(study.facility_id), TOTALS_SK)))
+            .update_expression("ADD studies :studies, instances :instances, bytes :bytes SET last_received_at = :at")
+            .expression_attribute_values(":studies", n(change.studies))
+            .expression_attribute_values(":instances", n(change.instances))
+            .expression_attribute_values(":bytes", n(change.bytes))
+            .expression_attribute_values(":at", s(sortable_time(change.received_at)))
+            .build()
+            .map_err(StoreError::backend)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Writes each series row that changed, unless a later settlement
+    /// already wrote it.
+    async fn rebuild_series(
+        &self,
+        pk: &str,
+        counted: &[SeriesSummary],
+        stored: &[(SeriesSummary, Option<u64>)],
+        next: u64,
+    ) -> Result<(), StoreError> {
+        let changed = counted.iter().filter(|row| !stored.iter().any(|(old, _)| old == *row));
+        let mut writes = Vec::new();
+        for row in changed {
+            let item = crate::aws::dynamodb::record_item(
+                &[(PK, s(pk)), (SK, s(format!("series#{}", row.series_instance_uid)))],
+                row,
+                &[("gen", n(next))],
+            )?;
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(gen) OR gen < :next")
+                .expression_attribute_values(":next", n(next));
+            writes.push(async move {
+                match put.send().await {
+                    Err(e) if !e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                        Err(StoreError::backend(e))
+                    }
+                    _ => Ok(()),
+                }
+            });
+        }
+        run_bounded(writes).await
+    }
+
+    /// The trail gains each pending event; an event written twice (by a
+    /// settlement interrupted before it cleared the mark) is one item.
+    async fn copy_audit_events(&self, marked: &[(String, String, Vec<AttributeValue>)]) -> Result<(), StoreError> {
+        let events: Vec<WriteRequest> = marked
+            .iter()
+            .flat_map(|(_, _, events)| events)
+            .filter_map(|event| event.as_m().ok())
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item.clone()))
+                    .build()
+                    .map(|put| WriteRequest::builder().put_request(put).build())
+                    .map_err(StoreError::backend)
+            })
+            .collect::<Result<_, _>>()?;
+        for chunk in events.chunks(25) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.audit_table, pending)
+                    .send()
+                    .await
+                    .map_err(StoreError::backend)?;
+                // Under load a batch may take part of its items; send the rest again.
+                pending = out.unprocessed_items.and_then(|mut u| u.remove(&self.audit_table)).unwrap_or_default();
+                if !pending.is_empty() {
+                    backoff(attempt).await;
+                    attempt += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Clears each mark this settlement counted; a row re-sent since carries
+    /// a new token and stays marked for the next.
+    async fn clear_marks(
+        &self,
+        pk: &str,
+        marked: Vec<(String, String, Vec<AttributeValue>)>,
+    ) -> Result<(), StoreError> {
+        let mut writes = Vec::new();
+        for (sk, token, _) in marked {
+            let clear = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(pk, &sk)))
+                .update_expression(format!("REMOVE {UNSETTLED}, {UNSETTLED_SHARD}, {UNSETTLED_AT}, {PENDING_AUDIT}"))
+                .condition_expression(format!("{UNSETTLED} = :token"))
+                .expression_attribute_values(":token", s(token));
+            writes.push(async move {
+                match clear.send().await {
+                    Err(e) if !e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                        Err(StoreError::backend(e))
+                    }
+                    _ => Ok(()),
+                }
+            });
+        }
+        run_bounded(writes).await
+    }
+
+    /// The studies holding a mark older than `older_than`, from the sparse
+    /// index (one query per shard), each settled.
+    pub(super) async fn settle_abandoned_marks(&self, older_than: std::time::Duration) -> Result<usize, StoreError> {
+        let age = Duration::from_std(older_than).unwrap_or(Duration::MAX);
+        let before = sortable_time(now() - age);
+        let mut studies = BTreeSet::new();
+        for shard in UNSETTLED_SHARDS.chars() {
+            let mut start_key: Option<HashMap<String, AttributeValue>> = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(STUDIES_UNSETTLED)
+                    .key_condition_expression("#shard = :shard AND #at < :before")
+                    .expression_attribute_names("#shard", UNSETTLED_SHARD)
+                    .expression_attribute_names("#at", UNSETTLED_AT)
+                    .expression_attribute_values(":shard", s(format!("unsettled#{shard}")))
+                    .expression_attribute_values(":before", s(&before))
+                    .set_exclusive_start_key(start_key.take())
+                    .send()
+                    .await
+                    .map_err(StoreError::backend)?;
+                for item in out.items.unwrap_or_default() {
+                    studies.insert(read_string(&item, PK)?.to_owned());
+                }
+                match out.last_evaluated_key {
+                    Some(k) if !k.is_empty() => start_key = Some(k),
+                    _ => break,
+                }
+            }
+        }
+        let mut settled = 0;
+        for pk in studies {
+            let Some(id) = pk.strip_prefix("study#").and_then(|id| id.parse::<StudyId>().ok()) else {
+                return Err(StoreError::corrupt(format!("a marked row outside a study: {pk}")));
+            };
+            self.settle_study(id).await?;
+            settled += 1;
+        }
+        Ok(settled)
+    }
+}
+
+/// Runs `writes` with at most `CONCURRENT_WRITES` in flight; the first
+/// error is returned once those in flight have ended.
+async fn run_bounded<F>(writes: Vec<F>) -> Result<(), StoreError>
+where
+    F: std::future::Future<Output = Result<(), StoreError>> + Send + 'static,
+{
+    let mut running = tokio::task::JoinSet::new();
+    let mut outcome = Ok(());
+    for write in writes {
+        if running.len() >= CONCURRENT_WRITES
+            && let Some(done) = running.join_next().await
+        {
+            outcome = outcome.and(flatten(done));
+        }
+        running.spawn(write);
+    }
+    while let Some(done) = running.join_next().await {
+        outcome = outcome.and(flatten(done));
+    }
+    outcome
+}
+
+fn flatten(done: Result<Result<(), StoreError>, tokio::task::JoinError>) -> Result<(), StoreError> {
+    done.unwrap_or_else(|e| Err(StoreError::internal(format!("a settlement write stopped: {e}"))))
+}

@@ -1,0 +1,167 @@
+//! `make bench`: the cloud receive path on the AWS emulator, with DCMTK's
+//! storescu as the sender and the release build of noctis-receiver. Prints,
+//! never fails on:
+//! - one association: instances/s and mean store time, beside a bare S3
+//!   PutObject of the same bytes and a bare DynamoDB PutItem (the emulator's
+//!   own time per request);
+//! - eight associations into one study against eight into eight studies, and
+//!   their ratio (hot-study contention shows as a ratio well below 1);
+//! - store time as the index grows to 20,000 instances, with the emulator's
+//!   own PutItem time measured at each step, and its memory.
+//!
+//! Figures go to target/bench/cloud_index.json.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_s3::primitives::ByteStream;
+use noctis_e2e::bench::{FileSet, file_set, send, write_report};
+use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
+use noctis_e2e::storage::Storage;
+
+const ONE_STUDY: usize = 300;
+const EIGHT: usize = 8;
+const GROWTH_STEP: usize = 2_500;
+const GROWTH_TO: usize = 20_000;
+
+fn copies(name: &'static str, n: usize) -> FileSet {
+    file_set(name, &["--copies".into(), n.to_string()])
+}
+
+/// Mean store time (last byte to answer) over the instances stored since `before`.
+async fn store_ms_since(receiver: &Receiver, before: (f64, f64)) -> (f64, (f64, f64)) {
+    let sum = receiver.metric("noctis_receiver_store_seconds_sum").await;
+    let count = receiver.metric("noctis_receiver_store_seconds_count").await;
+    let mean = if count > before.1 { 1000.0 * (sum - before.0) / (count - before.1) } else { f64::NAN };
+    (mean, (sum, count))
+}
+
+/// The emulator's own time for one small DynamoDB PutItem, mean of `n`, on
+/// the index's table (so it grows with it).
+async fn emulator_put_item_ms(storage: &Storage, table: &str, n: usize) -> f64 {
+    let client = storage.aws_clients().await.dynamodb;
+    let started = Instant::now();
+    for i in 0..n {
+        client
+            .put_item()
+            .table_name(table)
+            .item("pk", AttributeValue::S(format!("bench-probe#{}", i % 10)))
+            .item("sk", AttributeValue::S("probe".into()))
+            .send()
+            .await
+            .expect("the emulator takes a PutItem");
+    }
+    1000.0 * started.elapsed().as_secs_f64() / n as f64
+}
+
+/// A bare PutObject of each file's bytes, one at a time.
+async fn bare_put_per_s(storage: &Storage, bucket: &str, files: &[PathBuf]) -> f64 {
+    let client = storage.aws_clients().await.s3;
+    let started = Instant::now();
+    for (i, file) in files.iter().enumerate() {
+        let body = std::fs::read(file).expect("reads");
+        client
+            .put_object()
+            .bucket(bucket)
+            .key(format!("bench-bare/{i}"))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .expect("the emulator takes a PutObject");
+    }
+    files.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+fn emulator_rss_mib() -> f64 {
+    let pidfile = noctis_e2e::workspace_root().join(".tools/moto.pid");
+    std::fs::read_to_string(pidfile)
+        .ok()
+        .and_then(|pid| pid.trim().parse().ok())
+        .map(noctis_e2e::bench::peak_rss_mib)
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let storage = runtime.block_on(Storage::aws(None));
+    let facility = runtime.block_on(storage.facility("Benchmark Imaging"));
+    let env: std::collections::HashMap<String, String> = storage.env.iter().cloned().collect();
+    let (bucket, table) = (env["NOCTIS_AWS__BUCKET"].clone(), format!("{}studies", env["NOCTIS_AWS__TABLE_PREFIX"]));
+    let binary = noctis_e2e::workspace_binary_in("noctis-receiver", "release");
+    let quiet = "warn,noctis_receiver=info,noctis_receiver::intake=warn,noctis_receiver::protocol::association=warn";
+    let receiver = Receiver::start_binary(&binary, &storage, &[("NOCTIS_LOG__FILTER", quiet)]);
+    let ae = facility.ae_title.as_str();
+
+    println!("generating file sets …");
+    let single = copies("1 study of 300", ONE_STUDY);
+    let hot = copies("1 study of 2,400", ONE_STUDY * EIGHT);
+    let spread: Vec<FileSet> = (0..EIGHT).map(|_| copies("1 study of 300", ONE_STUDY)).collect();
+    let spread_files: Vec<PathBuf> = spread.iter().flat_map(|s| s.files.clone()).collect();
+
+    let mut metrics = (0.0, 0.0);
+    let probe_start = runtime.block_on(emulator_put_item_ms(&storage, &table, 100));
+    let bare = runtime.block_on(bare_put_per_s(&storage, &bucket, &single.files));
+    let one = send(receiver.dicom_port, ae, SCP_AE_TITLE, &single.files, 1);
+    let (one_ms, after) = runtime.block_on(store_ms_since(&receiver, metrics));
+    metrics = after;
+    let one_rate = single.files.len() as f64 / one.as_secs_f64();
+
+    // Each storescu takes one whole study: 300 files per sender, in order.
+    let eight_studies = send(receiver.dicom_port, ae, SCP_AE_TITLE, &spread_files, EIGHT);
+    let (spread_ms, after) = runtime.block_on(store_ms_since(&receiver, metrics));
+    metrics = after;
+    let one_study = send(receiver.dicom_port, ae, SCP_AE_TITLE, &hot.files, EIGHT);
+    let (hot_ms, after) = runtime.block_on(store_ms_since(&receiver, metrics));
+    metrics = after;
+    let spread_rate = spread_files.len() as f64 / eight_studies.as_secs_f64();
+    let hot_rate = hot.files.len() as f64 / one_study.as_secs_f64();
+
+    println!();
+    println!("{:<44} {:>10} {:>14}", "case", "inst/s", "mean store ms");
+    println!("{:<44} {:>10.1} {:>14}", "bare S3 PutObject, same bytes, sequential", bare, "-");
+    println!("{:<44} {:>10.1} {:>14.2}", "1 association, 300 instances", one_rate, one_ms);
+    println!("{:<44} {:>10.1} {:>14.2}", "8 associations into 8 studies (2,400)", spread_rate, spread_ms);
+    println!("{:<44} {:>10.1} {:>14.2}", "8 associations into 1 study (2,400)", hot_rate, hot_ms);
+    println!(
+        "one association vs bare PUT: {:.2}; one study vs eight: {:.2}; emulator PutItem at start {probe_start:.2} ms",
+        one_rate / bare,
+        hot_rate / spread_rate
+    );
+
+    // Growth: more studies of 2,500 until 20,000 are indexed.
+    println!();
+    println!(
+        "{:>9} {:>10} {:>14} {:>18} {:>14}",
+        "indexed", "inst/s", "mean store ms", "emulator PutItem", "emulator RSS"
+    );
+    let mut indexed = single.files.len() + spread_files.len() + hot.files.len();
+    let mut growth = Vec::new();
+    while indexed < GROWTH_TO {
+        let step = copies("2,500 more", GROWTH_STEP);
+        let took = send(receiver.dicom_port, ae, SCP_AE_TITLE, &step.files, EIGHT);
+        let (ms, after) = runtime.block_on(store_ms_since(&receiver, metrics));
+        metrics = after;
+        indexed += step.files.len();
+        let probe = runtime.block_on(emulator_put_item_ms(&storage, &table, 100));
+        let rss = emulator_rss_mib();
+        let rate = step.files.len() as f64 / took.as_secs_f64();
+        println!("{indexed:>9} {rate:>10.1} {ms:>14.2} {:>15.2} ms {:>11.0} MiB", probe, rss);
+        growth.push(serde_json::json!({
+            "indexed": indexed, "instances_per_s": rate, "mean_store_ms": ms,
+            "emulator_put_item_ms": probe, "emulator_rss_mib": rss,
+        }));
+    }
+    println!("(the 8-association rows use one storescu per 1/8 of the files; DCMTK with TCP_NODELAY=1)");
+
+    let report = serde_json::json!({
+        "bare_put_per_s": bare,
+        "one_association": {"instances_per_s": one_rate, "mean_store_ms": one_ms},
+        "eight_into_eight_studies": {"instances_per_s": spread_rate, "mean_store_ms": spread_ms},
+        "eight_into_one_study": {"instances_per_s": hot_rate, "mean_store_ms": hot_ms},
+        "emulator_put_item_ms_at_start": probe_start,
+        "growth": growth,
+        "receiver_peak_rss_mib": receiver.peak_rss_kib() as f64 / 1024.0,
+    });
+    write_report("cloud_index", &report);
+}
