@@ -114,6 +114,7 @@ impl Application {
             artim_timeout: Duration::from_secs(dicom.artim_timeout_secs),
             idle_timeout: Duration::from_secs(dicom.idle_timeout_secs),
             settle_interval: Duration::from_secs(dicom.settle_secs),
+            settling: Arc::default(),
         });
         let listener = bind(SocketAddr::new(dicom.bind, dicom.port)).await?;
         let tls = match &dicom.tls {

@@ -5,39 +5,66 @@
 //! worklist follows a long transfer. A receiver killed before settling is
 //! covered by the sweep (`operations::settlement_sweep`).
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use noctis_core::domain::StudyId;
 use noctis_core::ports::StudyIndex;
 use tokio::time::Instant;
 
+/// The studies this process is settling in the background: several
+/// associations into one study need one settlement under way, not one each.
+#[derive(Debug, Default)]
+pub struct Settling(Mutex<HashSet<StudyId>>);
+
+impl Settling {
+    /// Claims `study`, unless a background settlement of it is under way.
+    fn claim(&self, study: StudyId) -> bool {
+        self.0.lock().map(|mut under_way| under_way.insert(study)).unwrap_or(false)
+    }
+
+    fn release(&self, study: StudyId) {
+        if let Ok(mut under_way) = self.0.lock() {
+            under_way.remove(&study);
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct StoredStudies {
     index: Arc<dyn StudyIndex>,
     interval: Duration,
+    settling: Arc<Settling>,
     studies: BTreeSet<StudyId>,
     last_settled: Instant,
 }
 
 impl StoredStudies {
-    pub fn new(index: Arc<dyn StudyIndex>, interval: Duration) -> Self {
-        Self { index, interval, studies: BTreeSet::new(), last_settled: Instant::now() }
+    pub fn new(index: Arc<dyn StudyIndex>, interval: Duration, settling: Arc<Settling>) -> Self {
+        Self { index, interval, settling, studies: BTreeSet::new(), last_settled: Instant::now() }
     }
 
     /// An instance of `study` was stored and answered.
     pub fn stored(&mut self, study: StudyId) {
         self.studies.insert(study);
-        if self.last_settled.elapsed() >= self.interval {
-            self.last_settled = Instant::now();
-            let (index, studies) = (self.index.clone(), self.studies.iter().copied().collect::<Vec<_>>());
-            tokio::spawn(async move {
-                if let Err(e) = index.settle(&studies).await {
-                    tracing::warn!(error = %e, "could not settle studies under way; the association's end will");
-                }
-            });
+        if self.last_settled.elapsed() < self.interval {
+            return;
         }
+        self.last_settled = Instant::now();
+        let claimed: Vec<StudyId> = self.studies.iter().copied().filter(|s| self.settling.claim(*s)).collect();
+        if claimed.is_empty() {
+            return;
+        }
+        let (index, settling) = (self.index.clone(), self.settling.clone());
+        tokio::spawn(async move {
+            if let Err(e) = index.settle(&claimed).await {
+                tracing::warn!(error = %e, "could not settle studies under way; the association's end will");
+            }
+            for study in claimed {
+                settling.release(study);
+            }
+        });
     }
 
     /// The association is ending: settles every study it stored into.

@@ -44,17 +44,15 @@ pub trait StudyIndex: Send + Sync + std::fmt::Debug {
 
     async fn get_study(&self, id: StudyId) -> Result<Option<StudyDetail>, StoreError>;
 
-    /// The facility's totals, kept by `record_instance`: one lookup. Exact on
-    /// the embedded backend (the same transaction); on AWS they are added
-    /// right after the index write, so a process killed between the two
-    /// leaves them one instance short (README, "Facility statistics").
+    /// The facility's totals, kept with the aggregates: one lookup. Exact
+    /// once the facility's studies are settled (the cloud backend adds each
+    /// study's change in the transaction that writes its new counts).
     async fn facility_totals(&self, facility: FacilityId) -> Result<FacilityTotals, StoreError>;
 
     /// What was received on each UTC day from `from` to `to` inclusive, by one
     /// facility or by all, ordered by day then facility; days a facility sent
-    /// nothing are absent. Kept by `record_instance` beside the totals (and
-    /// as exact, see `facility_totals`): a bounded read per day however much
-    /// was sent.
+    /// nothing are absent. Kept beside the totals (and as exact, see
+    /// `facility_totals`): a bounded read per day however much was sent.
     async fn daily_activity(
         &self,
         facility: Option<FacilityId>,

@@ -167,12 +167,13 @@ data "aws_iam_policy_document" "task" {
     ]
     resources = [
       var.table_arns["studies"], "${var.table_arns["studies"]}/index/*",
-      var.table_arns["bans"],
+      var.table_arns["bans"], var.table_arns["counters"],
     ]
   }
+  # A settlement copies its instances' audit events in batches.
   statement {
     sid       = "AppendAudit"
-    actions   = ["dynamodb:PutItem", "dynamodb:ConditionCheckItem"]
+    actions   = ["dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"]
     resources = [var.table_arns["audit"]]
   }
 }

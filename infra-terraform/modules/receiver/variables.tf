@@ -52,7 +52,7 @@ variable "table_prefix" {
 }
 
 variable "table_arns" {
-  description = "Registry table ARN by short name (facilities, users, studies, audit, bans)."
+  description = "Registry table ARN by short name (facilities, users, studies, audit, bans, counters)."
   type        = map(string)
 }
 

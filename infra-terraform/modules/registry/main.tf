@@ -1,4 +1,4 @@
-# The DynamoDB tables: facilities, users, studies (+ reports), audit, bans.
+# The DynamoDB tables: facilities, users, studies (+ reports), audit, bans, counters.
 # This is the schema of core/src/aws/dynamodb/schema.rs, written out for
 # Terraform; `make test` applies it to the emulator and runs the AWS adapter
 # and a schema comparison against what it created, so the two cannot drift.
@@ -32,6 +32,10 @@ locals {
     }
     # Bans expire by themselves: DynamoDB's TTL sweeper removes them.
     bans = { sort_key = false, attributes = [], indexes = {}, ttl = true }
+    # Facilities' totals and daily activity, kept apart from the studies so the
+    # transaction that adds a settled study to them touches a small table;
+    # its receipts expire by TTL.
+    counters = { sort_key = true, attributes = [], indexes = {}, ttl = true }
   }
 }
 

@@ -4,7 +4,7 @@ output "table_prefix" {
 }
 
 output "table_arns" {
-  description = "Table ARN by short name (facilities, users, studies, audit, bans)."
+  description = "Table ARN by short name (facilities, users, studies, audit, bans, counters)."
   value       = { for name, table in aws_dynamodb_table.this : name => table.arn }
 }
 

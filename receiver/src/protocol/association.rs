@@ -18,7 +18,7 @@ use crate::protocol::negotiation::{AcceptedContext, VERIFICATION, negotiate, sto
 use crate::protocol::pdu_io::{Incoming, PduError, PduReader, PduWriter, Pdv};
 use crate::query::QueryService;
 use crate::retrieve::RetrieveService;
-use crate::settlement::StoredStudies;
+use crate::settlement::{Settling, StoredStudies};
 use crate::shutdown::{Phase, Shutdown};
 use noctis_core::domain::QueryModel;
 use noctis_wire::command::{Command, CommandError, EncodeError, Reply, Response, field, status};
@@ -46,6 +46,7 @@ pub struct AssociationServices {
     pub idle_timeout: Duration,
     /// How often a long association settles the studies it stores into.
     pub settle_interval: Duration,
+    pub settling: Arc<Settling>,
 }
 
 /// Command sets are a few hundred bytes; this bounds a peer that never ends one.
@@ -74,7 +75,7 @@ pub async fn serve(
         contexts: HashMap::new(),
         storage_scp_roles: HashSet::new(),
         next_message_id: 1,
-        stored: StoredStudies::new(shared.store.index.clone(), shared.settle_interval),
+        stored: StoredStudies::new(shared.store.index.clone(), shared.settle_interval, shared.settling.clone()),
         shared,
     };
     association.run(pending).await;

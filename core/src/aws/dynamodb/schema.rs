@@ -20,6 +20,9 @@ pub struct TableNames {
     pub studies: String,
     pub audit: String,
     pub bans: String,
+    /// Facilities' totals and daily activity, and the receipts that make
+    /// adding to them idempotent: small, so a transaction on it stays cheap.
+    pub counters: String,
 }
 
 impl TableNames {
@@ -30,6 +33,7 @@ impl TableNames {
             studies: format!("{prefix}studies"),
             audit: format!("{prefix}audit"),
             bans: format!("{prefix}bans"),
+            counters: format!("{prefix}counters"),
         }
     }
 }
@@ -47,7 +51,7 @@ pub const STUDIES_UNSETTLED: &str = "unsettled";
 pub const AUDIT_BY_FACILITY: &str = "by_facility";
 /// `audit`: one actor's events, newest first.
 pub const AUDIT_BY_ACTOR: &str = "by_actor";
-/// `bans`: expiry time in epoch seconds, for DynamoDB's TTL sweeper.
+/// `bans` and `counters`: expiry time in epoch seconds, for DynamoDB's TTL sweeper.
 pub const TTL_ATTRIBUTE: &str = "expires_epoch";
 
 struct TableSpec {
@@ -90,6 +94,7 @@ fn specs(names: &TableNames) -> Vec<TableSpec> {
             ttl: false,
         },
         TableSpec { name: names.bans.clone(), sort_key: false, string_attributes: &[], indexes: vec![], ttl: true },
+        TableSpec { name: names.counters.clone(), sort_key: true, string_attributes: &[], indexes: vec![], ttl: true },
     ]
 }
 

@@ -28,11 +28,12 @@ pub struct DynamoStudyIndex {
     client: Client,
     table: String,
     audit_table: String,
+    counters_table: String,
 }
 
 impl DynamoStudyIndex {
     pub fn new(client: Client, tables: TableNames) -> Self {
-        Self { client, table: tables.studies, audit_table: tables.audit }
+        Self { client, table: tables.studies, audit_table: tables.audit, counters_table: tables.counters }
     }
 }
 
@@ -43,17 +44,16 @@ const STUDY_SK: &str = "study";
 pub(crate) const REPORT_SK: &str = "report";
 const GSI_ALL: &str = "study";
 
-/// Each facility's totals: one item beside its studies (no listing index
-/// sees it: it carries none of their key attributes).
+/// Each facility's totals: one item in the counters table.
 fn totals_pk(facility: FacilityId) -> String {
     format!("facility-totals#{facility}")
 }
 
 const TOTALS_SK: &str = "totals";
 
-/// Each UTC day's activity: one partition per day, one item per facility
-/// (sort key its id), so a day of every facility is one query; no listing
-/// index sees these either.
+/// Each UTC day's activity, in the counters table: one partition per day,
+/// one item per facility (sort key its id), so a day of every facility is
+/// one query.
 fn activity_pk(day: NaiveDate) -> String {
     format!("activity#{day}")
 }
@@ -83,7 +83,7 @@ impl DynamoStudyIndex {
     ) -> Result<Vec<DailyActivity>, StoreError> {
         let facility_key = facility.map(|f| f.to_string());
         let sort_keys = facility_key.as_deref().map(|f| (f, f));
-        let items = super::items_in(&self.client, &self.table, &activity_pk(day), sort_keys).await?;
+        let items = super::items_in(&self.client, &self.counters_table, &activity_pk(day), sort_keys).await?;
         items
             .iter()
             .map(|item| {
@@ -219,7 +219,7 @@ impl StudyIndex for DynamoStudyIndex {
     async fn get_study(&self, id: StudyId) -> Result<Option<StudyDetail>, StoreError> {
         let items = super::items_in(&self.client, &self.table, &study_pk(id), None).await?;
         let partition = settlement::read_partition(items)?;
-        let Some((study, _)) = partition.study else { return Ok(None) };
+        let Some((study, ..)) = partition.study else { return Ok(None) };
         let mut series: Vec<SeriesSummary> = partition.series.into_iter().map(|(row, _)| row).collect();
         let mut instances: Vec<InstanceSummary> = partition.instances.into_iter().map(|i| i.summary).collect();
         series.sort_by(|a, b| a.series_instance_uid.cmp(&b.series_instance_uid));
@@ -230,7 +230,8 @@ impl StudyIndex for DynamoStudyIndex {
     }
 
     async fn facility_totals(&self, facility: FacilityId) -> Result<FacilityTotals, StoreError> {
-        let Some(item) = super::get_item(&self.client, &self.table, key(&totals_pk(facility), TOTALS_SK)).await? else {
+        let totals = key(&totals_pk(facility), TOTALS_SK);
+        let Some(item) = super::get_item(&self.client, &self.counters_table, totals).await? else {
             return Ok(FacilityTotals::default());
         };
         let last = super::read_string(&item, "last_received_at")?;

@@ -1,30 +1,33 @@
 //! Settling a study: recomputing its aggregates from its instance rows, the
 //! one place they are written on the cloud backend. Recording leaves each
-//! instance row marked; a settlement reads the study's partition, counts
-//! every instance, writes the study row (with the facility's totals and
-//! activity, in one transaction) on the condition that no other settlement
-//! wrote it meanwhile, rebuilds the series rows, copies the marked rows'
-//! pending audit events to the trail, and only then clears the marks it saw.
+//! instance row marked; a settlement reads the study's partition and counts
+//! every instance. It then writes the study row, on the condition that no
+//! other settlement wrote it meanwhile, together with what the facility's
+//! counters must gain (`pending_counts`). It adds that to the counters in a
+//! transaction on the small counters table, made idempotent by a receipt for
+//! (study, generation), and removes it from the study row. Last, it rebuilds
+//! the series rows, copies the marked rows' pending audit events to the
+//! trail, and clears the marks it saw.
 //!
 //! So a settlement interrupted at any point leaves marks behind, and the
 //! next one, from the receiver's release or from the sweep for abandoned
-//! marks, redoes it from the rows: counting is a recount, never an increment
-//! of something that may already have been added, and the totals gain only
-//! the difference between the study's old and new counts.
+//! marks, finishes it: pending counts are applied once (the receipt says
+//! whether they were), and counting is a recount, never an increment of
+//! something that may already have been added.
 
 use std::collections::{BTreeSet, HashMap};
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, TransactWriteItem, Update, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, Update, WriteRequest};
 use chrono::Duration;
 
 use super::recording::{
     PENDING_AUDIT, SERIES_ATTRIBUTES, UNSETTLED, UNSETTLED_AT, UNSETTLED_SHARD, UNSETTLED_SHARDS, dynamo_value,
 };
 use super::{DynamoStudyIndex, STUDY_SK, TOTALS_SK, activity_pk, key, study_pk, totals_pk};
-use crate::aws::dynamodb::schema::{PK, SK, STUDIES_UNSETTLED};
+use crate::aws::dynamodb::schema::{PK, SK, STUDIES_UNSETTLED, TTL_ATTRIBUTE};
 use crate::aws::dynamodb::{Item, items_in, n, read_record, read_string, s, transact};
 use crate::domain::{
-    CountedInstance, InstanceSummary, Recount, SeriesSummary, StudyId, StudySummary, TotalsChange, listing_key, now,
+    CountedInstance, FacilityId, InstanceSummary, SeriesSummary, StudyId, StudySummary, Timestamp, listing_key, now,
     recount, sortable_time,
 };
 use crate::ports::StoreError;
@@ -34,10 +37,34 @@ use crate::ports::retry::{backoff, retry_contended};
 /// clears marks.
 const CONCURRENT_WRITES: usize = 16;
 
+/// On the study row: what an unfinished settlement must still add to the
+/// facility's counters.
+const PENDING_COUNTS: &str = "pending_counts";
+
+/// How long a receipt is kept: far longer than any settlement that read its
+/// counts as pending can still be running (the sweep runs every minute).
+const RECEIPT_TTL_SECS: i64 = 30 * 24 * 3600;
+
+/// What one settlement adds to its facility's totals and day.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(super) struct PendingCounts {
+    generation: u64,
+    facility: FacilityId,
+    studies: u64,
+    instances: u64,
+    bytes: i64,
+    received_at: Timestamp,
+}
+
+/// The receipt of generation `generation`'s counts of study `id`.
+fn receipt_key(id: StudyId, generation: u64) -> Item {
+    key(&format!("settled#{id}"), &generation.to_string())
+}
+
 /// A study's partition: its rows with the generation of the settlement that
 /// wrote them, its instances, and which of them are marked.
 pub(super) struct Partition {
-    pub study: Option<(StudySummary, Option<u64>)>,
+    pub study: Option<(StudySummary, Option<u64>, Option<PendingCounts>)>,
     pub series: Vec<(SeriesSummary, Option<u64>)>,
     pub instances: Vec<CountedInstance>,
     /// The marked rows: sort key, token, and pending audit events.
@@ -53,7 +80,11 @@ pub(super) fn read_partition(items: Vec<Item>) -> Result<Partition, StoreError> 
     for item in items {
         let sk = read_string(&item, SK)?;
         if sk == STUDY_SK {
-            partition.study = Some((read_record(&item)?, generation(&item)));
+            let pending = match item.get(PENDING_COUNTS) {
+                Some(value) => Some(serde_dynamo::from_attribute_value(value.clone()).map_err(StoreError::corrupt)?),
+                None => None,
+            };
+            partition.study = Some((read_record(&item)?, generation(&item), pending));
         } else if sk.starts_with("series#") {
             partition.series.push((read_record(&item)?, generation(&item)));
         } else if sk.starts_with("instance#") {
@@ -78,14 +109,20 @@ impl DynamoStudyIndex {
         retry_contended("the study's settlement", || self.try_settle(id)).await
     }
 
-    /// One attempt; `None` when another settlement wrote the study first.
+    /// One attempt; `None` when another settlement wrote the study first,
+    /// or when an interrupted one had to be finished first: read again.
     async fn try_settle(&self, id: StudyId) -> Result<Option<()>, StoreError> {
         let pk = study_pk(id);
         let partition = read_partition(items_in(&self.client, &self.table, &pk, None).await?)?;
+        if let Some((_, _, Some(pending))) = &partition.study {
+            self.apply_counts(id, pending).await?;
+            self.clear_pending(&pk, pending.generation).await?;
+            return Ok(None);
+        }
         if partition.marked.is_empty() {
             return Ok(Some(()));
         }
-        let Some((study, generation)) = &partition.study else {
+        let Some((study, generation, _)) = &partition.study else {
             // Its row is written with the instance's; without it, the write
             // failed and the sender was told so. The marks stay for the sweep.
             tracing::warn!(study = %id, "instances without their study row; left for a later settlement");
@@ -94,9 +131,21 @@ impl DynamoStudyIndex {
         let stored_series: Vec<SeriesSummary> = partition.series.iter().map(|(s, _)| s.clone()).collect();
         let counted = recount(study, &stored_series, &partition.instances);
         let next = generation.unwrap_or(0) + 1;
-        let writes = self.settlement_writes(&pk, &counted, *generation, next)?;
-        if transact(&self.client, writes).await?.is_err() {
+        let change = &counted.totals;
+        let pending = (change.studies != 0 || change.instances != 0 || change.bytes != 0).then_some(PendingCounts {
+            generation: next,
+            facility: study.facility_id,
+            studies: change.studies,
+            instances: change.instances,
+            bytes: change.bytes,
+            received_at: change.received_at,
+        });
+        if !self.write_study(&pk, &counted.study, *generation, next, pending.as_ref()).await? {
             return Ok(None);
+        }
+        if let Some(pending) = &pending {
+            self.apply_counts(id, pending).await?;
+            self.clear_pending(&pk, next).await?;
         }
         self.rebuild_series(&pk, &counted.series, &partition.series, next).await?;
         self.copy_audit_events(&partition.marked).await?;
@@ -104,28 +153,31 @@ impl DynamoStudyIndex {
         Ok(Some(()))
     }
 
-    /// The study row on the condition that its generation is the one read,
-    /// and the facility's totals and day gaining what the study gained.
-    fn settlement_writes(
+    /// The study row with its new counts and what its facility's counters
+    /// must gain, on the condition that its generation is the one read and
+    /// no earlier settlement's counts are still pending. False when another
+    /// settlement got there first.
+    async fn write_study(
         &self,
         pk: &str,
-        counted: &Recount,
+        study: &StudySummary,
         generation: Option<u64>,
         next: u64,
-    ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let study = &counted.study;
+        pending: Option<&PendingCounts>,
+    ) -> Result<bool, StoreError> {
         let condition = match generation {
-            Some(_) => "gen = :gen",
-            None => "attribute_not_exists(gen)",
+            Some(_) => format!("gen = :gen AND attribute_not_exists({PENDING_COUNTS})"),
+            None => format!("attribute_not_exists(gen) AND attribute_not_exists({PENDING_COUNTS})"),
         };
-        let mut update = Update::builder()
+        let mut expression = "SET #r.instance_count = :instances, #r.series_count = :series, \
+             #r.total_bytes = :bytes, #r.modalities = :modalities, #r.first_received_at = :first, \
+             #r.last_received_at = :last, listing_key = :listing, gen = :next"
+            .to_owned();
+        let mut update = self
+            .client
+            .update_item()
             .table_name(&self.table)
             .set_key(Some(key(pk, STUDY_SK)))
-            .update_expression(
-                "SET #r.instance_count = :instances, #r.series_count = :series, #r.total_bytes = :bytes, \
-                 #r.modalities = :modalities, #r.first_received_at = :first, #r.last_received_at = :last, \
-                 listing_key = :listing, gen = :next",
-            )
             .condition_expression(condition)
             .expression_attribute_names("#r", "record")
             .expression_attribute_values(":instances", n(study.instance_count))
@@ -139,38 +191,99 @@ impl DynamoStudyIndex {
         if let Some(generation) = generation {
             update = update.expression_attribute_values(":gen", n(generation));
         }
-        let mut writes =
-            vec![TransactWriteItem::builder().update(update.build().map_err(StoreError::backend)?).build()];
-        let change = &counted.totals;
-        if change.studies != 0 || change.instances != 0 || change.bytes != 0 {
-            writes.push(self.totals_update(study, change)?);
+        if let Some(pending) = pending {
+            expression.push_str(&format!(", {PENDING_COUNTS} = :pending"));
+            update = update.expression_attribute_values(":pending", dynamo_value(pending)?);
         }
-        if change.studies + change.instances != 0 {
-            let day = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(&activity_pk(change.received_at.date_naive()), &study.facility_id.to_string())))
-                .update_expression("ADD studies :studies, instances :instances")
-                .expression_attribute_values(":studies", n(change.studies))
-                .expression_attribute_values(":instances", n(change.instances))
-                .build()
-                .map_err(StoreError::backend)?;
-            writes.push(TransactWriteItem::builder().update(day).build());
+        match update.update_expression(expression).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(StoreError::backend(e)),
         }
-        Ok(writes)
     }
 
-    fn totals_update(&self, study: &StudySummary, change: &TotalsChange) -> Result<TransactWriteItem, StoreError> {
+    /// Adds `pending` to the facility's totals and day, once: the receipt
+    /// for (study, generation) is written in the same transaction, so a
+    /// second attempt finds it and adds nothing.
+    async fn apply_counts(&self, id: StudyId, pending: &PendingCounts) -> Result<(), StoreError> {
+        let receipt = receipt_key(id, pending.generation);
+        retry_contended("the facility's counters", || async {
+            let mut writes = vec![self.receipt_put(&receipt)?, self.totals_update(pending)?];
+            if pending.studies + pending.instances != 0 {
+                writes.push(self.activity_update(pending)?);
+            }
+            match transact(&self.client, writes).await? {
+                Ok(()) => Ok(Some(())),
+                // The receipt exists: these counts were added before.
+                Err(cancelled) if cancelled.failed(0) => Ok(Some(())),
+                // Another study of the facility was being added: again.
+                Err(_) => Ok(None),
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    fn receipt_put(&self, receipt: &Item) -> Result<TransactWriteItem, StoreError> {
+        let expires = now().timestamp() + RECEIPT_TTL_SECS;
+        let mut item = receipt.clone();
+        item.insert(TTL_ATTRIBUTE.to_owned(), n(expires));
+        let put = Put::builder()
+            .table_name(&self.counters_table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(StoreError::backend)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn totals_update(&self, pending: &PendingCounts) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(&totals_pk(study.facility_id), TOTALS_SK)))
+            .table_name(&self.counters_table)
+            .set_key(Some(key(&totals_pk(pending.facility), TOTALS_SK)))
             .update_expression("ADD studies :studies, instances :instances, bytes :bytes SET last_received_at = :at")
-            .expression_attribute_values(":studies", n(change.studies))
-            .expression_attribute_values(":instances", n(change.instances))
-            .expression_attribute_values(":bytes", n(change.bytes))
-            .expression_attribute_values(":at", s(sortable_time(change.received_at)))
+            .expression_attribute_values(":studies", n(pending.studies))
+            .expression_attribute_values(":instances", n(pending.instances))
+            .expression_attribute_values(":bytes", n(pending.bytes))
+            .expression_attribute_values(":at", s(sortable_time(pending.received_at)))
             .build()
             .map_err(StoreError::backend)?;
         Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    fn activity_update(&self, pending: &PendingCounts) -> Result<TransactWriteItem, StoreError> {
+        let day = Update::builder()
+            .table_name(&self.counters_table)
+            .set_key(Some(key(&activity_pk(pending.received_at.date_naive()), &pending.facility.to_string())))
+            .update_expression("ADD studies :studies, instances :instances")
+            .expression_attribute_values(":studies", n(pending.studies))
+            .expression_attribute_values(":instances", n(pending.instances))
+            .build()
+            .map_err(StoreError::backend)?;
+        Ok(TransactWriteItem::builder().update(day).build())
+    }
+
+    /// The counts of generation `generation` are applied: off the study row.
+    /// Their receipt stays until its TTL: a settlement that read them before
+    /// this may still be applying them, and must find it.
+    async fn clear_pending(&self, pk: &str, generation: u64) -> Result<(), StoreError> {
+        let cleared = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, STUDY_SK)))
+            .update_expression(format!("REMOVE {PENDING_COUNTS}"))
+            .condition_expression(format!("{PENDING_COUNTS}.generation = :gen"))
+            .expression_attribute_values(":gen", n(generation))
+            .send()
+            .await;
+        match cleared {
+            Ok(_) => {}
+            // Another settlement finished it first.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+            Err(e) => return Err(StoreError::backend(e)),
+        }
+        Ok(())
     }
 
     /// Writes each series row that changed, unless a later settlement
