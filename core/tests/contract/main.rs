@@ -10,5 +10,6 @@ mod facilities;
 mod objects;
 mod receivers;
 mod reports;
+mod settlement;
 mod studies;
 mod users;

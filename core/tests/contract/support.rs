@@ -29,6 +29,18 @@ impl Fixture {
         Self { ports: aws::ports(&clients, &config), kind: Kind::Aws(config) }
     }
 
+    /// The DynamoDB client and table names of an AWS fixture, to set up the
+    /// state a crash leaves; `None` on the embedded backend.
+    pub async fn dynamodb(&self) -> Option<(aws_sdk_dynamodb::Client, noctis_core::aws::TableNames)> {
+        match &self.kind {
+            Kind::Embedded(_) => None,
+            Kind::Aws(config) => {
+                let clients = AwsClients::with_credentials(config, "testing", "testing").await;
+                Some((clients.dynamodb, noctis_core::aws::TableNames::with_prefix(&config.table_prefix)))
+            }
+        }
+    }
+
     pub async fn second_handle(&self) -> Ports {
         match &self.kind {
             Kind::Embedded(dir) => noctis_core::embedded::open(dir.path()).await.expect("reopens"),
