@@ -318,7 +318,7 @@ impl Default for Config {
                 shutdown_grace_secs: 30,
                 facility_cache_secs: 5,
                 heartbeat_secs: 15,
-                settle_secs: 5,
+                settle_secs: 30,
                 abandoned_settle_secs: 60,
                 header_buffer_kib: 256,
                 max_query_results: NonZeroUsize::new(1000).unwrap_or(NonZeroUsize::MIN),

@@ -113,6 +113,9 @@ impl DynamoStudyIndex {
     /// or when an interrupted one had to be finished first: read again.
     async fn try_settle(&self, id: StudyId) -> Result<Option<()>, StoreError> {
         let pk = study_pk(id);
+        if !self.has_work(&pk).await? {
+            return Ok(Some(()));
+        }
         let partition = read_partition(items_in(&self.client, &self.table, &pk, None).await?)?;
         if let Some((_, _, Some(pending))) = &partition.study {
             self.apply_counts(id, pending).await?;
@@ -151,6 +154,35 @@ impl DynamoStudyIndex {
         self.copy_audit_events(&partition.marked).await?;
         self.clear_marks(&pk, partition.marked).await?;
         Ok(Some(()))
+    }
+
+    /// Whether the study holds a marked row or pending counts: a query that
+    /// returns only their keys, so that settling a settled study (as every
+    /// association into it does when it ends) reads no rows back.
+    async fn has_work(&self, pk: &str) -> Result<bool, StoreError> {
+        let mut start_key = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .filter_expression(format!("attribute_exists({UNSETTLED}) OR attribute_exists({PENDING_COUNTS})"))
+                .projection_expression("pk, sk")
+                .expression_attribute_values(":pk", s(pk))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+            if out.count > 0 {
+                return Ok(true);
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start_key = Some(k),
+                _ => return Ok(false),
+            }
+        }
     }
 
     /// The study row with its new counts and what its facility's counters
@@ -420,15 +452,26 @@ impl DynamoStudyIndex {
                 }
             }
         }
+        // One study that cannot be settled now does not hold back the others.
         let mut settled = 0;
+        let mut first_error = None;
         for pk in studies {
             let Some(id) = pk.strip_prefix("study#").and_then(|id| id.parse::<StudyId>().ok()) else {
-                return Err(StoreError::corrupt(format!("a marked row outside a study: {pk}")));
+                tracing::warn!(partition = %pk, "a marked row outside a study");
+                continue;
             };
-            self.settle_study(id).await?;
-            settled += 1;
+            match self.settle_study(id).await {
+                Ok(()) => settled += 1,
+                Err(e) => {
+                    tracing::warn!(study = %id, error = %e, "could not settle an abandoned study");
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(settled)
+        match first_error {
+            Some(e) if settled == 0 => Err(e),
+            _ => Ok(settled),
+        }
     }
 }
 
