@@ -1,7 +1,7 @@
 //! The studies an association stores into are settled (`StudyIndex::settle`:
 //! their counts recomputed from their instances) when it ends, before its
-//! release is answered, so a sender that has been released finds its studies
-//! counted; and every few seconds while it lasts, in the background, so the
+//! release is answered (for up to ten seconds), so a sender that has been
+//! released finds its studies counted; and every few seconds while it lasts, in the background, so the
 //! worklist follows a long transfer. A receiver killed before settling is
 //! covered by the sweep (`operations::settlement_sweep`).
 
@@ -30,6 +30,10 @@ impl Settling {
         }
     }
 }
+
+/// Peers wait for a release answer for about 30 s (DCMTK's default): well
+/// within that, the answer goes whether or not the settlement has finished.
+const SETTLE_BEFORE_RELEASE: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 pub struct StoredStudies {
@@ -67,15 +71,24 @@ impl StoredStudies {
         });
     }
 
-    /// The association is ending: settles every study it stored into.
+    /// The association is ending: settles every study it stored into. The
+    /// release waits for it at most `SETTLE_BEFORE_RELEASE`; a settlement
+    /// still running then (a large study's backlog) goes on after the answer.
     pub async fn settle(&mut self) {
         let studies: Vec<StudyId> = std::mem::take(&mut self.studies).into_iter().collect();
         if studies.is_empty() {
             return;
         }
-        if let Err(e) = self.index.settle(&studies).await {
-            // Their instances are stored and indexed; only counts lag, until the sweep.
-            tracing::error!(error = %e, studies = studies.len(), "could not settle the association's studies");
+        let index = self.index.clone();
+        let count = studies.len();
+        let settling = tokio::spawn(async move {
+            if let Err(e) = index.settle(&studies).await {
+                // Their instances are stored and indexed; only counts lag, until the sweep.
+                tracing::error!(error = %e, studies = count, "could not settle the association's studies");
+            }
+        });
+        if tokio::time::timeout(SETTLE_BEFORE_RELEASE, settling).await.is_err() {
+            tracing::warn!(studies = count, "settling goes on after the association's end");
         }
     }
 }
