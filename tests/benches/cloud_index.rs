@@ -7,7 +7,8 @@
 //! - eight associations into one study against eight into eight studies, and
 //!   their ratio (hot-study contention shows as a ratio well below 1);
 //! - store time as the index grows to 20,000 instances, with the emulator's
-//!   own PutItem time measured at each step, and its memory.
+//!   own PutItem time measured at each step, and its memory
+//!   (`NOCTIS_BENCH_GROWTH_TO` sets another end).
 //!
 //! Figures go to target/bench/cloud_index.json.
 
@@ -107,27 +108,27 @@ fn main() {
 
     let mut metrics = (0.0, 0.0);
     let probe_start = runtime.block_on(emulator_put_item_ms(&storage, &table, 100));
+    // Each row is printed as soon as it is measured.
+    println!();
+    println!("{:<44} {:>10} {:>14}", "case", "inst/s", "mean store ms");
     let bare = runtime.block_on(bare_put_per_s(&storage, &bucket, &single.files));
+    println!("{:<44} {:>10.1} {:>14}", "bare S3 PutObject, same bytes, sequential", bare, "-");
     let one = send(receiver.dicom_port, ae, SCP_AE_TITLE, &single.files, 1);
     let (one_ms, after) = runtime.block_on(store_ms_since(&receiver, metrics));
     metrics = after;
     let one_rate = single.files.len() as f64 / one.as_secs_f64();
+    println!("{:<44} {:>10.1} {:>14.2}", "1 association, 300 instances", one_rate, one_ms);
 
     // Each storescu takes one whole study: 300 files per sender, in order.
     let eight_studies = send(receiver.dicom_port, ae, SCP_AE_TITLE, &spread_files, EIGHT);
     let (spread_ms, after) = runtime.block_on(store_ms_since(&receiver, metrics));
     metrics = after;
+    let spread_rate = spread_files.len() as f64 / eight_studies.as_secs_f64();
+    println!("{:<44} {:>10.1} {:>14.2}", "8 associations into 8 studies (2,400)", spread_rate, spread_ms);
     let one_study = send(receiver.dicom_port, ae, SCP_AE_TITLE, &hot.files, EIGHT);
     let (hot_ms, after) = runtime.block_on(store_ms_since(&receiver, metrics));
     metrics = after;
-    let spread_rate = spread_files.len() as f64 / eight_studies.as_secs_f64();
     let hot_rate = hot.files.len() as f64 / one_study.as_secs_f64();
-
-    println!();
-    println!("{:<44} {:>10} {:>14}", "case", "inst/s", "mean store ms");
-    println!("{:<44} {:>10.1} {:>14}", "bare S3 PutObject, same bytes, sequential", bare, "-");
-    println!("{:<44} {:>10.1} {:>14.2}", "1 association, 300 instances", one_rate, one_ms);
-    println!("{:<44} {:>10.1} {:>14.2}", "8 associations into 8 studies (2,400)", spread_rate, spread_ms);
     println!("{:<44} {:>10.1} {:>14.2}", "8 associations into 1 study (2,400)", hot_rate, hot_ms);
     println!(
         "one association vs bare PUT: {:.2}; one study vs eight: {:.2}; emulator PutItem at start {probe_start:.2} ms",
@@ -143,7 +144,8 @@ fn main() {
     );
     let mut indexed = single.files.len() + spread_files.len() + hot.files.len();
     let mut growth = Vec::new();
-    while indexed < GROWTH_TO {
+    let growth_to = std::env::var("NOCTIS_BENCH_GROWTH_TO").ok().and_then(|v| v.parse().ok()).unwrap_or(GROWTH_TO);
+    while indexed < growth_to {
         let step = copies("2,500 more", GROWTH_STEP);
         let took = send(receiver.dicom_port, ae, SCP_AE_TITLE, &step.files, EIGHT);
         let (ms, after) = runtime.block_on(store_ms_since(&receiver, metrics));
