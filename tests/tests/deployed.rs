@@ -122,7 +122,7 @@ async fn the_tables_terraform_created_are_the_adapters_schema() {
     let storage = deployed.storage().await;
     let dynamodb = storage.aws_clients().await.dynamodb;
     let expected = schema::create_table_inputs(&TableNames::with_prefix(&deployed.string("table_prefix")));
-    assert_eq!(expected.len(), 5);
+    assert_eq!(expected.len(), 6);
     for (name, input) in expected {
         let table = dynamodb.describe_table().table_name(&name).send().await.unwrap_or_else(|e| {
             panic!("Terraform created no table {name}: {e:?}");
