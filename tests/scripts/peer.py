@@ -1,6 +1,6 @@
 """A pynetdicom SCU for the end-to-end suites. Prints one JSON object on stdout.
 
-usage: peer.py MODE PORT CALLING CALLED FILE... where MODE is
+usage: peer.py MODE [HOST:]PORT CALLING CALLED FILE... where MODE is
   concurrent N   N associations at once, each storing copies of FILE with fresh UIDs
   split          one C-STORE whose command set and data set arrive in many small PDVs
   abort          send a C-STORE's command and half its data set, then A-ABORT
@@ -24,14 +24,14 @@ from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import encode
 
 
-def associate(port, calling, called, datasets):
+def associate(address, calling, called, datasets):
     ae = AE(ae_title=calling)
     ae.acse_timeout = 30
     ae.dimse_timeout = 60
     ae.network_timeout = 60
     for ds in datasets:
         ae.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
-    assoc = ae.associate("127.0.0.1", port, ae_title=called)
+    assoc = ae.associate(*address, ae_title=called)
     if not assoc.is_established:
         raise SystemExit(json.dumps({"error": "association not established"}))
     return assoc
@@ -41,7 +41,7 @@ def status_of(rsp):
     return getattr(rsp, "Status", None)
 
 
-def concurrent(port, calling, called, files, n):
+def concurrent(address, calling, called, files, n):
     template = [pydicom.dcmread(f) for f in files]
     results = [None] * n
     sent = [[] for _ in range(n)]
@@ -53,7 +53,7 @@ def concurrent(port, calling, called, files, n):
             copy.SOPInstanceUID = generate_uid()
             copy.file_meta.MediaStorageSOPInstanceUID = copy.SOPInstanceUID
             datasets.append(copy)
-        assoc = associate(port, calling, called, datasets)
+        assoc = associate(address, calling, called, datasets)
         statuses = []
         for ds in datasets:
             statuses.append(status_of(assoc.send_c_store(ds)))
@@ -69,9 +69,9 @@ def concurrent(port, calling, called, files, n):
     return {"statuses": results, "sent": [s for per in sent for s in per]}
 
 
-def split(port, calling, called, files):
+def split(address, calling, called, files):
     ds = pydicom.dcmread(files[0])
-    assoc = associate(port, calling, called, [ds])
+    assoc = associate(address, calling, called, [ds])
     # Outgoing messages are fragmented to the peer's maximum PDU length; make it
     # tiny so the command set spans several PDVs, each in its own PDU.
     type(assoc.dimse).maximum_pdu_size = property(lambda self: 64)
@@ -99,9 +99,9 @@ def fragment_count(req, context_id, max_pdu):
     return count
 
 
-def abort(port, calling, called, files):
+def abort(address, calling, called, files):
     ds = pydicom.dcmread(files[0])
-    assoc = associate(port, calling, called, [ds])
+    assoc = associate(address, calling, called, [ds])
     context_id = assoc.accepted_contexts[0].context_id
     req = store_request(ds, ds.SOPInstanceUID)
     total = fragment_count(req, context_id, assoc.dimse.maximum_pdu_size)
@@ -125,9 +125,9 @@ def abort(port, calling, called, files):
     return {"sent_fragments": len(sent), "of": total, "sop": str(ds.SOPInstanceUID)}
 
 
-def mismatch(port, calling, called, files):
+def mismatch(address, calling, called, files):
     ds = pydicom.dcmread(files[0])
-    assoc = associate(port, calling, called, [ds])
+    assoc = associate(address, calling, called, [ds])
     context_id = assoc.accepted_contexts[0].context_id
     # As pynetdicom's own send_c_store does: pause the association's reactor so
     # it does not consume the response first.
@@ -144,13 +144,13 @@ def mismatch(port, calling, called, files):
     return {"status": status, "follow_up": follow_up}
 
 
-def hold(port, calling, called, files):
+def hold(address, calling, called, files):
     datasets = [pydicom.dcmread(f) for f in files]
     ae = AE(ae_title=calling)
     ae.add_requested_context("1.2.840.10008.1.1")
     for ds in datasets:
         ae.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
-    assoc = ae.associate("127.0.0.1", port, ae_title=called)
+    assoc = ae.associate(*address, ae_title=called)
     statuses = [status_of(assoc.send_c_store(ds)) for ds in datasets] if assoc.is_established else []
     print(json.dumps({"ready": assoc.is_established, "statuses": statuses}), flush=True)
     sys.stdin.read()
@@ -160,19 +160,25 @@ def hold(port, calling, called, files):
     return None
 
 
+def parse_address(text):
+    """PORT (on loopback) or HOST:PORT."""
+    host, _, port = text.rpartition(":")
+    return (host or "127.0.0.1", int(port))
+
+
 def main():
-    mode, port, calling, called = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    mode, address, calling, called = sys.argv[1], parse_address(sys.argv[2]), sys.argv[3], sys.argv[4]
     rest = sys.argv[5:]
     if mode == "concurrent":
-        result = concurrent(port, calling, called, rest[1:], int(rest[0]))
+        result = concurrent(address, calling, called, rest[1:], int(rest[0]))
     elif mode == "split":
-        result = split(port, calling, called, rest)
+        result = split(address, calling, called, rest)
     elif mode == "abort":
-        result = abort(port, calling, called, rest)
+        result = abort(address, calling, called, rest)
     elif mode == "hold":
-        result = hold(port, calling, called, rest)
+        result = hold(address, calling, called, rest)
     elif mode == "mismatch":
-        result = mismatch(port, calling, called, rest)
+        result = mismatch(address, calling, called, rest)
     else:
         raise SystemExit(f"unknown mode {mode}")
     if result is not None:

@@ -1,8 +1,11 @@
 //! DCMTK's `echoscu`, `storescu`, `findscu`, `getscu`, `movescu` and `storescp`
 //! (Debian's dcmtk) as the modality or workstation.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output};
+
+use crate::network::Host;
 
 #[derive(Debug)]
 pub struct Run {
@@ -29,10 +32,22 @@ impl Run {
 }
 
 fn dcmtk(tool: &str) -> Command {
-    let mut command = Command::new(tool);
+    nodelay(Command::new(tool))
+}
+
+/// A DCMTK tool run on another host.
+fn on(host: &Host, tool: &str) -> Command {
+    nodelay(host.command(tool))
+}
+
+fn nodelay(mut command: Command) -> Command {
     // Without TCP_NODELAY DCMTK's small PDUs wait on Nagle's algorithm.
     command.env("TCP_NODELAY", "1");
     command
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
 }
 
 pub fn echoscu(port: u16, calling: &str, called: &str) -> Run {
@@ -41,29 +56,57 @@ pub fn echoscu(port: u16, calling: &str, called: &str) -> Run {
 
 /// `echoscu` with more options (`+tla`, `+cf CA.pem`, …).
 pub fn echoscu_with(port: u16, calling: &str, called: &str, options: &[&str]) -> Run {
-    let output = dcmtk("echoscu")
-        .args(["-v", "-to", "10", "-ta", "10", "-td", "30", "-aet", calling, "-aec", called])
-        .args(options)
-        .arg("127.0.0.1")
-        .arg(port.to_string())
-        .output()
-        .expect("echoscu runs (make test installs dcmtk)");
-    Run::from(output)
+    associate(dcmtk("echoscu"), ECHO_TIMEOUTS, loopback(port), (calling, called), options, &[])
+}
+
+/// `echoscu` run on `host`, calling `target` (a balancer, another host).
+pub fn echoscu_from(host: &Host, target: SocketAddr, calling: &str, called: &str, options: &[&str]) -> Run {
+    associate(on(host, "echoscu"), ECHO_TIMEOUTS, target, (calling, called), options, &[])
 }
 
 /// Sends `files` in one association; `options` picks the proposed transfer
 /// syntaxes (`-xs`, `-xw`, …).
 pub fn storescu(port: u16, calling: &str, called: &str, options: &[&str], files: &[&Path]) -> Run {
-    let output = dcmtk("storescu")
-        .args(["-v", "-to", "30", "-ta", "30", "-td", "120", "-aet", calling, "-aec", called])
+    associate(dcmtk("storescu"), STORE_TIMEOUTS, loopback(port), (calling, called), options, files)
+}
+
+/// `storescu` run on `host`, sending to `target`.
+pub fn storescu_from(
+    host: &Host,
+    target: SocketAddr,
+    calling: &str,
+    called: &str,
+    options: &[&str],
+    files: &[&Path],
+) -> Run {
+    associate(on(host, "storescu"), STORE_TIMEOUTS, target, (calling, called), options, files)
+}
+
+/// Runs an SCU `command` (`echoscu`, `storescu`) with the association
+/// timeouts `timeouts` against `target`, sending `files` (if any).
+fn associate(
+    mut command: Command,
+    timeouts: [&str; 6],
+    target: SocketAddr,
+    (calling, called): (&str, &str),
+    options: &[&str],
+    files: &[&Path],
+) -> Run {
+    let output = command
+        .arg("-v")
+        .args(timeouts)
+        .args(["-aet", calling, "-aec", called])
         .args(options)
-        .arg("127.0.0.1")
-        .arg(port.to_string())
+        .arg(target.ip().to_string())
+        .arg(target.port().to_string())
         .args(files)
         .output()
-        .expect("storescu runs (make test installs dcmtk)");
+        .expect("DCMTK runs (make test installs dcmtk)");
     Run::from(output)
 }
+
+const ECHO_TIMEOUTS: [&str; 6] = ["-to", "10", "-ta", "10", "-td", "30"];
+const STORE_TIMEOUTS: [&str; 6] = ["-to", "30", "-ta", "30", "-td", "120"];
 
 /// `findscu` with `options` (`-S`, `-k QueryRetrieveLevel=STUDY`, …), each
 /// match extracted into `out` as `rsp0001.dcm`, `rsp0002.dcm`, ….

@@ -13,7 +13,12 @@ use serde_json::Value;
 /// `binary` with stdout piped, JSON logs, and no `NOCTIS_*` setting but the
 /// ones the test adds: only what a test sets reaches the configuration.
 pub fn noctis_command(binary: &Path) -> Command {
-    let mut command = Command::new(binary);
+    noctis_environment(Command::new(binary))
+}
+
+/// `command` (a Noctis binary, perhaps run on another host) set up as
+/// [`noctis_command`] sets up a binary.
+pub fn noctis_environment(mut command: Command) -> Command {
     command.stdout(Stdio::piped()).stderr(Stdio::inherit());
     for (key, _) in std::env::vars() {
         if key.starts_with("NOCTIS_") {

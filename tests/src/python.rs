@@ -48,12 +48,28 @@ impl HeldAssociation {
         called: &str,
         files: &[std::path::PathBuf],
     ) -> (Self, Vec<u16>) {
-        use std::io::BufRead;
         let python = crate::workspace_root().join(".tools/venv/bin/python");
+        Self::spawn(Command::new(python), &port.to_string(), calling, called, files)
+    }
+
+    /// An association held by a peer on `host` to `target` (a balancer).
+    pub fn open_from(host: &crate::network::Host, target: std::net::SocketAddr, calling: &str, called: &str) -> Self {
+        let python = crate::workspace_root().join(".tools/venv/bin/python");
+        Self::spawn(host.command(python), &target.to_string(), calling, called, &[]).0
+    }
+
+    fn spawn(
+        mut python: Command,
+        address: &str,
+        calling: &str,
+        called: &str,
+        files: &[std::path::PathBuf],
+    ) -> (Self, Vec<u16>) {
+        use std::io::BufRead;
         let script = crate::workspace_root().join("tests/scripts/peer.py");
-        let mut child = Command::new(python)
+        let mut child = python
             .arg(script)
-            .args(["hold", &port.to_string(), calling, called])
+            .args(["hold", address, calling, called])
             .args(files)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -76,5 +92,73 @@ impl Drop for HeldAssociation {
         // Closing stdin lets the peer release; it is killed if it lingers.
         drop(self.child.stdin.take());
         let _ = self.child.wait();
+    }
+}
+
+/// `tests/scripts/sender.py` on a host: a modality that keeps sending batches
+/// of copies of one file into a study of its own, and resends whatever was not
+/// answered success, until told to finish.
+#[derive(Debug)]
+pub struct RetryingSender {
+    /// Taken by `finish`.
+    child: Option<std::process::Child>,
+}
+
+/// What a [`RetryingSender`] did (see `tests/scripts/sender.py`).
+#[derive(Debug, serde::Deserialize)]
+pub struct SenderReport {
+    pub study: String,
+    /// SOP Instance UIDs answered success.
+    pub acknowledged: Vec<String>,
+    /// Never answered success, even after finishing.
+    pub pending: Vec<String>,
+    pub associations: u64,
+    /// Associations not established (rejected, reset, unreachable).
+    pub refused: u64,
+    /// Associations established that ended before their batch was answered.
+    pub interrupted: u64,
+    /// Instances sent again after an unanswered attempt.
+    pub resent: u64,
+}
+
+impl RetryingSender {
+    pub fn start(
+        host: &crate::network::Host,
+        target: std::net::SocketAddr,
+        calling: &str,
+        called: &str,
+        file: &std::path::Path,
+        batch: usize,
+    ) -> Self {
+        let python = crate::workspace_root().join(".tools/venv/bin/python");
+        let child = host
+            .command(python)
+            .arg(crate::workspace_root().join("tests/scripts/sender.py"))
+            .args([&target.to_string(), calling, called])
+            .arg(file)
+            .arg(batch.to_string())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python runs");
+        Self { child: Some(child) }
+    }
+
+    /// Tells the sender to finish (it sends what is pending) and reads its report.
+    pub fn finish(mut self) -> SenderReport {
+        let mut child = self.child.take().expect("a running sender");
+        drop(child.stdin.take());
+        let output = child.wait_with_output().expect("the sender ends");
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("the sender's report ({e}): {}", String::from_utf8_lossy(&output.stdout)))
+    }
+}
+
+impl Drop for RetryingSender {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

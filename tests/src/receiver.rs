@@ -1,14 +1,18 @@
 //! `noctis-receiver` as a child process, as it runs in production.
 
-use std::process::Child;
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::{Child, Command};
 
-use crate::process::{Logs, noctis_command, port, spawn_and_wait_for};
+use crate::network::Host;
+use crate::process::{Logs, noctis_environment, port, spawn_and_wait_for};
 use crate::storage::Storage;
 
 pub const SCP_AE_TITLE: &str = "NOCTIS_SCP";
 
 pub struct Receiver {
     child: Child,
+    /// Where it listens: loopback, or its host's address.
+    pub address: IpAddr,
     pub dicom_port: u16,
     /// The DICOM TLS port, when the test configured one.
     pub dicom_tls_port: Option<u16>,
@@ -35,21 +39,32 @@ impl Receiver {
     }
 
     pub fn start_binary(binary: &std::path::Path, storage: &Storage, extra: &[(&str, &str)]) -> Self {
+        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let mut settings = vec![("NOCTIS_DICOM__PORT", "0"), ("NOCTIS_DICOM__HEALTH_PORT", "0")];
+        settings.extend_from_slice(extra);
+        Self::spawn(Command::new(binary), loopback, &storage.env, &settings)
+    }
+
+    /// Starts a receiver on `host`, on the default ports (11112, and 8081 for
+    /// health) of its address, with the storage variables `storage_env` (whose
+    /// endpoint the host can reach) and `extra`.
+    pub fn start_on(host: &Host, storage_env: &[(String, String)], extra: &[(&str, &str)]) -> Self {
+        let binary = crate::workspace_binary("noctis-receiver");
+        Self::spawn(host.command(binary), IpAddr::V4(host.address), storage_env, extra)
+    }
+
+    fn spawn(command: Command, address: IpAddr, storage_env: &[(String, String)], extra: &[(&str, &str)]) -> Self {
         let cwd = tempfile::tempdir().expect("a working directory");
-        let mut command = noctis_command(binary);
-        command
-            .current_dir(cwd.path())
-            .env("NOCTIS_DICOM__BIND", "127.0.0.1")
-            .env("NOCTIS_DICOM__PORT", "0")
-            .env("NOCTIS_DICOM__HEALTH_PORT", "0");
-        command.envs(storage.env.iter().map(|(k, v)| (k, v))).envs(extra.iter().copied());
+        let mut command = noctis_environment(command);
+        command.current_dir(cwd.path()).env("NOCTIS_DICOM__BIND", address.to_string());
+        command.envs(storage_env.iter().map(|(k, v)| (k, v))).envs(extra.iter().copied());
         let (child, announced, logs) = spawn_and_wait_for(command, "receiver listening");
         let (Some(dicom_port), Some(health_port)) = (port(&announced, "dicom_port"), port(&announced, "health_port"))
         else {
             panic!("the receiver announced no ports: {announced}");
         };
         let dicom_tls_port = port(&announced, "dicom_tls_port");
-        Self { child, dicom_port, dicom_tls_port, health_port, logs, _cwd: cwd }
+        Self { child, address, dicom_port, dicom_tls_port, health_port, logs, _cwd: cwd }
     }
 
     pub fn pid(&self) -> u32 {
@@ -62,7 +77,7 @@ impl Receiver {
     }
 
     pub async fn metrics(&self) -> String {
-        reqwest::get(format!("http://127.0.0.1:{}/metrics", self.health_port))
+        reqwest::get(format!("http://{}/metrics", std::net::SocketAddr::new(self.address, self.health_port)))
             .await
             .expect("metrics answer")
             .text()
