@@ -82,10 +82,12 @@ diagram:
 
 ## bench: storescu → storescp vs storescu → noctis-receiver (embedded), C-FIND latency over
 ## 10,000 studies and C-GET throughput beside Orthanc, and the cloud receive path on the
-## emulator (one study vs many, growth to 20,000 instances); prints figures, never fails on them
+## emulator (one study vs many, growth to 20,000 instances), and load from our own generator
+## (200 associations, 1 vs 3 receivers behind HAProxy, AWS vs bare PUT); prints figures, never fails on them
 bench: tools
 	scripts/install-test-tools orthanc
 	$(CARGO) build --release --workspace --bins --locked
 	$(CARGO) bench -p noctis-e2e --bench receive
 	$(CARGO) bench -p noctis-e2e --bench query
 	localstack/emulator run -- $(CARGO) bench -p noctis-e2e --bench cloud_index
+	localstack/emulator run -- $(CARGO) bench -p noctis-e2e --bench load

@@ -1,18 +1,20 @@
 //! The production topology on one machine: N receivers, each on a host of its
-//! own, behind HAProxy on another host, all on one AWS storage on the shared
-//! emulator; facilities' modalities run on further hosts of the same network.
+//! own, behind HAProxy on another host, all on one storage (the AWS backend on
+//! the shared emulator, or one embedded data directory); facilities'
+//! modalities run on further hosts of the same network.
 //!
 //! Addresses: the balancer is `.10`, receiver `i` (from 1) is `.20 + i`; tests
 //! put facility hosts at `.100` and up.
 
 use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::certificates::Pki;
 use crate::haproxy::{self, Haproxy};
 use crate::network::{Host, Network};
 use crate::receiver::Receiver;
-use crate::storage::Storage;
+use crate::storage::{Kind, Storage};
 
 /// Where DICOM TLS ends in a cluster (see [`haproxy::Tls`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +33,7 @@ pub struct Cluster {
     /// The storage's variables, with the emulator as the hosts reach it.
     storage_env: Vec<(String, String)>,
     settings: Vec<(String, String)>,
+    binary: PathBuf,
     pub pki: Pki,
     _files: tempfile::TempDir,
     /// Last: the hosts go once every process on them is gone.
@@ -38,19 +41,27 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Starts `count` receivers with `settings` (beyond PROXY protocol, which
-    /// they always require here) and the balancer, and waits until the
-    /// balancer sees every receiver up.
+    /// Starts `count` receivers (debug build, AWS backend) with `settings`
+    /// (beyond PROXY protocol, which they always require here) and the
+    /// balancer, and waits until the balancer sees every receiver up.
     pub async fn start(count: u8, tls: ClusterTls, settings: &[(&str, &str)]) -> Self {
+        let binary = crate::workspace_binary("noctis-receiver");
+        Self::start_with(Kind::Aws, &binary, count, tls, settings).await
+    }
+
+    /// [`Cluster::start`] on `kind` of storage with the receiver `binary`.
+    pub async fn start_with(kind: Kind, binary: &Path, count: u8, tls: ClusterTls, settings: &[(&str, &str)]) -> Self {
         let mut network = Network::new();
-        let storage = Storage::aws(None).await;
-        let emulator = storage.aws.as_ref().and_then(|c| c.endpoint_url.clone()).expect("an emulator endpoint");
-        let offered = network.offer(&emulator).await;
-        let storage_env: Vec<(String, String)> = storage
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), if k == "NOCTIS_AWS__ENDPOINT_URL" { offered.clone() } else { v.clone() }))
-            .collect();
+        let storage = Storage::new(kind).await;
+        let mut storage_env = storage.env.clone();
+        if let Some(emulator) = storage.aws.as_ref().and_then(|c| c.endpoint_url.clone()) {
+            let offered = network.offer(&emulator).await;
+            for (key, value) in &mut storage_env {
+                if key == "NOCTIS_AWS__ENDPOINT_URL" {
+                    value.clone_from(&offered);
+                }
+            }
+        }
 
         let pki = Pki::new();
         let files = tempfile::tempdir().expect("a directory");
@@ -70,7 +81,7 @@ impl Cluster {
         let mut receivers = Vec::new();
         for i in 1..=count {
             let host = network.host(&format!("receiver-{i}"), 20 + i);
-            let receiver = start_receiver(&host, &storage_env, &all);
+            let receiver = start_receiver(binary, &host, &storage_env, &all);
             receivers.push((host, Some(receiver)));
         }
         let addresses: Vec<Ipv4Addr> = receivers.iter().map(|(h, _)| h.address).collect();
@@ -87,7 +98,8 @@ impl Cluster {
         };
         let balancer = Haproxy::start(&balancer_host, &addresses, balancer_tls).await;
         balancer.wait_all_up().await;
-        Self { balancer, receivers, storage, storage_env, settings: all, pki, _files: files, network }
+        let binary = binary.to_owned();
+        Self { balancer, receivers, storage, storage_env, settings: all, binary, pki, _files: files, network }
     }
 
     /// A further host (a facility's modality) at `.last`.
@@ -130,7 +142,7 @@ impl Cluster {
         let status = old.exit_within(exit_within).await.unwrap_or_else(|| panic!("{name} exits within its grace"));
         self.balancer.wait_for_server(&name, "DOWN").await;
         let settings: Vec<(&str, &str)> = self.settings.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let successor = start_receiver(&self.receivers[index].0, &self.storage_env, &settings);
+        let successor = start_receiver(&self.binary, &self.receivers[index].0, &self.storage_env, &settings);
         self.receivers[index].1 = Some(successor);
         self.balancer.wait_for_server(&name, "UP").await;
         status
@@ -151,10 +163,11 @@ impl Drop for Cluster {
 }
 
 fn start_receiver<K: AsRef<str>, V: AsRef<str>>(
+    binary: &Path,
     host: &Host,
     storage_env: &[(String, String)],
     settings: &[(K, V)],
 ) -> Receiver {
     let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
-    Receiver::start_on(host, storage_env, &settings)
+    Receiver::start_on(binary, host, storage_env, &settings)
 }

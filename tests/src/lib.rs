@@ -9,6 +9,7 @@ pub mod certificates;
 pub mod cluster;
 pub mod dcmtk;
 pub mod haproxy;
+pub mod load;
 pub mod network;
 pub mod process;
 pub mod python;

@@ -45,11 +45,15 @@ impl Receiver {
         Self::spawn(Command::new(binary), loopback, &storage.env, &settings)
     }
 
-    /// Starts a receiver on `host`, on the default ports (11112, and 8081 for
+    /// Starts `binary` on `host`, on the default ports (11112, and 8081 for
     /// health) of its address, with the storage variables `storage_env` (whose
     /// endpoint the host can reach) and `extra`.
-    pub fn start_on(host: &Host, storage_env: &[(String, String)], extra: &[(&str, &str)]) -> Self {
-        let binary = crate::workspace_binary("noctis-receiver");
+    pub fn start_on(
+        binary: &std::path::Path,
+        host: &Host,
+        storage_env: &[(String, String)],
+        extra: &[(&str, &str)],
+    ) -> Self {
         Self::spawn(host.command(binary), IpAddr::V4(host.address), storage_env, extra)
     }
 

@@ -186,14 +186,35 @@ pub fn emulator_endpoint() -> String {
 
 /// Splits a Part-10 file into its File Meta transfer syntax and its data set.
 pub fn split_part10(bytes: &[u8]) -> (String, &[u8]) {
-    assert!(bytes.len() > 144 && bytes[..128].iter().all(|b| *b == 0), "a 128-byte zero preamble");
-    assert_eq!(&bytes[128..132], b"DICM");
-    // (0002,0000) UL: 4 tag + 2 VR + 2 length + 4 value, then the rest of group 2.
-    let group_length = u32::from_le_bytes([bytes[140], bytes[141], bytes[142], bytes[143]]) as usize;
-    let meta_end = 144 + group_length;
-    let meta = &bytes[144..meta_end];
-    let ts = find_meta_string(meta, 0x0010).unwrap_or_default();
-    (ts, &bytes[meta_end..])
+    let meta = Part10Meta::read(bytes);
+    (meta.transfer_syntax_uid, &bytes[meta.dataset_offset..])
+}
+
+/// What a Part-10 file's File Meta Information says, and where its data set starts.
+#[derive(Debug, Clone)]
+pub struct Part10Meta {
+    pub sop_class_uid: String,
+    pub sop_instance_uid: String,
+    pub transfer_syntax_uid: String,
+    pub dataset_offset: usize,
+}
+
+impl Part10Meta {
+    pub fn read(bytes: &[u8]) -> Self {
+        // The preamble is free for applications' use (PS3.10 7.1): any bytes.
+        assert!(bytes.len() > 144 && &bytes[128..132] == b"DICM", "a Part-10 file");
+        // (0002,0000) UL: 4 tag + 2 VR + 2 length + 4 value, then the rest of group 2.
+        let group_length = u32::from_le_bytes([bytes[140], bytes[141], bytes[142], bytes[143]]) as usize;
+        let dataset_offset = 144 + group_length;
+        let meta = &bytes[144..dataset_offset];
+        let string = |element| find_meta_string(meta, element).unwrap_or_default();
+        Self {
+            sop_class_uid: string(0x0002),
+            sop_instance_uid: string(0x0003),
+            transfer_syntax_uid: string(0x0010),
+            dataset_offset,
+        }
+    }
 }
 
 /// An explicit-VR-LE string element of group 0002 by element number.
