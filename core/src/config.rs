@@ -69,6 +69,11 @@ pub struct DicomConfig {
     pub idle_timeout_secs: u64,
     /// On SIGTERM, how long running associations get to finish.
     pub shutdown_grace_secs: u64,
+    /// On SIGTERM, how long the receiver still accepts new associations while
+    /// `/healthz` answers 503, so a balancer that finds receivers by health
+    /// checks stops sending before the listener closes. Behind an NLB target
+    /// group it can stay 0: ECS deregisters a task before it signals it.
+    pub drain_delay_secs: u64,
     /// How long a registry answer (facility found, or not) is reused.
     pub facility_cache_secs: u64,
     /// How often the receiver reports itself to the receiver registry, which
@@ -316,6 +321,7 @@ impl Default for Config {
                 artim_timeout_secs: 30,
                 idle_timeout_secs: 300,
                 shutdown_grace_secs: 30,
+                drain_delay_secs: 0,
                 facility_cache_secs: 5,
                 heartbeat_secs: 15,
                 settle_secs: 30,

@@ -38,6 +38,8 @@ pub enum BuildError {
 #[derive(Debug)]
 pub struct Application {
     dicom: Listener,
+    /// After SIGTERM, how long the listener stays open (`dicom.drain_delay_secs`).
+    drain_delay: Duration,
     health: TcpListener,
     health_state: HealthState,
     heartbeat: Heartbeat,
@@ -134,6 +136,7 @@ impl Application {
                 connections: Arc::new(Semaphore::new(max.saturating_mul(2).saturating_add(16))),
                 shutdown_grace: Duration::from_secs(dicom.shutdown_grace_secs),
             },
+            drain_delay: Duration::from_secs(dicom.drain_delay_secs),
             health,
             health_state: HealthState { metrics, draining },
             heartbeat,
@@ -169,10 +172,18 @@ impl Application {
         let heartbeat_task = tokio::spawn(self.heartbeat.run(heartbeat_stopped));
         let (stop_sweep, sweep_stopped) = tokio::sync::oneshot::channel::<()>();
         let sweep_task = tokio::spawn(self.sweep.run(sweep_stopped));
+        let drain_delay = self.drain_delay;
         self.dicom
             .run(async move {
                 shutdown.await;
                 draining.store(true, Ordering::Relaxed);
+                if !drain_delay.is_zero() {
+                    tracing::info!(
+                        delay_secs = drain_delay.as_secs(),
+                        "shutting down: health says so, still accepting"
+                    );
+                    tokio::time::sleep(drain_delay).await;
+                }
                 tracing::info!("shutting down: no new associations");
             })
             .await;

@@ -42,7 +42,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// Starts `count` receivers (debug build, AWS backend) with `settings`
-    /// (beyond PROXY protocol, which they always require here) and the
+    /// (beyond PROXY protocol and a drain delay, which they always have here) and the
     /// balancer, and waits until the balancer sees every receiver up.
     pub async fn start(count: u8, tls: ClusterTls, settings: &[(&str, &str)]) -> Self {
         let binary = crate::workspace_binary("noctis-receiver");
@@ -65,7 +65,11 @@ impl Cluster {
 
         let pki = Pki::new();
         let files = tempfile::tempdir().expect("a directory");
-        let mut all: Vec<(String, String)> = vec![("NOCTIS_DICOM__PROXY_PROTOCOL".into(), "true".into())];
+        let mut all: Vec<(String, String)> = vec![
+            ("NOCTIS_DICOM__PROXY_PROTOCOL".into(), "true".into()),
+            // Longer than HAProxy takes to see a 503 (two checks a second apart).
+            ("NOCTIS_DICOM__DRAIN_DELAY_SECS".into(), haproxy::DETECTION_SECS.saturating_add(1).to_string()),
+        ];
         if tls == ClusterTls::InTheReceivers {
             let path = |p: &std::path::Path| p.display().to_string();
             all.extend([

@@ -3,9 +3,10 @@
 //! every connection, and HTTP health checks on each receiver's `/healthz`.
 //!
 //! How it agrees with a receiver's shutdown (`dicom.shutdown_grace_secs`):
-//! - a stopping receiver closes its listener and answers 503 on `/healthz`;
-//!   two failed checks a second apart mark it down, and connects refused
-//!   meanwhile are dispatched to another receiver (`retries`, `option redispatch`);
+//! - a stopping receiver answers 503 on `/healthz` at once, and keeps accepting
+//!   for `dicom.drain_delay_secs`: two failed checks a second apart
+//!   ([`DETECTION_SECS`]) mark it down before its listener closes, and a connect
+//!   refused all the same goes to another receiver (`retries`, `option redispatch`);
 //! - established sessions on a server marked down are kept (no `on-marked-down
 //!   shutdown-sessions`): the receiver itself ends them within its grace;
 //! - idle timeouts exceed the receiver's (`dicom.idle_timeout_secs`, 300 s), so
@@ -22,6 +23,9 @@ use crate::network::Host;
 pub const DICOM_PORT: u16 = 11112;
 pub const DICOM_TLS_PORT: u16 = 2762;
 const HEALTH_PORT: u16 = 8081;
+/// How long the balancer takes to mark a failing receiver down: `fall` checks
+/// `inter` apart (see the configuration below).
+pub const DETECTION_SECS: u64 = 2;
 
 /// Where DICOM TLS ends, if the balancer offers it on [`DICOM_TLS_PORT`].
 #[derive(Debug, Clone, Copy)]

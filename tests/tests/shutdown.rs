@@ -50,3 +50,21 @@ async fn an_instance_stalled_past_the_grace_is_abandoned_and_the_association_abo
     assert_eq!(storage.unfinished_writes().await, 0, "the partial write was abandoned by the receiver itself");
     assert!(storage.study(&facility, "1.2.3").await.is_none(), "nothing was indexed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn during_the_drain_delay_health_says_stopping_and_new_associations_are_still_served() {
+    let storage = Storage::embedded().await;
+    let facility = storage.facility("Mercy Clinic").await;
+    let receiver = Receiver::start_with(&storage, &[("NOCTIS_DICOM__DRAIN_DELAY_SECS", "5")]);
+    let health = format!("http://127.0.0.1:{}/healthz", receiver.health_port);
+    receiver.send_sigterm();
+    noctis_e2e::eventually(10, "/healthz to answer 503", || async {
+        let status = reqwest::get(&health).await.ok()?.status();
+        (status == reqwest::StatusCode::SERVICE_UNAVAILABLE).then_some(())
+    })
+    .await;
+    let run = noctis_e2e::dcmtk::echoscu(receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE);
+    assert!(run.success, "a balancer that has not yet seen the 503 still gets an answer: {}", run.text);
+    let exit = receiver.exit_within(Duration::from_secs(30)).await.expect("it exits once the delay is over");
+    assert!(exit.success(), "{exit:?}");
+}
