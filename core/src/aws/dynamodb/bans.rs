@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::schema::TTL_ATTRIBUTE;
-use super::{TableNames, get_item, n, pk, read_number, read_record, record_item, s, scan_all};
+use super::{TableNames, get_item, is_condition_failure, n, pk, read_number, read_record, record_item, s, scan_all};
 use crate::domain::{Ban, BanPolicy, FailureCount, Timestamp, canonical, sortable_time};
 use crate::ports::retry::retry_contended;
 use crate::ports::{BanList, StoreError};
@@ -31,12 +31,6 @@ fn ban_pk(address: IpAddr) -> String {
 
 fn failures_pk(address: IpAddr) -> String {
     format!("fail#{}", canonical(address))
-}
-
-fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
-    err: &aws_sdk_dynamodb::error::SdkError<E>,
-) -> bool {
-    err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
 }
 
 impl DynamoBanList {

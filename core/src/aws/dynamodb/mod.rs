@@ -172,3 +172,11 @@ pub(crate) async fn scan_all(client: &Client, table: &str, prefix: &str) -> Resu
         }
     }
 }
+
+/// A write refused because its condition did not hold: for most callers the
+/// answer "someone did it first", not a failure.
+pub(crate) fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
+    err: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> bool {
+    err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
+}

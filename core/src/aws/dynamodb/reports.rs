@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
+use super::is_condition_failure;
 use super::schema::{PK, SK};
 use super::studies::{REPORT_SK, key, study_pk};
 use super::{TableNames, get_item, n, read_record, record_item, s};
@@ -42,9 +43,7 @@ impl ReportStore for DynamoReportStore {
         };
         match put.send().await {
             Ok(_) => Ok(next),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Err(StoreError::StaleRevision { expected: report.revision })
-            }
+            Err(e) if is_condition_failure(&e) => Err(StoreError::StaleRevision { expected: report.revision }),
             Err(e) => Err(StoreError::backend(e)),
         }
     }

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 use chrono::NaiveDate;
 
 use super::schema::{PK, SK, STUDIES_BY_FACILITY, STUDIES_BY_RECEIVED};
-use super::{Item, TableNames, read_number, read_record, s};
+use super::{Item, TableNames, is_condition_failure, read_number, read_record, s};
 use crate::domain::{
     AuditEvent, DailyActivity, FacilityId, FacilityTotals, InstanceRecord, InstanceSummary, KeyRange, ListingOrder,
     Page, PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId,
@@ -305,9 +305,7 @@ impl StudyIndex for DynamoStudyIndex {
         }
         match update.update_expression(format!("SET {}", sets.join(", "))).send().await {
             Ok(out) => read_record(&out.attributes.unwrap_or_default()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Err(StoreError::NotFound)
-            }
+            Err(e) if is_condition_failure(&e) => Err(StoreError::NotFound),
             Err(e) => Err(StoreError::backend(e)),
         }
     }

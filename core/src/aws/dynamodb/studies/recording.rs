@@ -8,6 +8,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::{DynamoStudyIndex, GSI_ALL, STUDY_SK, key, sop_pointer_pk, study_pk};
+use crate::aws::dynamodb::is_condition_failure;
 use crate::aws::dynamodb::schema::{PK, SK};
 use crate::aws::dynamodb::{read_record, s};
 use crate::domain::{
@@ -147,7 +148,7 @@ impl DynamoStudyIndex {
             match filled {
                 Ok(_) => {}
                 // Another instance filled it first.
-                Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) if is_condition_failure(&e) => {}
                 Err(e) => return Err(StoreError::backend(e)),
             }
         }

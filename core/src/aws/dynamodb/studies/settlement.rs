@@ -25,7 +25,7 @@ use super::recording::{
 };
 use super::{DynamoStudyIndex, STUDY_SK, TOTALS_SK, activity_pk, key, study_pk, totals_pk};
 use crate::aws::dynamodb::schema::{PK, SK, STUDIES_UNSETTLED, TTL_ATTRIBUTE};
-use crate::aws::dynamodb::{Item, items_in, n, read_record, read_string, s, transact};
+use crate::aws::dynamodb::{Item, is_condition_failure, items_in, n, read_record, read_string, s, transact};
 use crate::domain::{
     CountedInstance, FacilityId, InstanceSummary, SeriesSummary, StudyId, StudySummary, Timestamp, listing_key, now,
     recount, sortable_time,
@@ -229,7 +229,7 @@ impl DynamoStudyIndex {
         }
         match update.update_expression(expression).send().await {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(StoreError::backend(e)),
         }
     }
@@ -312,7 +312,7 @@ impl DynamoStudyIndex {
         match cleared {
             Ok(_) => {}
             // Another settlement finished it first.
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+            Err(e) if is_condition_failure(&e) => {}
             Err(e) => return Err(StoreError::backend(e)),
         }
         Ok(())
@@ -344,9 +344,7 @@ impl DynamoStudyIndex {
                 .expression_attribute_values(":next", n(next));
             writes.push(async move {
                 match put.send().await {
-                    Err(e) if !e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                        Err(StoreError::backend(e))
-                    }
+                    Err(e) if !is_condition_failure(&e) => Err(StoreError::backend(e)),
                     _ => Ok(()),
                 }
             });
@@ -410,9 +408,7 @@ impl DynamoStudyIndex {
                 .expression_attribute_values(":token", s(token));
             writes.push(async move {
                 match clear.send().await {
-                    Err(e) if !e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                        Err(StoreError::backend(e))
-                    }
+                    Err(e) if !is_condition_failure(&e) => Err(StoreError::backend(e)),
                     _ => Ok(()),
                 }
             });
