@@ -34,7 +34,8 @@ pub struct Cluster {
     storage_env: Vec<(String, String)>,
     settings: Vec<(String, String)>,
     binary: PathBuf,
-    pub pki: Pki,
+    /// Made only for a cluster that speaks TLS.
+    pki: Option<Pki>,
     _files: tempfile::TempDir,
     /// Last: the hosts go once every process on them is gone.
     network: Network,
@@ -63,14 +64,14 @@ impl Cluster {
             }
         }
 
-        let pki = Pki::new();
+        let pki = (tls != ClusterTls::Off).then(Pki::new);
         let files = tempfile::tempdir().expect("a directory");
         let mut all: Vec<(String, String)> = vec![
             ("NOCTIS_DICOM__PROXY_PROTOCOL".into(), "true".into()),
             // Longer than HAProxy takes to see a 503 (two checks a second apart).
             ("NOCTIS_DICOM__DRAIN_DELAY_SECS".into(), haproxy::DETECTION_SECS.saturating_add(1).to_string()),
         ];
-        if tls == ClusterTls::InTheReceivers {
+        if let (ClusterTls::InTheReceivers, Some(pki)) = (tls, &pki) {
             let path = |p: &std::path::Path| p.display().to_string();
             all.extend([
                 ("NOCTIS_DICOM__TLS__PORT".into(), haproxy::DICOM_TLS_PORT.to_string()),
@@ -94,6 +95,7 @@ impl Cluster {
             ClusterTls::Off => haproxy::Tls::Off,
             ClusterTls::InTheReceivers => haproxy::Tls::InTheReceivers,
             ClusterTls::AtTheBalancer => {
+                let pki = pki.as_ref().expect("a PKI for TLS");
                 let read = |p: &std::path::Path| std::fs::read_to_string(p).expect("reads the PKI");
                 let pem = format!("{}{}", read(&pki.server_certificate), read(&pki.server_key));
                 std::fs::write(&combined, pem).expect("writes the balancer's certificate");
@@ -104,6 +106,11 @@ impl Cluster {
         balancer.wait_all_up().await;
         let binary = binary.to_owned();
         Self { balancer, receivers, storage, storage_env, settings: all, binary, pki, _files: files, network }
+    }
+
+    /// The throwaway PKI of a cluster started with TLS.
+    pub fn pki(&self) -> &Pki {
+        self.pki.as_ref().expect("a cluster started with TLS")
     }
 
     /// A further host (a facility's modality) at `.last`.

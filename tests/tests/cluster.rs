@@ -99,7 +99,7 @@ async fn dicom_tls_ended_at_the_balancer_reaches_the_receivers_with_the_modality
     let facility = cluster.storage.facility("Harbour Imaging").await;
     let ae = facility.ae_title.to_string();
     let room = cluster.host("ct-room", 101);
-    let ca = cluster.pki.ca.display().to_string();
+    let ca = cluster.pki().ca.display().to_string();
     let tls = cluster.balancer.dicom_tls();
     let ct = testdata::pydicom_file("CT_small.dcm");
 
@@ -112,8 +112,6 @@ async fn dicom_tls_ended_at_the_balancer_reaches_the_receivers_with_the_modality
         "plain DICOM on the TLS port: {}",
         plain.text
     );
-    let untrusted = echoscu_from(&room, tls, &ae, SCP_AE_TITLE, &["+tla", "-ic"]);
-    assert!(untrusted.success, "anonymous TLS without verifying the server still connects: {}", untrusted.text);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,7 +120,7 @@ async fn mutual_tls_ended_in_the_receivers_passes_through_the_balancer() {
     let facility = cluster.storage.facility("Harbour Imaging").await;
     let ae = facility.ae_title.to_string();
     let room = cluster.host("ct-room", 101);
-    let pki = &cluster.pki;
+    let pki = cluster.pki();
     let (ca, key, certificate) = (
         pki.ca.display().to_string(),
         pki.client_key.display().to_string(),
