@@ -11,10 +11,12 @@ leaves it pending, and the next association sends it again, with the same
 UID. After stdin closes it sends what is pending (for at most two minutes).
 
 Report: {"acknowledged": [sop, ...], "study": uid, "associations": n,
-         "refused": n, "interrupted": n, "resent": n, "pending": [sop, ...]}
+         "refused": n, "interrupted": n, "resent": n, "pending": [sop, ...],
+         "longest_wait": seconds}
   refused      associations not established (rejected, reset, unreachable)
   interrupted  associations established that ended before their batch was answered
   resent       instances sent more than once
+  longest_wait the longest time without an acknowledgement, in seconds
 """
 
 import copy
@@ -56,6 +58,8 @@ def main():
             pending.append(ds)
 
     deadline = None
+    last_progress = time.monotonic()
+    longest_wait = 0.0
     while True:
         if stopped.is_set() and deadline is None:
             deadline = time.monotonic() + 120
@@ -83,6 +87,9 @@ def main():
             except Exception:
                 status = None
             if status == 0:
+                now = time.monotonic()
+                longest_wait = max(longest_wait, now - last_progress)
+                last_progress = now
                 acknowledged.append(uid)
                 pending.remove(ds)
             else:
@@ -101,6 +108,7 @@ def main():
         "study": str(template.StudyInstanceUID),
         "acknowledged": acknowledged,
         "pending": [str(ds.SOPInstanceUID) for ds in pending],
+        "longest_wait": round(longest_wait, 3),
     })
     print(json.dumps(report), flush=True)
 

@@ -119,6 +119,8 @@ pub struct SenderReport {
     pub interrupted: u64,
     /// Instances sent again after an unanswered attempt.
     pub resent: u64,
+    /// The longest time without an acknowledgement, in seconds.
+    pub longest_wait: f64,
 }
 
 impl RetryingSender {

@@ -201,20 +201,32 @@ pub async fn associate(source: IpAddr, port: u16, calling: &str, called: &str) -
     stream
 }
 
+/// A CT instance's data set (study `1.2.3`, series `1.2.3.4`) up to its Pixel
+/// Data header, which declares `pixel_bytes`.
+fn instance_up_to_pixels(sop_instance: &str, pixel_bytes: u32) -> Vec<u8> {
+    let mut data = explicit_element(0x0008, 0x0016, b"UI", &uid(CT_IMAGE_STORAGE), None);
+    data.extend(explicit_element(0x0008, 0x0018, b"UI", &uid(sop_instance), None));
+    data.extend(explicit_element(0x0020, 0x000D, b"UI", &uid("1.2.3"), None));
+    data.extend(explicit_element(0x0020, 0x000E, b"UI", &uid("1.2.3.4"), None));
+    data.extend(explicit_element(0x7FE0, 0x0010, b"OB", &[], Some(pixel_bytes)));
+    data
+}
+
+/// Sends a whole small CT instance (study `1.2.3`, series `1.2.3.4`, 64 bytes
+/// of pixels) on an established association, without reading the answer.
+pub async fn send_an_instance(stream: &mut TcpStream, message_id: u16, sop_instance: &str) -> bool {
+    let mut data = instance_up_to_pixels(sop_instance, 64);
+    data.extend_from_slice(&[0u8; 64]);
+    send(stream, &p_data(1, true, true, &store_command(message_id, sop_instance))).await
+        && send(stream, &p_data(1, false, true, &data)).await
+}
+
 /// Sends the first 2.5 MB of an 8 MiB CT instance (study `1.2.3`, series
 /// `1.2.3.4`) on an established association and stops there: past the
 /// embedded store's 1 MiB write buffer, so the partial write exists.
 pub async fn send_half_an_instance(stream: &mut TcpStream, sop_instance: &str) {
     assert!(send(stream, &p_data(1, true, true, &store_command(1, sop_instance))).await);
-    let mut sop = sop_instance.as_bytes().to_vec();
-    if sop.len() % 2 == 1 {
-        sop.push(0);
-    }
-    let mut data = explicit_element(0x0008, 0x0016, b"UI", b"1.2.840.10008.5.1.4.1.1.2\0", None);
-    data.extend(explicit_element(0x0008, 0x0018, b"UI", &sop, None));
-    data.extend(explicit_element(0x0020, 0x000D, b"UI", b"1.2.3\0", None));
-    data.extend(explicit_element(0x0020, 0x000E, b"UI", b"1.2.3.4\0", None));
-    data.extend(explicit_element(0x7FE0, 0x0010, b"OB", &[], Some(8 * 1024 * 1024)));
+    let data = instance_up_to_pixels(sop_instance, 8 * 1024 * 1024);
     assert!(send(stream, &p_data(1, false, false, &data)).await);
     let chunk = vec![0u8; 16_000];
     for _ in 0..160 {

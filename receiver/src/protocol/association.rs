@@ -52,6 +52,10 @@ pub struct AssociationServices {
 /// Command sets are a few hundred bytes; this bounds a peer that never ends one.
 const MAX_COMMAND_LEN: usize = 64 * 1024;
 const APPLICATION_CONTEXT: &str = "1.2.840.10008.3.1.1.1";
+/// How long a stopping receiver waits for an association to fall silent before
+/// it asks for release. A request crossing the A-RELEASE-RQ could no longer be
+/// answered, and a sender between two instances pauses for milliseconds.
+const QUIET_BEFORE_RELEASE: Duration = Duration::from_secs(2);
 
 /// The two directions of a connection, plain TCP or TLS alike.
 pub type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
@@ -276,9 +280,11 @@ impl Association {
     }
 
     /// The established association: PDUs until release, abort or silence. On
-    /// shutdown, the message under way is finished and then release asked for
-    /// (PS3.8 7.2: either side may); once the grace is over, whatever is left
-    /// is abandoned and the association aborted.
+    /// shutdown, the message under way is finished and answered, and release
+    /// is asked for (PS3.8 7.2: either side may) once the peer has been quiet
+    /// for `QUIET_BEFORE_RELEASE`; a peer that sends batches releases by
+    /// itself first. Once the grace is over, whatever is left is abandoned and
+    /// the association aborted.
     async fn exchange(&mut self, contexts: &HashMap<u8, AcceptedContext>, origin: &Origin) -> End {
         let mut message = Message::Idle;
         let mut release_requested = false;
@@ -287,16 +293,21 @@ impl Association {
             if matches!(message, Message::Idle) && !release_requested {
                 // A peer already sending is heard first: asking it to release
                 // mid-send would only collide.
+                let mut quiet = shutdown.clone();
                 let begun = tokio::select! {
                     biased;
                     begun = tokio::time::timeout(self.shared.idle_timeout, self.reader.begin()) => begun,
-                    () = shutdown.reached(Phase::Draining) => {
+                    () = async {
+                        quiet.reached(Phase::Draining).await;
+                        tokio::time::sleep(QUIET_BEFORE_RELEASE).await;
+                    } => {
                         if let Err(e) = self.writer.send(&Pdu::ReleaseRQ).await {
                             break End::Abort(e.into());
                         }
                         release_requested = true;
                         continue;
                     }
+                    () = shutdown.reached(Phase::Aborting) => break End::Abort(AssociationError::ShuttingDown),
                 };
                 match begun {
                     Ok(Ok(true)) => {}
@@ -313,6 +324,12 @@ impl Association {
                 () = shutdown.reached(Phase::Aborting) => break End::Abort(AssociationError::ShuttingDown),
             };
             match next {
+                // The peer began a request as we asked it to release. Having
+                // asked, we may no longer send data (PS3.8 9.2, Sta7): it goes
+                // unanswered and unstored, and the peer sends it again.
+                Ok(Some(Incoming::Data(_))) if release_requested => {
+                    tracing::info!(peer = %self.peer, "a request crossed our release request; not answered");
+                }
                 Ok(Some(Incoming::Data(pdvs))) => match self.on_pdata(pdvs, &mut message, contexts, origin).await {
                     Ok(()) => {}
                     Err(AssociationError::AbortedByPeer) => break End::AbortedByPeer,
