@@ -19,7 +19,10 @@ impl Balancer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
         let port = listener.local_addr().expect("an address").port();
         let task = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
+            loop {
+                // A connection reset before it was accepted fails `accept`;
+                // the balancer goes on for everyone else.
+                let Ok((mut inbound, _)) = listener.accept().await else { continue };
                 tokio::spawn(async move {
                     let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", target_port)).await else { return };
                     let _ = outbound.set_nodelay(true);
