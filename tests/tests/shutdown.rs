@@ -13,12 +13,13 @@ const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// PS3.8 9.3.1: PDU types.
 const P_DATA_TF: u8 = 0x04;
 const A_RELEASE_RQ: u8 = 0x05;
-const A_RELEASE_RP_TYPE: u8 = 0x06;
+const A_RELEASE_RP: u8 = 0x06;
 const A_ABORT: u8 = 0x07;
-/// A-RELEASE-RP: type 6, length 4, four reserved bytes.
-const A_RELEASE_RP: [u8; 10] = [0x06, 0, 0, 0, 0, 4, 0, 0, 0, 0];
-/// A-RELEASE-RQ: type 5, length 4, four reserved bytes.
-const A_RELEASE_RQ_PDU: [u8; 10] = [0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0];
+
+/// An A-RELEASE-RQ or -RP PDU: its type, length 4, four reserved bytes.
+const fn release_pdu(pdu_type: u8) -> [u8; 10] {
+    [pdu_type, 0, 0, 0, 0, 4, 0, 0, 0, 0]
+}
 
 /// A receiver with the given shutdown grace, and one association open on it.
 struct Associated {
@@ -45,7 +46,7 @@ async fn sigterm_asks_an_idle_association_to_release_and_exits_without_waiting_t
     receiver.send_sigterm();
     let asked = read_pdu(&mut stream, Duration::from_secs(30)).await.expect("a PDU from the stopping receiver");
     assert_eq!(asked.pdu_type, A_RELEASE_RQ, "an idle association is asked to release: {asked:?}");
-    assert!(send(&mut stream, &A_RELEASE_RP).await);
+    assert!(send(&mut stream, &release_pdu(A_RELEASE_RP)).await);
     let exit = receiver.exit_within(Duration::from_secs(60)).await.expect("it exits well within its 120 s grace");
     assert!(exit.success(), "{exit:?}");
 }
@@ -66,9 +67,9 @@ async fn a_sender_between_instances_is_answered_and_releases_by_itself() {
         assert_eq!(answer.pdu_type, P_DATA_TF, "instance {message_id} is answered, not cut short: {answer:?}");
         assert_eq!(answer.status(), Some(0x0000), "instance {message_id} is stored");
     }
-    assert!(send(&mut stream, &A_RELEASE_RQ_PDU).await);
+    assert!(send(&mut stream, &release_pdu(A_RELEASE_RQ)).await);
     let released = read_pdu(&mut stream, Duration::from_secs(30)).await.expect("an answer to the release");
-    assert_eq!(released.pdu_type, A_RELEASE_RP_TYPE, "{released:?}");
+    assert_eq!(released.pdu_type, A_RELEASE_RP, "{released:?}");
     let exit = receiver.exit_within(Duration::from_secs(60)).await.expect("it exits once the sender released");
     assert!(exit.success(), "{exit:?}");
     let study = storage.study(&facility, "1.2.3").await.expect("the study is indexed");
@@ -85,7 +86,7 @@ async fn a_request_crossing_the_release_request_is_neither_answered_nor_stored()
     assert_eq!(asked.pdu_type, A_RELEASE_RQ, "{asked:?}");
     // Sent as if it had left before the request arrived, then release granted.
     assert!(send_an_instance(&mut stream, 1, "1.2.3.4.1").await);
-    assert!(send(&mut stream, &A_RELEASE_RP).await);
+    assert!(send(&mut stream, &release_pdu(A_RELEASE_RP)).await);
     let after = read_pdu(&mut stream, Duration::from_secs(30)).await;
     assert_eq!(after, None, "the connection closes with nothing more sent");
     let exit = receiver.exit_within(Duration::from_secs(60)).await.expect("it exits once released");

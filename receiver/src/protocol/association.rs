@@ -289,16 +289,17 @@ impl Association {
         let mut message = Message::Idle;
         let mut release_requested = false;
         let mut shutdown = self.shutdown.clone();
+        // A second handle: the quiet wait below and the abort watch are both pending at once.
+        let mut draining = self.shutdown.clone();
         let end = loop {
             if matches!(message, Message::Idle) && !release_requested {
                 // A peer already sending is heard first: asking it to release
                 // mid-send would only collide.
-                let mut quiet = shutdown.clone();
                 let begun = tokio::select! {
                     biased;
                     begun = tokio::time::timeout(self.shared.idle_timeout, self.reader.begin()) => begun,
                     () = async {
-                        quiet.reached(Phase::Draining).await;
+                        draining.reached(Phase::Draining).await;
                         tokio::time::sleep(QUIET_BEFORE_RELEASE).await;
                     } => {
                         if let Err(e) = self.writer.send(&Pdu::ReleaseRQ).await {
@@ -327,8 +328,10 @@ impl Association {
                 // The peer began a request as we asked it to release. Having
                 // asked, we may no longer send data (PS3.8 9.2, Sta7): it goes
                 // unanswered and unstored, and the peer sends it again.
-                Ok(Some(Incoming::Data(_))) if release_requested => {
-                    tracing::info!(peer = %self.peer, "a request crossed our release request; not answered");
+                Ok(Some(Incoming::Data(pdvs))) if release_requested => {
+                    if pdvs.iter().any(|pdv| pdv.is_command) {
+                        tracing::info!(peer = %self.peer, "a request crossed our release request; not answered");
+                    }
                 }
                 Ok(Some(Incoming::Data(pdvs))) => match self.on_pdata(pdvs, &mut message, contexts, origin).await {
                     Ok(()) => {}
