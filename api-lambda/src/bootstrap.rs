@@ -1,10 +1,8 @@
 //! Getting a deployment going: the token key and the first administrator.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use noctis_core::config::BackendKind;
 use noctis_core::domain::{
     Actor, AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber,
     MoveDestinations, now,
@@ -16,14 +14,12 @@ use noctis_core::{Config, Ports};
 use crate::login_limiter::LoginLimiter;
 use crate::routes::users::CreateUser;
 use crate::state::AppState;
-use crate::tokens::TokenKeys;
+use noctis_core::auth::TokenKeys;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
-    #[error("api.token_secret must be set (at least 32 characters) when storage.backend is aws")]
-    MissingTokenSecret,
-    #[error("could not keep the generated token key in {path}: {source}")]
-    TokenFile { path: String, source: std::io::Error },
+    #[error(transparent)]
+    TokenSecret(#[from] noctis_core::auth::SecretError),
     #[error("could not open the storage backend: {0}")]
     Backend(#[from] noctis_core::ports::StoreError),
     #[error("could not create the administrator: {0}")]
@@ -39,7 +35,7 @@ pub async fn state(config: Config) -> Result<AppState, BootstrapError> {
 }
 
 pub async fn state_with_ports(config: Config, ports: Ports) -> Result<AppState, BootstrapError> {
-    let secret = token_secret(&config).await?;
+    let secret = noctis_core::auth::token_secret(&config).await?;
     // Made before the first sign-in, so that one is not slower than the rest.
     noctis_core::usecases::sign_in::prepare().await;
     let api = &config.api;
@@ -49,42 +45,6 @@ pub async fn state_with_ports(config: Config, ports: Ports) -> Result<AppState, 
         ports,
         config: Arc::new(config),
     })
-}
-
-/// The configured secret; on the embedded ports, one generated on first start
-/// and kept (mode 0600) in the data directory so tokens survive restarts.
-async fn token_secret(config: &Config) -> Result<Vec<u8>, BootstrapError> {
-    match (&config.api.token_secret, config.storage.backend) {
-        (Some(secret), _) => Ok(secret.expose().as_bytes().to_vec()),
-        (None, BackendKind::Aws) => Err(BootstrapError::MissingTokenSecret),
-        (None, BackendKind::Embedded) => generated_secret(&config.storage.data_dir.join("api-token-secret")).await,
-    }
-}
-
-async fn generated_secret(path: &Path) -> Result<Vec<u8>, BootstrapError> {
-    let failed = |source| BootstrapError::TokenFile { path: path.display().to_string(), source };
-    if let Ok(existing) = tokio::fs::read(path).await
-        && existing.len() >= 32
-    {
-        return Ok(existing);
-    }
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(failed)?;
-    }
-    let secret: String = (0..2).map(|_| uuid::Uuid::new_v4().simple().to_string()).collect();
-    let mut options = tokio::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    match options.open(path).await {
-        Ok(mut file) => {
-            tokio::io::AsyncWriteExt::write_all(&mut file, secret.as_bytes()).await.map_err(failed)?;
-            Ok(secret.into_bytes())
-        }
-        // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => tokio::fs::read(path).await.map_err(failed),
-        Err(e) => Err(failed(e)),
-    }
 }
 
 /// Creates an administrator, audited as the system's doing. `Ok(false)` when

@@ -183,3 +183,10 @@ fn code_of(status: StatusCode) -> &'static str {
         _ => "bad_request",
     }
 }
+
+impl From<noctis_core::auth::TokenError> for ApiError {
+    fn from(err: noctis_core::auth::TokenError) -> Self {
+        tracing::error!(error = %err, "internal failure");
+        ApiError::Internal
+    }
+}

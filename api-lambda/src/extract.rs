@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use noctis_core::auth::signed_in_user;
 use noctis_core::domain::{Actor, Timestamp, User};
 use serde::de::DeserializeOwned;
 
@@ -91,16 +92,13 @@ impl FromRequestParts<AppState> for CurrentSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let credential = session::credential(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-        let token = match credential {
-            Credential::Bearer(token) | Credential::Cookie(token) => token,
-        };
-        let verified = state.tokens.verify(token).ok_or(ApiError::Unauthenticated)?;
+        let verified = state.tokens.verify(credential.token()).ok_or(ApiError::Unauthenticated)?;
         if matches!(credential, Credential::Cookie(_)) && !session::csrf_satisfied(parts, &verified.csrf) {
             return Err(ApiError::CsrfRejected);
         }
-        match state.ports.users.get(verified.user).await? {
-            Some(user) if user.active => Ok(Self { user, csrf: verified.csrf, expires_at: verified.expires_at }),
-            _ => Err(ApiError::Unauthenticated),
+        match signed_in_user(state.ports.users.as_ref(), &verified).await? {
+            Some(user) => Ok(Self { user, csrf: verified.csrf, expires_at: verified.expires_at }),
+            None => Err(ApiError::Unauthenticated),
         }
     }
 }

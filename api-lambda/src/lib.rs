@@ -17,7 +17,6 @@ mod openapi;
 mod routes;
 mod session;
 mod state;
-mod tokens;
 
 pub use app::{openapi_document, router};
 pub use state::AppState;

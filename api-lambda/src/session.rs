@@ -8,39 +8,23 @@ use axum::http::header::{COOKIE, HeaderMap, HeaderValue};
 use axum::http::{Method, request::Parts};
 use cookie::{Cookie, SameSite};
 
-use crate::tokens::Issued;
+use noctis_core::auth::Issued;
 
-pub const SESSION_COOKIE: &str = "noctis_session";
-pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// How a request proved who it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credential<'a> {
-    Bearer(&'a str),
-    Cookie(&'a str),
-}
+pub use noctis_core::auth::{CSRF_HEADER, Credential, SESSION_COOKIE};
 
 /// The request's credential: a bearer token when there is one, else the
 /// session cookie.
 pub fn credential(headers: &HeaderMap) -> Option<Credential<'_>> {
-    let bearer = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer_token)
-        .map(Credential::Bearer);
-    bearer.or_else(|| session_cookie(headers).map(Credential::Cookie))
+    let authorization = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    noctis_core::auth::credential(authorization, headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()))
 }
 
-/// A cookie session may read freely; a change needs the token's CSRF value in
-/// the header. SameSite=Strict already keeps other sites' requests from
-/// carrying the cookie; the header keeps a same-site page that is not the
-/// console (or an older browser) from using it either.
+/// A cookie session may read freely; a change needs the token's CSRF value
+/// in the header (`noctis_core::auth::csrf_satisfied`).
 pub fn csrf_satisfied(parts: &Parts, expected: &str) -> bool {
-    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        return true;
-    }
-    let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    constant_time_eq(sent.as_bytes(), expected.as_bytes())
+    let reads_only = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    noctis_core::auth::csrf_satisfied(reads_only, sent, expected)
 }
 
 /// `Set-Cookie` for a new session. Secure when the client reached us over
@@ -77,29 +61,6 @@ fn over_https(headers: &HeaderMap) -> bool {
         .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|header| header.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim())
-        .filter(|value| !value.is_empty())
-}
-
-/// The token of an `Authorization: Bearer <token>` header; the scheme's name
-/// is case-insensitive (RFC 7235 2.1).
-fn bearer_token(header: &str) -> Option<&str> {
-    let (scheme, token) = header.trim_start().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,16 +80,6 @@ mod tests {
         let mut request = axum::http::Request::builder().method(method).body(()).expect("a request");
         *request.headers_mut() = headers(pairs);
         request.into_parts().0
-    }
-
-    #[test]
-    fn the_bearer_scheme_is_matched_whatever_its_case() {
-        for header in ["Bearer abc", "bearer abc", "BEARER  abc ", "bEaReR abc"] {
-            assert_eq!(bearer_token(header), Some("abc"), "{header}");
-        }
-        assert_eq!(bearer_token("Basic abc"), None);
-        assert_eq!(bearer_token("Bearer "), None);
-        assert_eq!(bearer_token("Bearerabc"), None);
     }
 
     #[test]

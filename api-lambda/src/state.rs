@@ -3,7 +3,7 @@ use std::sync::Arc;
 use noctis_core::{Config, Ports};
 
 use crate::login_limiter::LoginLimiter;
-use crate::tokens::TokenKeys;
+use noctis_core::auth::TokenKeys;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]

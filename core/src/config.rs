@@ -94,6 +94,9 @@ pub struct DicomConfig {
     pub max_query_results: NonZeroUsize,
     /// HTTP port for `/healthz` and `/metrics` (load balancer and scraping).
     pub health_port: u16,
+    /// HTTP port for DICOMweb under `/dicomweb` (STOW-RS, QIDO-RS, WADO-RS):
+    /// the data plane's, streamed, with no Lambda payload limit.
+    pub web_port: u16,
     /// Behind a load balancer that sends a PROXY protocol v2 header (an AWS NLB
     /// target group with `proxy_protocol_v2`): every connection must start with
     /// one, and its source address is the peer that admission, bans and limits see.
@@ -201,6 +204,11 @@ pub struct ApiConfig {
     /// The built web console (`make console` writes `api-lambda/web/dist`);
     /// without one, `/` answers that the console is not built.
     pub console_dir: Option<PathBuf>,
+    /// The local server's stand-in for the load balancer's path routing:
+    /// requests under `/dicomweb` are forwarded to the receiver's DICOMweb
+    /// listener at this URL (`make run`: `http://127.0.0.1:8082`), so the
+    /// console and DICOMweb share one origin. Unset on Lambda.
+    pub dicomweb_upstream: Option<String>,
 }
 
 /// A key or password from configuration: redacted from `Debug` and from
@@ -329,6 +337,7 @@ impl Default for Config {
                 header_buffer_kib: 256,
                 max_query_results: NonZeroUsize::new(1000).unwrap_or(NonZeroUsize::MIN),
                 health_port: 8081,
+                web_port: 8082,
                 proxy_protocol: false,
                 tls: None,
                 limits: AssociationLimits {
@@ -351,6 +360,7 @@ impl Default for Config {
                 public_dicom_tls_port: 2762,
                 bootstrap_admin: None,
                 console_dir: None,
+                dicomweb_upstream: None,
             },
             log: LogConfig { format: LogFormat::Json, filter: "info".to_owned() },
         }

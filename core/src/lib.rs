@@ -2,6 +2,7 @@
 //! ports, and the two adapter sets that implement them (`aws` for production,
 //! `embedded` for one node).
 
+pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod domain;

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::commitment::CommitmentService;
+use crate::dicomweb::DicomWeb;
 use crate::intake::Intake;
 use crate::operations::health::{self, HealthState};
 use crate::operations::heartbeat::Heartbeat;
@@ -23,7 +24,9 @@ use crate::policy::limits::KeyedSemaphore;
 use crate::protocol::association::AssociationServices;
 use crate::query::QueryService;
 use crate::retrieve::RetrieveService;
+use crate::settlement::Settling;
 use crate::transport::listener::Listener;
+use noctis_core::auth::TokenKeys;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -31,6 +34,8 @@ pub enum BuildError {
     Backend(#[from] noctis_core::ports::StoreError),
     #[error(transparent)]
     Tls(#[from] crate::transport::tls::TlsSetupError),
+    #[error(transparent)]
+    TokenSecret(#[from] noctis_core::auth::SecretError),
     #[error("could not listen on {address}: {source}")]
     Bind { address: SocketAddr, source: std::io::Error },
 }
@@ -42,6 +47,9 @@ pub struct Application {
     drain_delay: Duration,
     health: TcpListener,
     health_state: HealthState,
+    /// DICOMweb's listener and service; none without a token key to check
+    /// sign-ins with (the cloud backend with no `api.token_secret`).
+    web: Option<(TcpListener, axum::Router)>,
     heartbeat: Heartbeat,
     sweep: SettlementSweep,
 }
@@ -104,6 +112,28 @@ impl Application {
             metrics: metrics.clone(),
             header_buffer: dicom.header_buffer_kib.max(4) as usize * 1024,
         });
+        let settling: Arc<Settling> = Arc::default();
+        let web = match noctis_core::auth::token_secret(&config).await {
+            Ok(secret) => {
+                let service = DicomWeb {
+                    tokens: TokenKeys::new(&secret, Duration::from_secs(config.api.token_ttl_secs.max(60))),
+                    users: ports.users.clone(),
+                    facilities: ports.facilities.clone(),
+                    audit: ports.audit.clone(),
+                    intake: store.clone(),
+                    max_results: dicom.max_query_results.get(),
+                    settle_interval: Duration::from_secs(dicom.settle_secs),
+                    settling: settling.clone(),
+                };
+                let listener = bind(SocketAddr::new(dicom.bind, dicom.web_port)).await?;
+                Some((listener, crate::dicomweb::router(Arc::new(service))))
+            }
+            Err(noctis_core::auth::SecretError::Missing) => {
+                tracing::warn!("DICOMweb is off: api.token_secret is unset, so no sign-in could be checked");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
         let shared = Arc::new(AssociationServices {
             admission,
             store,
@@ -116,7 +146,7 @@ impl Application {
             artim_timeout: Duration::from_secs(dicom.artim_timeout_secs),
             idle_timeout: Duration::from_secs(dicom.idle_timeout_secs),
             settle_interval: Duration::from_secs(dicom.settle_secs),
-            settling: Arc::default(),
+            settling,
         });
         let listener = bind(SocketAddr::new(dicom.bind, dicom.port)).await?;
         let tls = match &dicom.tls {
@@ -139,6 +169,7 @@ impl Application {
             drain_delay: Duration::from_secs(dicom.drain_delay_secs),
             health,
             health_state: HealthState { metrics, draining },
+            web,
             heartbeat,
             sweep,
         })
@@ -157,6 +188,11 @@ impl Application {
         self.health.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
+    /// The DICOMweb port, when DICOMweb is on.
+    pub fn web_port(&self) -> Option<u16> {
+        self.web.as_ref().and_then(|(listener, _)| listener.local_addr().ok()).map(|a| a.port())
+    }
+
     /// Serves until `shutdown` completes, then stops accepting and lets running
     /// associations finish within the configured grace.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
@@ -168,11 +204,26 @@ impl Application {
             })
             .into_future();
         let health_task = tokio::spawn(health);
+        // DICOMweb stops with the listener: a request under way may finish
+        // within the grace, as an association may.
+        let (stop_web, web_stopped) = tokio::sync::watch::channel(false);
+        let web_task = self.web.map(|(listener, router)| {
+            let mut stopped = web_stopped.clone();
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            tokio::spawn(
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    })
+                    .into_future(),
+            )
+        });
         let (stop_heartbeat, heartbeat_stopped) = tokio::sync::oneshot::channel::<()>();
         let heartbeat_task = tokio::spawn(self.heartbeat.run(heartbeat_stopped));
         let (stop_sweep, sweep_stopped) = tokio::sync::oneshot::channel::<()>();
         let sweep_task = tokio::spawn(self.sweep.run(sweep_stopped));
         let drain_delay = self.drain_delay;
+        let grace = self.dicom.shutdown_grace;
         self.dicom
             .run(async move {
                 shutdown.await;
@@ -187,6 +238,12 @@ impl Application {
                 tracing::info!("shutting down: no new associations");
             })
             .await;
+        let _ = stop_web.send(true);
+        if let Some(task) = web_task
+            && tokio::time::timeout(grace, task).await.is_err()
+        {
+            tracing::warn!("DICOMweb requests still running at the end of the grace were cut off");
+        }
         let _ = stop_sweep.send(());
         let _ = sweep_task.await;
         let _ = stop_heartbeat.send(());

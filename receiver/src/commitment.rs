@@ -6,7 +6,6 @@ use std::sync::Arc;
 use noctis_core::domain::now;
 use noctis_core::ports::{AuditLog, StudyIndex};
 use noctis_core::usecases::commitment::{CommitmentItem, commit};
-use noctis_core::usecases::query::Requester;
 use noctis_wire::command::{Command, Reply, status};
 use noctis_wire::commitment::{CommitmentError, Reference, decode_commitment_request, encode_commitment_result};
 use noctis_wire::transfer_syntax::DataSetEncoding;
@@ -69,7 +68,7 @@ impl CommitmentService {
                 sop_instance_uid: r.sop_instance_uid.clone(),
             })
             .collect();
-        let requester = Requester { facility: origin.facility.id, calling_ae: &origin.calling_ae, peer: origin.peer };
+        let requester = origin.requester();
         let verdicts =
             commit(self.index.as_ref(), self.audit.as_ref(), requester, &request.transaction_uid, &items, now()).await;
         let (mut committed, mut failed): (Vec<Reference>, Vec<(Reference, u16)>) = (Vec::new(), Vec::new());

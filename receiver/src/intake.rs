@@ -1,6 +1,7 @@
-//! One C-STORE's data set on its way into storage (README "The receiver"):
-//! the first bytes are held to read the header, then everything streams into the
-//! object store behind a Part-10 header; success only once stored and indexed.
+//! One instance's data set on its way into storage (README "The receiver"),
+//! from a C-STORE or a STOW-RS part alike: the first bytes are held to read
+//! the header, then everything streams into the object store behind a Part-10
+//! header; success only once stored and indexed.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -8,9 +9,10 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use dicom_object::meta::FileMetaTableBuilder;
-use noctis_core::domain::{AeTitle, Facility, InstanceRecord, ObjectKey, StudyId, Uid, now};
+use noctis_core::domain::{Actor, AeTitle, Facility, InstanceRecord, ObjectKey, StudyId, Uid, User, now};
 use noctis_core::ports::{ObjectStore, ObjectWriter, StudyIndex};
 use noctis_core::usecases::instances::record_instance;
+use noctis_core::usecases::query::Requester;
 
 use noctis_core::domain::{SeriesAttributes, StudyAttributes};
 use noctis_wire::command::{Command, Reply, status};
@@ -24,7 +26,7 @@ use crate::operations::metrics::Metrics;
 pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.146297035425983530214958722446571011217";
 pub const IMPLEMENTATION_VERSION_NAME: &str = concat!("NOCTIS_", env!("CARGO_PKG_VERSION"));
 
-/// AssociationServices by every association of a receiver.
+/// Shared by every association of a receiver, and by DICOMweb's STOW-RS.
 #[derive(Debug)]
 pub struct Intake {
     pub objects: Arc<dyn ObjectStore>,
@@ -36,12 +38,44 @@ pub struct Intake {
     pub header_buffer: usize,
 }
 
-/// Who sent an instance.
+/// Who sent an instance, or asks a query or retrieve.
 #[derive(Debug, Clone)]
 pub struct Origin {
     pub facility: Facility,
+    /// The association's calling AE title; over HTTP, the facility's own.
     pub calling_ae: AeTitle,
     pub peer: IpAddr,
+    /// Who the audit trail names: the modality, or the signed-in user.
+    pub actor: Actor,
+}
+
+impl Origin {
+    /// A modality's association, admitted for `facility` as `calling_ae`.
+    pub fn modality(facility: Facility, calling_ae: AeTitle, peer: IpAddr) -> Self {
+        let actor = Actor::modality(&calling_ae);
+        Self { facility, calling_ae, peer, actor }
+    }
+
+    /// A signed-in user acting on `facility` over HTTP (DICOMweb).
+    pub fn for_user(facility: Facility, user: &User, peer: IpAddr) -> Self {
+        let calling_ae = facility.ae_title.clone();
+        Self { facility, calling_ae, peer, actor: Actor::user(user) }
+    }
+
+    pub fn requester(&self) -> Requester<'_> {
+        Requester { facility: self.facility.id, actor: &self.actor, peer: self.peer }
+    }
+}
+
+/// What the sender says an instance is before its bytes are read: a
+/// C-STORE's command, or a STOW-RS part's File Meta Information.
+#[derive(Debug, Clone, Default)]
+pub struct Declared {
+    pub sop_class_uid: Option<String>,
+    pub sop_instance_uid: Option<String>,
+    /// The study it must belong to, when the request names one (STOW-RS to
+    /// `/studies/{study}`); another study's instance is refused with A900.
+    pub study_instance_uid: Option<String>,
 }
 
 /// The UIDs every instance needs before its bytes can be placed.
@@ -72,7 +106,7 @@ enum Stage {
 pub struct IncomingInstance {
     store: Arc<Intake>,
     origin: Origin,
-    command: Command,
+    declared: Declared,
     transfer_syntax: Uid,
     stage: Stage,
     /// The buffered length at which the header is next scanned: it doubles up
@@ -85,7 +119,7 @@ const FIRST_SCAN_AT: usize = 16 * 1024;
 
 impl std::fmt::Debug for IncomingInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IncomingInstance").field("command", &self.command).finish_non_exhaustive()
+        f.debug_struct("IncomingInstance").field("declared", &self.declared).finish_non_exhaustive()
     }
 }
 
@@ -100,20 +134,40 @@ impl Intake {
         origin: Origin,
     ) -> IncomingInstance {
         // PS3.7 9.1.1.1: the command names the SOP class of the negotiated context.
-        let stage = match &command.affected_sop_class_uid {
-            Some(class) if class == abstract_syntax => Stage::Buffering(BytesMut::new()),
-            Some(_) => Stage::Refused(Reply::failure(
+        let refusal = match &command.affected_sop_class_uid {
+            Some(class) if class == abstract_syntax => None,
+            Some(_) => Some(Reply::failure(
                 status::DATASET_MISMATCH,
                 "Affected SOP Class differs from the presentation context",
             )),
-            None => Stage::Refused(Reply::failure(status::CANNOT_UNDERSTAND, "no Affected SOP Class UID")),
+            None => Some(Reply::failure(status::CANNOT_UNDERSTAND, "no Affected SOP Class UID")),
         };
+        let declared = Declared {
+            sop_class_uid: command.affected_sop_class_uid,
+            sop_instance_uid: command.affected_sop_instance_uid,
+            study_instance_uid: None,
+        };
+        let mut instance = self.begin_declared(declared, transfer_syntax, origin);
+        if let Some(refusal) = refusal {
+            instance.stage = Stage::Refused(refusal);
+        }
+        instance
+    }
+
+    /// Starts taking in a data set in `transfer_syntax` that the sender
+    /// declared as `declared`.
+    pub fn begin_declared(
+        self: &Arc<Self>,
+        declared: Declared,
+        transfer_syntax: &Uid,
+        origin: Origin,
+    ) -> IncomingInstance {
         IncomingInstance {
             store: self.clone(),
             origin,
-            command,
+            declared,
             transfer_syntax: transfer_syntax.clone(),
-            stage,
+            stage: Stage::Buffering(BytesMut::new()),
             next_scan_at: FIRST_SCAN_AT.min(self.header_buffer),
         }
     }
@@ -137,6 +191,11 @@ impl IncomingInstance {
             }
             Stage::Refused(_) | Stage::Done => {}
         }
+    }
+
+    /// The SOP Class and Instance UIDs the sender declared.
+    pub fn declared_uids(&self) -> (Option<String>, Option<String>) {
+        (self.declared.sop_class_uid.clone(), self.declared.sop_instance_uid.clone())
     }
 
     /// The data set is complete: store, index, and say how it went; and,
@@ -232,21 +291,26 @@ impl IncomingInstance {
         };
     }
 
-    /// Checks the header against the command (PS3.4 B.2.3: A900 when they disagree)
+    /// Checks the header against what was declared (PS3.4 B.2.3: A900 when they disagree)
     /// and finds the study and series the instance belongs to.
     fn identify(&self, header: InstanceHeader) -> Result<Identity, Reply> {
         let cannot_understand = |what: &str| Reply::failure(status::CANNOT_UNDERSTAND, what);
         let from_command = |uid: &Option<String>, what: &str| {
             uid.as_deref().and_then(|u| Uid::parse(u).ok()).ok_or_else(|| cannot_understand(what))
         };
-        let sop_class = from_command(&self.command.affected_sop_class_uid, "invalid Affected SOP Class UID")?;
-        let sop_instance = from_command(&self.command.affected_sop_instance_uid, "invalid Affected SOP Instance UID")?;
-        // Where the header could not be read, the command's UIDs stand.
+        let sop_class = from_command(&self.declared.sop_class_uid, "invalid Affected SOP Class UID")?;
+        let sop_instance = from_command(&self.declared.sop_instance_uid, "invalid Affected SOP Instance UID")?;
+        // Where the header could not be read, the declared UIDs stand.
         if header.sop_instance_uid.as_deref().is_some_and(|uid| uid != sop_instance.as_str()) {
             return Err(Reply::failure(status::DATASET_MISMATCH, "SOP Instance UID differs from the command"));
         }
         if header.sop_class_uid.as_deref().is_some_and(|uid| uid != sop_class.as_str()) {
             return Err(Reply::failure(status::DATASET_MISMATCH, "SOP Class UID differs from the command"));
+        }
+        if let Some(expected) = &self.declared.study_instance_uid
+            && header.study_instance_uid.as_deref() != Some(expected.as_str())
+        {
+            return Err(Reply::failure(status::DATASET_MISMATCH, "Study Instance UID differs from the request"));
         }
         let study = header.study_instance_uid.as_deref().and_then(|u| Uid::parse(u).ok());
         let series = header.series_instance_uid.as_deref().and_then(|u| Uid::parse(u).ok());
@@ -315,7 +379,9 @@ impl IncomingInstance {
             study: study_attributes(&identity.header),
             series: series_attributes(&identity.header),
         };
-        if let Err(e) = record_instance(self.store.index.as_ref(), &record, self.origin.peer).await {
+        if let Err(e) =
+            record_instance(self.store.index.as_ref(), &record, self.origin.actor.clone(), self.origin.peer).await
+        {
             tracing::error!(error = %e, "could not index an instance");
             return Reply::failure(status::OUT_OF_RESOURCES, "indexing failed");
         }

@@ -2,6 +2,7 @@
 //! (C-FIND) and Retrieve (C-GET, C-MOVE) SCP. Stateless: every instance goes
 //! to the object store and the index before success is answered.
 //!
+//! `dicomweb` serves the same intake, queries and retrieves over HTTP (PS3.18).
 //! `transport` turns sockets into byte streams, `protocol` speaks DICOM on them,
 //! `policy` decides who may associate, `intake` takes each instance into
 //! storage, `query` answers a facility's C-FIND from the index, `retrieve`
@@ -12,6 +13,7 @@
 
 mod application;
 mod commitment;
+mod dicomweb;
 mod intake;
 mod operations;
 mod policy;

@@ -42,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
         dicom_port = app.dicom_port(),
         dicom_tls_port = app.dicom_tls_port(),
         health_port = app.health_port(),
+        web_port = app.web_port(),
         "receiver listening"
     );
     app.run_until_stopped(telemetry::shutdown_signal()).await;

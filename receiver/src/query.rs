@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use noctis_core::domain::{Attribute, Condition, Query, QueryError, QueryLevel, QueryModel, QueryRow, now};
 use noctis_core::ports::{AuditLog, StudyIndex};
-use noctis_core::usecases::query::{FindError, Requester, answer};
+use noctis_core::usecases::query::{FindError, answer};
 use noctis_wire::command::{Reply, status};
 use noctis_wire::elements::{Encoding, Tag};
 use noctis_wire::identifier::{Key, decode_identifier, encode_identifier};
@@ -40,7 +40,7 @@ impl QueryService {
             Ok(request) => request,
             Err(refusal) => return FindAnswer::Refused(refusal),
         };
-        let requester = Requester { facility: origin.facility.id, calling_ae: &origin.calling_ae, peer: origin.peer };
+        let requester = origin.requester();
         let rows =
             match answer(self.index.as_ref(), self.audit.as_ref(), requester, &request.query, self.max_results, now())
                 .await

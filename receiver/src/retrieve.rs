@@ -88,5 +88,5 @@ impl RetrieveService {
 }
 
 fn requester(origin: &Origin) -> Requester<'_> {
-    Requester { facility: origin.facility.id, calling_ae: &origin.calling_ae, peer: origin.peer }
+    origin.requester()
 }

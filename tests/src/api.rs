@@ -14,6 +14,9 @@ use crate::storage::{Kind, Storage};
 
 pub const ADMIN: &str = "admin";
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The key tokens are signed with: a receiver given it (`NOCTIS_API__TOKEN_SECRET`)
+/// accepts this API's tokens on DICOMweb.
+pub const TOKEN_SECRET: &str = "a test secret of at least thirty-two bytes";
 
 pub struct Api {
     pub storage: Storage,
@@ -88,8 +91,7 @@ impl Api {
 
     async fn start_on_with(storage: Storage, admin: &str, configure: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::default();
-        config.api.token_secret =
-            noctis_core::config::TokenSecret::parse("a test secret of at least thirty-two bytes").ok();
+        config.api.token_secret = noctis_core::config::TokenSecret::parse(TOKEN_SECRET).ok();
         config.api.login_attempts = 5;
         if let Some(aws) = &storage.aws {
             config.aws = aws.clone();

@@ -17,6 +17,8 @@ pub struct Receiver {
     /// The DICOM TLS port, when the test configured one.
     pub dicom_tls_port: Option<u16>,
     pub health_port: u16,
+    /// DICOMweb's port, when the receiver serves it.
+    pub web_port: Option<u16>,
     logs: Logs,
     _cwd: tempfile::TempDir,
 }
@@ -40,7 +42,8 @@ impl Receiver {
 
     pub fn start_binary(binary: &std::path::Path, storage: &Storage, extra: &[(&str, &str)]) -> Self {
         let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let mut settings = vec![("NOCTIS_DICOM__PORT", "0"), ("NOCTIS_DICOM__HEALTH_PORT", "0")];
+        let mut settings =
+            vec![("NOCTIS_DICOM__PORT", "0"), ("NOCTIS_DICOM__HEALTH_PORT", "0"), ("NOCTIS_DICOM__WEB_PORT", "0")];
         settings.extend_from_slice(extra);
         Self::spawn(Command::new(binary), loopback, &storage.env, &settings)
     }
@@ -68,7 +71,14 @@ impl Receiver {
             panic!("the receiver announced no ports: {announced}");
         };
         let dicom_tls_port = port(&announced, "dicom_tls_port");
-        Self { child, address, dicom_port, dicom_tls_port, health_port, logs, _cwd: cwd }
+        let web_port = port(&announced, "web_port");
+        Self { child, address, dicom_port, dicom_tls_port, health_port, web_port, logs, _cwd: cwd }
+    }
+
+    /// A URL on the DICOMweb service (`/dicomweb/…`); a receiver without one fails the test.
+    pub fn web_url(&self, path: &str) -> String {
+        let port = self.web_port.expect("the receiver serves DICOMweb");
+        format!("http://{}{path}", std::net::SocketAddr::new(self.address, port))
     }
 
     pub fn pid(&self) -> u32 {

@@ -10,6 +10,7 @@ pub mod commitment;
 pub mod elements;
 pub mod header;
 pub mod identifier;
+pub mod multipart;
 pub mod part10;
 pub mod pdu;
 pub mod proxy;

@@ -1,5 +1,6 @@
 //! The domain: values that cannot be invalid, and the rules between them. No I/O.
 
+pub mod access;
 mod ae_title;
 mod audit;
 mod ban;

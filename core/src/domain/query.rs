@@ -375,6 +375,20 @@ impl Query {
         Ok(query)
     }
 
+    /// A Study Root query within one study, as QIDO-RS searches a study's
+    /// series or instances (PS3.18 10.6.1): the study is pinned, and at the
+    /// IMAGE level the series may be too, or the search spans them all.
+    pub fn within_study(level: QueryLevel, conditions: Vec<(Attribute, Condition)>) -> Result<Self, QueryError> {
+        let query = Self { model: QueryModel::StudyRoot, level, conditions };
+        match level {
+            QueryLevel::Patient | QueryLevel::Study => Err(QueryError::Level),
+            QueryLevel::Series | QueryLevel::Image if query.single_value(Attribute::StudyInstanceUid).is_none() => {
+                Err(QueryError::MissingUniqueKey("StudyInstanceUID"))
+            }
+            QueryLevel::Series | QueryLevel::Image => Ok(query),
+        }
+    }
+
     /// The one value a key pins, when it pins exactly one.
     pub fn single_value(&self, attribute: Attribute) -> Option<&str> {
         self.conditions.iter().find(|(a, _)| *a == attribute).and_then(|(_, condition)| match condition {

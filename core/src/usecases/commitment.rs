@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::audit_trail::append;
 use super::query::Requester;
-use crate::domain::{Actor, AuditEvent, AuditKind, Timestamp, Uid};
+use crate::domain::{AuditEvent, AuditKind, Timestamp, Uid};
 use crate::ports::{AuditLog, StudyIndex};
 
 /// PS3.4 J.3.3.1.1: Failure Reason values Noctis gives.
@@ -53,12 +53,12 @@ pub async fn commit(
         });
     }
     let failed = verdicts.iter().filter(|v| v.is_some()).count();
-    let event = AuditEvent::new(AuditKind::StorageCommitment, Actor::modality(requester.calling_ae), now)
+    let event = AuditEvent::new(AuditKind::StorageCommitment, requester.actor.clone(), now)
         .for_facility(requester.facility)
         .from_peer(requester.peer)
         .with_details(json!({
             "transaction_uid": transaction_uid,
-            "calling_ae_title": requester.calling_ae.as_str(),
+            "calling_ae_title": requester.calling_ae_title(),
             "committed": verdicts.len() - failed,
             "failed": failed,
         }));

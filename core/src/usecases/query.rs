@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::audit_trail::append;
 use crate::domain::{
-    Actor, AeTitle, Attribute, AuditEvent, AuditKind, FacilityId, PageLimit, PageRequest, PatientRow, Query,
-    QueryLevel, QueryModel, QueryRow, StudyDetail, StudyFilter, StudyId, StudySummary, Timestamp, Uid,
+    Actor, Attribute, AuditEvent, AuditKind, FacilityId, PageLimit, PageRequest, PatientRow, Query, QueryLevel,
+    QueryModel, QueryRow, StudyDetail, StudyFilter, StudyId, StudySummary, Timestamp, Uid,
 };
 use crate::ports::{AuditLog, StoreError, StudyIndex};
 
@@ -24,12 +24,24 @@ pub enum FindError {
     Store(#[from] StoreError),
 }
 
-/// Who asks: the facility its association was admitted for, as which AE title, from where.
+/// Who asks: the facility its association was admitted for (or the one a
+/// DICOMweb request names), who is asking, and from where.
 #[derive(Debug, Clone, Copy)]
 pub struct Requester<'a> {
     pub facility: FacilityId,
-    pub calling_ae: &'a AeTitle,
+    /// A modality by its calling AE title, or a signed-in user.
+    pub actor: &'a Actor,
     pub peer: IpAddr,
+}
+
+impl Requester<'_> {
+    /// The calling AE title the audit details name; none for a user.
+    pub fn calling_ae_title(&self) -> Option<&str> {
+        match self.actor {
+            Actor::Modality { ae_title } => Some(ae_title),
+            Actor::User { .. } | Actor::System => None,
+        }
+    }
 }
 
 /// Answers `query` for the requester's facility and audits it: the level and
@@ -48,20 +60,64 @@ pub async fn answer(
         Err(FindError::TooMany(limit)) => json!({"outcome": "too_many_matches", "limit": limit}),
         Err(FindError::Store(_)) => json!({"outcome": "failed"}),
     };
+    audit_query(audit, requester, query, outcome, now).await;
+    found
+}
+
+/// One page of the matches, for a search that pages (QIDO-RS `offset` and `limit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchPage {
+    pub rows: Vec<QueryRow>,
+    /// More matches follow the page.
+    pub more: bool,
+}
+
+/// Answers `query` a page at a time: `offset` matches skipped, at most
+/// `limit` returned, and whether more follow; audited as `answer` is.
+pub async fn answer_page(
+    index: &dyn StudyIndex,
+    audit: &dyn AuditLog,
+    requester: Requester<'_>,
+    query: &Query,
+    offset: usize,
+    limit: usize,
+    now: Timestamp,
+) -> Result<MatchPage, FindError> {
+    let mut found = Found { rows: Vec::new(), limit: offset.saturating_add(limit), overflow: Overflow::Mark(false) };
+    let read = collect(&mut StudyDetails::new(index), requester.facility, query, &mut found).await;
+    let page = read.map(|()| {
+        let more = matches!(found.overflow, Overflow::Mark(true));
+        let rows: Vec<QueryRow> = found.rows.into_iter().skip(offset).collect();
+        MatchPage { rows, more }
+    });
+    let outcome = match &page {
+        Ok(page) => json!({"outcome": "answered", "matches": page.rows.len(), "offset": offset, "more": page.more}),
+        Err(_) => json!({"outcome": "failed"}),
+    };
+    audit_query(audit, requester, query, outcome, now).await;
+    page
+}
+
+async fn audit_query(
+    audit: &dyn AuditLog,
+    requester: Requester<'_>,
+    query: &Query,
+    outcome: serde_json::Value,
+    now: Timestamp,
+) {
     let mut details = json!({
         "model": match query.model { QueryModel::PatientRoot => "patient_root", QueryModel::StudyRoot => "study_root" },
         "level": query.level.as_str(),
-        "calling_ae_title": requester.calling_ae.as_str(),
+        "calling_ae_title": requester.calling_ae_title(),
     });
     if let (Some(details), Some(outcome)) = (details.as_object_mut(), outcome.as_object()) {
         details.extend(outcome.clone());
     }
-    let event = AuditEvent::new(AuditKind::DicomQuery, Actor::modality(requester.calling_ae), now)
+    let event = AuditEvent::new(AuditKind::DicomQuery, requester.actor.clone(), now)
         .for_facility(requester.facility)
         .from_peer(requester.peer)
         .with_details(details);
     append(audit, event).await;
-    found
 }
 
 /// Every match of `query` among `facility`'s studies, at most `limit`.
@@ -82,7 +138,18 @@ pub(crate) async fn find_in(
     query: &Query,
     limit: usize,
 ) -> Result<Vec<QueryRow>, FindError> {
-    let mut found = Found { rows: Vec::new(), limit };
+    let mut found = Found { rows: Vec::new(), limit, overflow: Overflow::Refuse };
+    collect(details, facility, query, &mut found).await?;
+    Ok(found.rows)
+}
+
+/// Offers every candidate row of `query` among `facility`'s studies to `found`.
+async fn collect(
+    details: &mut StudyDetails<'_>,
+    facility: FacilityId,
+    query: &Query,
+    found: &mut Found,
+) -> Result<(), FindError> {
     match query.level {
         QueryLevel::Patient => {
             let mut patients: BTreeMap<Option<String>, PatientRow> = BTreeMap::new();
@@ -104,24 +171,24 @@ pub(crate) async fn find_in(
             // The model pinned the study (and, for images, the series).
             let uid = query.single_value(Attribute::StudyInstanceUid).unwrap_or_default();
             let Some(StudyDetail { study, series, instances }) = details.by_uid(facility, uid).await? else {
-                return Ok(Vec::new());
+                return Ok(());
             };
             if query.level == QueryLevel::Series {
                 for one in series {
                     found.offer(query, QueryRow::Series(study.clone(), one.clone()))?;
                 }
             } else {
-                let series_uid = query.single_value(Attribute::SeriesInstanceUid).unwrap_or_default();
-                let Some(one) = series.iter().find(|s| s.series_instance_uid.as_str() == series_uid) else {
-                    return Ok(Vec::new());
-                };
-                for instance in instances.iter().filter(|i| i.series_instance_uid.as_str() == series_uid) {
-                    found.offer(query, QueryRow::Image(study.clone(), one.clone(), instance.clone()))?;
+                // C-FIND pins the series (baseline search); QIDO-RS may span a study's.
+                let pinned = query.single_value(Attribute::SeriesInstanceUid);
+                for one in series.iter().filter(|s| pinned.is_none_or(|uid| s.series_instance_uid.as_str() == uid)) {
+                    for instance in instances.iter().filter(|i| i.series_instance_uid == one.series_instance_uid) {
+                        found.offer(query, QueryRow::Image(study.clone(), one.clone(), instance.clone()))?;
+                    }
                 }
             }
         }
     }
-    Ok(found.rows)
+    Ok(())
 }
 
 /// The studies one request reads whole, each read once however often the
@@ -157,13 +224,29 @@ impl<'a> StudyDetails<'a> {
 struct Found {
     rows: Vec<QueryRow>,
     limit: usize,
+    overflow: Overflow,
+}
+
+/// What a match past the limit does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overflow {
+    /// Refuses the whole answer (C-FIND: narrow the query).
+    Refuse,
+    /// Is left out, and marks that more matched (a paging search).
+    Mark(bool),
 }
 
 impl Found {
     fn offer(&mut self, query: &Query, row: QueryRow) -> Result<(), FindError> {
         if query.matches(&row) {
             if self.rows.len() == self.limit {
-                return Err(FindError::TooMany(self.limit));
+                return match self.overflow {
+                    Overflow::Refuse => Err(FindError::TooMany(self.limit)),
+                    Overflow::Mark(_) => {
+                        self.overflow = Overflow::Mark(true);
+                        Ok(())
+                    }
+                };
             }
             self.rows.push(row);
         }

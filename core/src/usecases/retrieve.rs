@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::audit_trail::append;
 use super::query::{FindError, Requester, StudyDetails, find_in};
-use crate::domain::{Actor, AuditEvent, AuditKind, InstanceSummary, Query, QueryRow, Timestamp};
+use crate::domain::{AuditEvent, AuditKind, InstanceSummary, Query, QueryRow, Timestamp};
 use crate::ports::{AuditLog, StudyIndex};
 
 /// Every instance under the matches of `query` in the requester's facility,
@@ -69,12 +69,12 @@ pub async fn record_retrieve(
     outcome: RetrieveOutcome,
     now: Timestamp,
 ) {
-    let event = AuditEvent::new(AuditKind::DicomRetrieve, Actor::modality(requester.calling_ae), now)
+    let event = AuditEvent::new(AuditKind::DicomRetrieve, requester.actor.clone(), now)
         .for_facility(requester.facility)
         .from_peer(requester.peer)
         .with_details(json!({
             "level": query.level.as_str(),
-            "calling_ae_title": requester.calling_ae.as_str(),
+            "calling_ae_title": requester.calling_ae_title(),
             "completed": outcome.completed,
             "failed": outcome.failed,
             "warning": outcome.warning,

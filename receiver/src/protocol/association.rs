@@ -229,8 +229,7 @@ impl Association {
         };
         self.shared.metrics.association("accepted");
         self.shared.metrics.associations_active.inc();
-        let origin =
-            Origin { facility: admitted.facility.clone(), calling_ae: admitted.calling_ae.clone(), peer: peer.ip() };
+        let origin = Origin::modality(admitted.facility.clone(), admitted.calling_ae.clone(), peer.ip());
         tracing::info!(%peer, calling_ae = %admitted.calling_ae, facility = %admitted.facility.id, "association accepted");
         let end = self.exchange(&contexts, &origin).await;
         self.shared.metrics.associations_active.dec();

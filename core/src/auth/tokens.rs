@@ -1,4 +1,5 @@
-//! Sign-in tokens: HS256 JWTs that name the user. The user's role and active
+//! Sign-in tokens: HS256 JWTs that name the user. The API issues them; the API
+//! and DICOMweb (in the receiver) accept them, with the same key. The user's role and active
 //! flag are read from the directory on every request (see `extract`), so a
 //! deactivation or role change applies to tokens already out. Each token
 //! carries a random CSRF value: a browser session (the token in an HttpOnly
@@ -6,11 +7,9 @@
 
 use std::time::Duration;
 
+use crate::domain::{Timestamp, User, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use noctis_core::domain::{Timestamp, User, UserId};
 use serde::{Deserialize, Serialize};
-
-use crate::error::ApiError;
 
 #[derive(Clone)]
 pub struct TokenKeys {
@@ -33,6 +32,11 @@ struct Claims {
     exp: i64,
     csrf: String,
 }
+
+/// Signing failed: nothing a client sent can cause it.
+#[derive(Debug, thiserror::Error)]
+#[error("could not sign a token: {0}")]
+pub struct TokenError(String);
 
 /// A token just signed.
 #[derive(Debug)]
@@ -59,7 +63,7 @@ impl TokenKeys {
         self.ttl
     }
 
-    pub fn issue(&self, user: &User, now: Timestamp) -> Result<Issued, ApiError> {
+    pub fn issue(&self, user: &User, now: Timestamp) -> Result<Issued, TokenError> {
         let expires_at = now + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::hours(1));
         let csrf = uuid::Uuid::new_v4().simple().to_string();
         let claims = Claims {
@@ -71,10 +75,7 @@ impl TokenKeys {
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map(|token| Issued { token, expires_at, csrf })
-            .map_err(|e| {
-                tracing::error!(error = %e, "could not sign a token");
-                ApiError::Internal
-            })
+            .map_err(|e| TokenError(e.to_string()))
     }
 
     pub fn verify(&self, token: &str) -> Option<Verified> {

@@ -1,0 +1,89 @@
+//! The media types DICOMweb speaks (PS3.18 8.7): what a request accepts, and
+//! the answers' types.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::error::{WebError, WebResult};
+
+pub const DICOM_JSON: &str = "application/dicom+json";
+
+/// The request accepts DICOM JSON (or any JSON, or anything).
+pub fn accepts_json(headers: &HeaderMap) -> WebResult<()> {
+    accepts(headers, &[DICOM_JSON, "application/json", "application/*"])
+}
+
+/// The request accepts `multipart/related; type="application/dicom"`.
+pub fn accepts_dicom_multipart(headers: &HeaderMap) -> WebResult<()> {
+    let accept = accept_values(headers);
+    let wanted = accept.is_empty()
+        || accept.iter().any(|value| {
+            let (kind, parameters) = value.split_once(';').unwrap_or((value, ""));
+            let kind = kind.trim();
+            let type_ok = parameters.split(';').all(|p| {
+                p.split_once('=').is_none_or(|(name, v)| {
+                    !name.trim().eq_ignore_ascii_case("type") || v.trim().trim_matches('"') == "application/dicom"
+                })
+            });
+            kind == "*/*" || ((kind == "multipart/related" || kind == "multipart/*") && type_ok)
+        });
+    if wanted {
+        Ok(())
+    } else {
+        Err(WebError::NotAcceptable(
+            "instances are retrieved as multipart/related; type=\"application/dicom\", as stored".into(),
+        ))
+    }
+}
+
+fn accepts(headers: &HeaderMap, types: &[&str]) -> WebResult<()> {
+    let accept = accept_values(headers);
+    let wanted = accept.is_empty()
+        || accept.iter().any(|value| {
+            let kind = value.split(';').next().unwrap_or_default().trim();
+            kind == "*/*" || types.iter().any(|t| kind.eq_ignore_ascii_case(t))
+        });
+    if wanted { Ok(()) } else { Err(WebError::NotAcceptable(format!("this resource is {DICOM_JSON}"))) }
+}
+
+fn accept_values(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+pub fn dicom_json(body: &serde_json::Value) -> Response {
+    dicom_json_with(StatusCode::OK, body)
+}
+
+pub fn dicom_json_with(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(DICOM_JSON));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).expect("a header"));
+        headers
+    }
+
+    #[test]
+    fn json_and_multipart_accepts_are_told_apart() {
+        assert!(accepts_json(&HeaderMap::new()).is_ok());
+        assert!(accepts_json(&accept("application/dicom+json, multipart/related")).is_ok());
+        assert!(accepts_json(&accept("application/dicom+xml")).is_err());
+        assert!(accepts_dicom_multipart(&accept("multipart/related; type=\"application/dicom\"")).is_ok());
+        assert!(accepts_dicom_multipart(&accept("multipart/related; type=\"image/jpeg\"")).is_err());
+        assert!(accepts_dicom_multipart(&accept("*/*")).is_ok());
+    }
+}

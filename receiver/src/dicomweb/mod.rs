@@ -1,0 +1,70 @@
+//! DICOMweb (PS3.18) on the data plane: STOW-RS, QIDO-RS and WADO-RS under
+//! `/dicomweb`, on the receiver's own HTTP listener (`dicom.web_port`). Bodies
+//! stream both ways, so a 1 GiB upload or a whole study's download passes
+//! through bounded memory, which Lambda's payload limits would not allow.
+//!
+//! Every resource lives in one facility (`scope`); sign-in is the API's
+//! (`auth`); storing goes through the C-STORE intake, searching through the
+//! C-FIND query use case, retrieving through C-GET's. Handlers only translate.
+
+mod auth;
+mod error;
+mod json;
+mod media;
+mod qido;
+mod request;
+mod scope;
+mod stow;
+mod urls;
+mod wado;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use noctis_core::auth::TokenKeys;
+use noctis_core::ports::{AuditLog, FacilityRegistry, UserDirectory};
+use tower_http::trace::TraceLayer;
+
+use crate::intake::Intake;
+use crate::settlement::Settling;
+
+/// What every DICOMweb request shares.
+#[derive(Debug)]
+pub struct DicomWeb {
+    pub tokens: TokenKeys,
+    pub users: Arc<dyn UserDirectory>,
+    pub facilities: Arc<dyn FacilityRegistry>,
+    pub audit: Arc<dyn AuditLog>,
+    /// The C-STORE intake: STOW-RS stores through it; its index and object
+    /// store serve QIDO-RS and WADO-RS.
+    pub intake: Arc<Intake>,
+    /// The most matches a search returns, or a retrieve may name.
+    pub max_results: usize,
+    pub settle_interval: Duration,
+    pub settling: Arc<Settling>,
+}
+
+/// The resources of one facility's DICOMweb service.
+fn service() -> Router<Arc<DicomWeb>> {
+    Router::new()
+        .route("/studies", get(qido::studies).post(stow::store))
+        .route("/studies/{study}", get(wado::study).post(stow::store))
+        .route("/studies/{study}/series", get(qido::series))
+        .route("/studies/{study}/instances", get(qido::instances))
+        .route("/studies/{study}/series/{series}", get(wado::series))
+        .route("/studies/{study}/series/{series}/instances", get(qido::instances))
+        .route("/studies/{study}/series/{series}/instances/{instance}", get(wado::instance))
+}
+
+/// `/dicomweb/facilities/{facility}/…` names the facility; a facility user's
+/// `/dicomweb/…` is their own.
+pub fn router(state: Arc<DicomWeb>) -> Router {
+    Router::new()
+        .nest("/dicomweb", service())
+        .nest("/dicomweb/facilities/{facility}", service())
+        .fallback(|| async { error::WebError::NotFound })
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

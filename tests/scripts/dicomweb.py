@@ -1,0 +1,68 @@
+"""dicomweb-client (PyPI), a DICOMweb client nobody here wrote, against Noctis.
+Prints one JSON object on stdout.
+
+usage: dicomweb.py BASE_URL TOKEN store FILE...
+       dicomweb.py BASE_URL TOKEN search LEVEL FILTERS_JSON [STUDY [SERIES]]
+       dicomweb.py BASE_URL TOKEN retrieve STUDY SERIES INSTANCE FILE
+       dicomweb.py BASE_URL TOKEN retrieve_series STUDY SERIES FILE...
+
+store: STOW-RS of the files; prints the store-instances response as DICOM JSON.
+search: QIDO-RS at LEVEL (studies, series, instances); prints the matches.
+retrieve: WADO-RS of one instance; says whether what came back is FILE's
+    data set (every element, pixel data included) as pydicom reads both.
+retrieve_series: WADO-RS of a series; the same for each FILE, by SOP Instance UID.
+"""
+
+import json
+import sys
+
+import pydicom
+from dicomweb_client.api import DICOMwebClient
+from requests import HTTPError
+
+
+def same_dataset(received, path):
+    expected = pydicom.dcmread(path)
+    return {
+        "sop_instance_uid": str(received.SOPInstanceUID),
+        "identical": received == expected and received.get("PixelData") == expected.get("PixelData"),
+    }
+
+
+def main():
+    url, token, command, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    client = DICOMwebClient(url=url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        if command == "store":
+            response = client.store_instances([pydicom.dcmread(path) for path in args])
+            print(json.dumps({"response": response.to_json_dict()}))
+        elif command == "search":
+            level, filters = args[0], json.loads(args[1])
+            study = args[2] if len(args) > 2 else None
+            series = args[3] if len(args) > 3 else None
+            if level == "studies":
+                found = client.search_for_studies(search_filters=filters)
+            elif level == "series":
+                found = client.search_for_series(study_instance_uid=study, search_filters=filters)
+            else:
+                found = client.search_for_instances(
+                    study_instance_uid=study, series_instance_uid=series, search_filters=filters
+                )
+            print(json.dumps({"matches": found}))
+        elif command == "retrieve":
+            study, series, instance, path = args
+            received = client.retrieve_instance(study, series, instance)
+            print(json.dumps(same_dataset(received, path)))
+        elif command == "retrieve_series":
+            study, series, paths = args[0], args[1], args[2:]
+            by_uid = {str(pydicom.dcmread(p).SOPInstanceUID): p for p in paths}
+            received = client.retrieve_series(study, series)
+            print(json.dumps({"instances": [same_dataset(r, by_uid[str(r.SOPInstanceUID)]) for r in received]}))
+        else:
+            raise SystemExit(f"unknown command {command}")
+    except HTTPError as e:
+        print(json.dumps({"http_status": e.response.status_code, "body": e.response.text}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+//! DICOMweb (PS3.18) on the receiver: dicomweb-client from PyPI stores,
+//! searches and retrieves; what WADO-RS returns is the stored file byte for
+//! byte; each facility sees only its own; and bad uploads are refused with
+//! their reasons while what was stored stays stored.
+
+use axum::http::StatusCode;
+use noctis_core::domain::Facility;
+use noctis_e2e::api::{ADMIN, Api, TOKEN_SECRET};
+use noctis_e2e::dcmtk;
+use noctis_e2e::python;
+use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
+use noctis_e2e::storage::{Kind, Storage};
+use noctis_e2e::testdata::{self, TestData, TestFile};
+use serde_json::{Value, json};
+
+noctis_e2e::on_both_backends!(
+    dicomweb_client_stores_searches_and_retrieves_what_it_sent,
+    wado_rs_returns_each_instance_byte_for_byte_as_stored,
+    each_facility_sees_only_its_own_and_staff_name_the_facility,
+    bad_uploads_are_refused_with_their_reasons_and_lose_nothing,
+);
+
+/// PS3.18 Table 10.5.3-1 and PS3.4 Annex B reasons, as the response carries them.
+const FAILURE_REASON: &str = "00081197";
+const CANNOT_UNDERSTAND: u64 = 0xC000;
+const DATASET_MISMATCH: u64 = 0xA900;
+
+struct World {
+    api: Api,
+    receiver: Receiver,
+    facility: Facility,
+    /// A facility user of `facility`.
+    staff: String,
+    data: TestData,
+}
+
+async fn world(kind: Kind) -> World {
+    let storage = Storage::new(kind).await;
+    let facility = storage.facility("Mercy Clinic").await;
+    let receiver = Receiver::start_with(&storage, &[("NOCTIS_API__TOKEN_SECRET", TOKEN_SECRET)]);
+    let api = Api::start_on(storage, ADMIN).await;
+    let staff = api.user_token("mercy.staff", "facility_user", Some(facility.id)).await;
+    World { api, receiver, facility, staff, data: testdata::archive() }
+}
+
+fn study<'a>(data: &'a TestData, accession: &str) -> Vec<&'a TestFile> {
+    let uid =
+        &data.files.iter().find(|f| f.accession_number == accession).expect("an archive study").study_instance_uid;
+    data.files.iter().filter(|f| &f.study_instance_uid == uid).collect()
+}
+
+fn client(world: &World, token: &str, command: &str, args: &[String]) -> Value {
+    let mut all = vec![world.receiver.web_url("/dicomweb"), token.to_owned(), command.to_owned()];
+    all.extend_from_slice(args);
+    let run = python::run("dicomweb.py", &all);
+    assert!(run.success, "dicomweb.py {command}: {}", run.stderr);
+    run.json()
+}
+
+fn paths(files: &[&TestFile]) -> Vec<String> {
+    files.iter().map(|f| f.path.display().to_string()).collect()
+}
+
+/// The values of `tag` in each DICOM JSON object of `objects`.
+fn values(objects: &Value, tag: &str) -> Vec<String> {
+    let mut found: Vec<String> = objects
+        .as_array()
+        .unwrap_or_else(|| panic!("a JSON array: {objects}"))
+        .iter()
+        .map(|object| match &object[tag]["Value"][0] {
+            Value::String(text) => text.clone(),
+            Value::Object(name) => name["Alphabetic"].as_str().unwrap_or_default().to_owned(),
+            other => other.to_string(),
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+async fn dicomweb_client_stores_searches_and_retrieves_what_it_sent(kind: Kind) {
+    let world = world(kind).await;
+    let files = study(&world.data, "ACC-001");
+    let stored = client(&world, &world.staff, "store", &paths(&files));
+    let referenced = &stored["response"]["00081199"]["Value"];
+    assert_eq!(values(referenced, "00081155"), sorted(files.iter().map(|f| f.sop_instance_uid.clone())), "{stored}");
+    assert!(stored["response"].get("00081198").is_none(), "no failures: {stored}");
+    for file in &files {
+        assert!(world.api.storage.stored_object(&world.facility, file).await.is_some(), "{} stored", file.name);
+    }
+
+    let uid = &files[0].study_instance_uid;
+    let by_name = client(
+        &world,
+        &world.staff,
+        "search",
+        &[
+            "studies".into(),
+            json!({"PatientName": files[0].patient_name.split('^').next().unwrap_or_default().to_owned() + "*"})
+                .to_string(),
+        ],
+    );
+    assert_eq!(values(&by_name["matches"], "0020000D"), [uid.as_str()], "{by_name}");
+    let by_date = client(&world, &world.staff, "search", &["studies".into(), json!({"StudyDate": format!("{}-{}", files[0].study_date, files[0].study_date), "ModalitiesInStudy": files[0].modality}).to_string()]);
+    assert_eq!(values(&by_date["matches"], "0020000D"), [uid.as_str()], "{by_date}");
+    assert_eq!(values(&by_date["matches"], "00201208"), [files.len().to_string()], "instances in the study");
+    let none =
+        client(&world, &world.staff, "search", &["studies".into(), json!({"AccessionNumber": "NO-SUCH"}).to_string()]);
+    assert_eq!(none["matches"], json!([]));
+
+    let series = client(&world, &world.staff, "search", &["series".into(), "{}".into(), uid.clone()]);
+    let mut expected_series: Vec<String> = files.iter().map(|f| f.series_instance_uid.clone()).collect();
+    expected_series.sort();
+    expected_series.dedup();
+    assert_eq!(values(&series["matches"], "0020000E"), expected_series, "{series}");
+    let first_series: Vec<&TestFile> =
+        files.iter().copied().filter(|f| f.series_instance_uid == files[0].series_instance_uid).collect();
+    let instances = client(
+        &world,
+        &world.staff,
+        "search",
+        &["instances".into(), "{}".into(), uid.clone(), files[0].series_instance_uid.clone()],
+    );
+    assert_eq!(
+        values(&instances["matches"], "00080018"),
+        sorted(first_series.iter().map(|f| f.sop_instance_uid.clone()))
+    );
+
+    let one = files[0];
+    let retrieved = client(
+        &world,
+        &world.staff,
+        "retrieve",
+        &[
+            one.study_instance_uid.clone(),
+            one.series_instance_uid.clone(),
+            one.sop_instance_uid.clone(),
+            one.path.display().to_string(),
+        ],
+    );
+    assert_eq!(retrieved, json!({"sop_instance_uid": one.sop_instance_uid, "identical": true}));
+    let mut args = vec![one.study_instance_uid.clone(), one.series_instance_uid.clone()];
+    args.extend(paths(&first_series));
+    let series = client(&world, &world.staff, "retrieve_series", &args);
+    let received = series["instances"].as_array().unwrap_or_else(|| panic!("{series}"));
+    assert_eq!(received.len(), first_series.len(), "{series}");
+    assert!(received.iter().all(|r| r["identical"] == json!(true)), "{series}");
+}
+
+fn sorted(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut items: Vec<String> = items.collect();
+    items.sort();
+    items
+}
+
+/// The bodies of a `multipart/related` answer, split on its boundary.
+fn parts(content_type: &str, body: &[u8]) -> Vec<Vec<u8>> {
+    let boundary = content_type.split("boundary=").nth(1).expect("a boundary").trim_matches('"');
+    let delimiter = format!("\r\n--{boundary}");
+    let text = [b"\r\n".as_slice(), body].concat();
+    let mut found = Vec::new();
+    let mut rest = &text[..];
+    while let Some(at) = find(rest, delimiter.as_bytes()) {
+        rest = &rest[at + delimiter.len()..];
+        if rest.starts_with(b"--") {
+            return found;
+        }
+        let headers_end = find(rest, b"\r\n\r\n").expect("part headers") + 4;
+        let end = find(&rest[headers_end..], delimiter.as_bytes()).expect("the part's end");
+        found.push(rest[headers_end..headers_end + end].to_vec());
+    }
+    panic!("no closing delimiter");
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+async fn get(url: &str, token: &str) -> reqwest::Response {
+    reqwest::Client::new().get(url).bearer_auth(token).send().await.expect("the receiver answers")
+}
+
+async fn wado_rs_returns_each_instance_byte_for_byte_as_stored(kind: Kind) {
+    let world = world(kind).await;
+    let files = study(&world.data, "ACC-001");
+    // One sent by a modality over DICOM, the rest over STOW-RS: WADO-RS serves both.
+    let run = dcmtk::storescu(
+        world.receiver.dicom_port,
+        world.facility.ae_title.as_str(),
+        SCP_AE_TITLE,
+        &[],
+        &[&files[0].path],
+    );
+    assert!(run.success, "{}", run.text);
+    let stowed = client(&world, &world.staff, "store", &paths(&files[1..]));
+    assert!(stowed["response"].get("00081198").is_none(), "{stowed}");
+
+    let url = world.receiver.web_url(&format!("/dicomweb/studies/{}", files[0].study_instance_uid));
+    let reply = get(&url, &world.staff).await;
+    assert_eq!(reply.status(), StatusCode::OK);
+    let content_type = reply.headers()["content-type"].to_str().expect("ASCII").to_owned();
+    assert!(content_type.starts_with("multipart/related; type=\"application/dicom\""), "{content_type}");
+    let body = reply.bytes().await.expect("the body");
+    let mut received = parts(&content_type, &body);
+    let mut stored = Vec::new();
+    for file in &files {
+        stored.push(world.api.storage.stored_object(&world.facility, file).await.expect("stored"));
+    }
+    received.sort();
+    stored.sort();
+    assert_eq!(received.len(), files.len());
+    assert!(received == stored, "each part is the stored Part-10 file, byte for byte");
+}
+
+async fn status_and_json(reply: reqwest::Response) -> (StatusCode, Value) {
+    let status = reply.status();
+    let text = reply.text().await.expect("a body");
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: not JSON: {text}")))
+}
+
+async fn post(url: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new().post(url).header("content-type", content_type).body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    status_and_json(request.send().await.expect("the receiver answers")).await
+}
+
+const MULTIPART: &str = "multipart/related; type=\"application/dicom\"; boundary=noctis-test";
+
+fn multipart(parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(b"--noctis-test\r\nContent-Type: application/dicom\r\n\r\n");
+        body.extend_from_slice(part);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"--noctis-test--\r\n");
+    body
+}
+
+async fn each_facility_sees_only_its_own_and_staff_name_the_facility(kind: Kind) {
+    let world = world(kind).await;
+    let other = world.api.storage.facility("Other Clinic").await;
+    let other_staff = world.api.user_token("other.staff", "facility_user", Some(other.id)).await;
+    let radiologist = world.api.user_token("reader", "radiologist", None).await;
+    let file = study(&world.data, "ACC-001")[0];
+    let body = multipart(&[std::fs::read(&file.path).expect("the file")]);
+    let (status, _) =
+        post(&world.receiver.web_url("/dicomweb/studies"), Some(&world.staff), MULTIPART, body.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let study_url = |root: &str| world.receiver.web_url(&format!("{root}/studies/{}", file.study_instance_uid));
+    let search = |root: &str| world.receiver.web_url(&format!("{root}/studies"));
+    let own_root = format!("/dicomweb/facilities/{}", world.facility.id);
+    let (status, found) = status_and_json(get(&search("/dicomweb"), &other_staff).await).await;
+    assert_eq!((status, found), (StatusCode::OK, json!([])), "another facility finds nothing");
+    assert_eq!(get(&study_url("/dicomweb"), &other_staff).await.status(), StatusCode::NOT_FOUND);
+    let (status, error) = status_and_json(get(&study_url(&own_root), &other_staff).await).await;
+    assert_eq!((status, error["error"]["code"].clone()), (StatusCode::NOT_FOUND, json!("not_found")));
+
+    let (status, error) = status_and_json(get(&search("/dicomweb"), &world.api.admin).await).await;
+    assert_eq!((status, error["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!("facility_required")));
+    for token in [&world.api.admin, &radiologist, &world.staff] {
+        let (status, found) = status_and_json(get(&search(&own_root), token).await).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(values(&found, "0020000D"), [file.study_instance_uid.as_str()]);
+    }
+    let (status, error) = post(&search(&own_root), Some(&radiologist), MULTIPART, body.clone()).await;
+    assert_eq!(
+        (status, error["error"]["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("forbidden")),
+        "radiologists read"
+    );
+    let (status, error) = post(&search("/dicomweb"), None, MULTIPART, body).await;
+    assert_eq!((status, error["error"]["code"].clone()), (StatusCode::UNAUTHORIZED, json!("unauthenticated")));
+}
+
+async fn bad_uploads_are_refused_with_their_reasons_and_lose_nothing(kind: Kind) {
+    let world = world(kind).await;
+    let files = study(&world.data, "ACC-001");
+    let good = std::fs::read(&files[0].path).expect("the file");
+    let url = world.receiver.web_url("/dicomweb/studies");
+    let token = Some(world.staff.as_str());
+
+    let (status, error) = post(&url, token, "application/dicom", good.clone()).await;
+    assert_eq!(
+        (status, error["error"]["code"].clone()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, json!("unsupported_media_type"))
+    );
+
+    // One good file and one that is not a Part-10 file: the first is stored, the second refused.
+    let (status, answer) =
+        post(&url, token, MULTIPART, multipart(&[good.clone(), b"not a DICOM file at all".to_vec()])).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(values(&answer["00081199"]["Value"], "00081155"), [files[0].sop_instance_uid.clone()]);
+    assert_eq!(answer["00081198"]["Value"][0][FAILURE_REASON]["Value"][0], json!(CANNOT_UNDERSTAND), "{answer}");
+    assert!(world.api.storage.stored_object(&world.facility, files[0]).await.is_some());
+
+    // An instance posted to another study's URL is not that study's.
+    let elsewhere = world.receiver.web_url("/dicomweb/studies/1.2.826.0.1.3680043.2.1143.424242");
+    let (status, answer) =
+        post(&elsewhere, token, MULTIPART, multipart(&[std::fs::read(&files[1].path).expect("the file")])).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["00081198"]["Value"][0][FAILURE_REASON]["Value"][0], json!(DATASET_MISMATCH), "{answer}");
+    assert!(world.api.storage.stored_object(&world.facility, files[1]).await.is_none());
+
+    // A header block without end, and a body cut off mid-part: refused, nothing half-written.
+    let mut endless = b"--noctis-test\r\nX-Padding: ".to_vec();
+    endless.extend(std::iter::repeat_n(b'a', 64 * 1024));
+    let (status, error) = post(&url, token, MULTIPART, endless).await;
+    assert_eq!((status, error["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!("bad_request")), "{error}");
+    let third = std::fs::read(&files[2].path).expect("the file");
+    let mut cut = b"--noctis-test\r\nContent-Type: application/dicom\r\n\r\n".to_vec();
+    cut.extend_from_slice(&third[..third.len() / 2]);
+    let (status, _) = post(&url, token, MULTIPART, cut).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(world.api.storage.stored_object(&world.facility, files[2]).await.is_none(), "no partial object");
+    let indexed = world.api.storage.study(&world.facility, &files[0].study_instance_uid).await.expect("the study");
+    assert_eq!(indexed.instances.len(), 1, "only the good file is indexed");
+}
