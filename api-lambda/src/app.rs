@@ -68,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(document.as_ref().clone()) }))
         .merge(crate::console::routes(state.config.api.console_dir.as_deref()))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // After the body limit: STOW-RS uploads stream through at any size.
+        .merge(crate::dicomweb_proxy::routes(state.config.api.dicomweb_upstream.as_deref()))
         .layer(axum::middleware::map_response(crate::error::json_errors))
         .layer(axum::middleware::from_fn(refuse_long_uris))
         .layer(TraceLayer::new_for_http())

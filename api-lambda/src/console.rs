@@ -47,7 +47,7 @@ async fn page(dir: PathBuf, method: Method, uri: Uri) -> Response {
 }
 
 fn is_api_path(uri: &Uri) -> bool {
-    uri.path() == "/api" || uri.path().starts_with("/api/")
+    ["/api", "/dicomweb"].iter().any(|root| uri.path() == *root || uri.path().starts_with(&format!("{root}/")))
 }
 
 fn not_built(uri: &Uri) -> Response {

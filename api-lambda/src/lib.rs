@@ -10,6 +10,7 @@ mod app;
 pub mod bootstrap;
 mod console;
 mod cursor;
+mod dicomweb_proxy;
 mod error;
 mod extract;
 mod login_limiter;

@@ -6,6 +6,7 @@
 use axum::http::StatusCode;
 use noctis_core::domain::Facility;
 use noctis_e2e::api::{ADMIN, Api, TOKEN_SECRET};
+use noctis_e2e::api_server::ApiServer;
 use noctis_e2e::dcmtk;
 use noctis_e2e::python;
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
@@ -18,6 +19,7 @@ noctis_e2e::on_both_backends!(
     wado_rs_returns_each_instance_byte_for_byte_as_stored,
     each_facility_sees_only_its_own_and_staff_name_the_facility,
     bad_uploads_are_refused_with_their_reasons_and_lose_nothing,
+    the_consoles_origin_serves_dicomweb_through_the_local_server,
 );
 
 /// PS3.18 Table 10.5.3-1 and PS3.4 Annex B reasons, as the response carries them.
@@ -50,7 +52,11 @@ fn study<'a>(data: &'a TestData, accession: &str) -> Vec<&'a TestFile> {
 }
 
 fn client(world: &World, token: &str, command: &str, args: &[String]) -> Value {
-    let mut all = vec![world.receiver.web_url("/dicomweb"), token.to_owned(), command.to_owned()];
+    client_at(&world.receiver.web_url("/dicomweb"), token, command, args)
+}
+
+fn client_at(base_url: &str, token: &str, command: &str, args: &[String]) -> Value {
+    let mut all = vec![base_url.to_owned(), token.to_owned(), command.to_owned()];
     all.extend_from_slice(args);
     let run = python::run("dicomweb.py", &all);
     assert!(run.success, "dicomweb.py {command}: {}", run.stderr);
@@ -317,4 +323,38 @@ async fn bad_uploads_are_refused_with_their_reasons_and_lose_nothing(kind: Kind)
     assert!(world.api.storage.stored_object(&world.facility, files[2]).await.is_none(), "no partial object");
     let indexed = world.api.storage.study(&world.facility, &files[0].study_instance_uid).await.expect("the study");
     assert_eq!(indexed.instances.len(), 1, "only the good file is indexed");
+}
+
+/// `make run`'s one origin: the API server forwards `/dicomweb` to the
+/// receiver, bodies streamed both ways, and Retrieve URLs name that origin.
+async fn the_consoles_origin_serves_dicomweb_through_the_local_server(kind: Kind) {
+    let world = world(kind).await;
+    let mut env = world.api.storage.env.clone();
+    env.push(("NOCTIS_API__TOKEN_SECRET".into(), TOKEN_SECRET.into()));
+    env.push(("NOCTIS_API__DICOMWEB_UPSTREAM".into(), world.receiver.web_url("")));
+    let server = ApiServer::start(&env);
+    let files = study(&world.data, "ACC-002");
+    let stored = client_at(&server.url("/dicomweb"), &world.staff, "store", &paths(&files));
+    assert!(stored["response"].get("00081198").is_none(), "{stored}");
+    // dicomweb-client sends a Host without the port (RFC 9110 7.2 wants it), so the
+    // Retrieve URL the origin writes is checked with a client that sends it whole.
+    let (status, found) = status_and_json(get(&server.url("/dicomweb/studies"), &world.staff).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let retrieve_urls = values(&found, "00081190");
+    assert_eq!(retrieve_urls, [server.url(&format!("/dicomweb/studies/{}", files[0].study_instance_uid))]);
+    let one = files[0];
+    let retrieved = client_at(
+        &server.url("/dicomweb"),
+        &world.staff,
+        "retrieve",
+        &[
+            one.study_instance_uid.clone(),
+            one.series_instance_uid.clone(),
+            one.sop_instance_uid.clone(),
+            one.path.display().to_string(),
+        ],
+    );
+    assert_eq!(retrieved["identical"], json!(true), "{retrieved}");
+    let reply = reqwest::get(server.url("/dicomweb/studies")).await.expect("the API answers");
+    assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "the receiver's refusal comes through");
 }
