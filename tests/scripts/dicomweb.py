@@ -10,7 +10,12 @@ store: STOW-RS of the files; prints the store-instances response as DICOM JSON.
 search: QIDO-RS at LEVEL (studies, series, instances); prints the matches.
 retrieve: WADO-RS of one instance; says whether what came back is FILE's
     data set (every element, pixel data included) as pydicom reads both.
+       dicomweb.py BASE_URL TOKEN frames STUDY SERIES INSTANCE FRAME_LIST FILE
+       dicomweb.py BASE_URL TOKEN metadata STUDY
 retrieve_series: WADO-RS of a series; the same for each FILE, by SOP Instance UID.
+frames: WADO-RS frames (1-based, comma-separated); says for each whether it is
+    FILE's frame as pydicom cuts it (native) or its compressed bitstream.
+metadata: WADO-RS metadata of a study; prints the DICOM JSON.
 """
 
 import json
@@ -18,7 +23,17 @@ import sys
 
 import pydicom
 from dicomweb_client.api import DICOMwebClient
+from pydicom.encaps import generate_frames
 from requests import HTTPError
+
+
+def expected_frames(path):
+    ds = pydicom.dcmread(path)
+    count = int(ds.get("NumberOfFrames", 1) or 1)
+    if ds.file_meta.TransferSyntaxUID.is_compressed:
+        return list(generate_frames(ds.PixelData, number_of_frames=count))
+    size = ds.Rows * ds.Columns * ds.SamplesPerPixel * ds.BitsAllocated // 8
+    return [ds.PixelData[i * size : (i + 1) * size] for i in range(count)]
 
 
 def same_dataset(received, path):
@@ -58,6 +73,20 @@ def main():
             by_uid = {str(pydicom.dcmread(p).SOPInstanceUID): p for p in paths}
             received = client.retrieve_series(study, series)
             print(json.dumps({"instances": [same_dataset(r, by_uid[str(r.SOPInstanceUID)]) for r in received]}))
+        elif command == "frames":
+            study, series, instance, frame_list, path = args
+            numbers = [int(n) for n in frame_list.split(",")]
+            received = client.retrieve_instance_frames(
+                study, series, instance, frame_numbers=numbers, media_types=("application/octet-stream",)
+            )
+            expected = expected_frames(path)
+            frames = [
+                {"number": n, "bytes": len(r), "identical": bytes(r) == bytes(expected[n - 1])}
+                for n, r in zip(numbers, received)
+            ]
+            print(json.dumps({"frames": frames}))
+        elif command == "metadata":
+            print(json.dumps({"metadata": client.retrieve_study_metadata(args[0])}))
         else:
             raise SystemExit(f"unknown command {command}")
     except HTTPError as e:

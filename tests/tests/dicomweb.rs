@@ -20,6 +20,7 @@ noctis_e2e::on_both_backends!(
     each_facility_sees_only_its_own_and_staff_name_the_facility,
     bad_uploads_are_refused_with_their_reasons_and_lose_nothing,
     the_consoles_origin_serves_dicomweb_through_the_local_server,
+    metadata_and_frames_come_from_the_stored_files_in_every_syntax,
 );
 
 /// PS3.18 Table 10.5.3-1 and PS3.4 Annex B reasons, as the response carries them.
@@ -357,4 +358,84 @@ async fn the_consoles_origin_serves_dicomweb_through_the_local_server(kind: Kind
     assert_eq!(retrieved["identical"], json!(true), "{retrieved}");
     let reply = reqwest::get(server.url("/dicomweb/studies")).await.expect("the API answers");
     assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "the receiver's refusal comes through");
+}
+
+/// Metadata read from the stored files, with the pixel data a Bulk Data URI;
+/// frames cut from native pixel data and compressed ones passed through, in
+/// each transfer syntax pydicom ships, single- and multi-frame.
+async fn metadata_and_frames_come_from_the_stored_files_in_every_syntax(kind: Kind) {
+    let world = world(kind).await;
+    let samples = testdata::samples();
+    // pydicom's native multi-frame file names another instance in its File Meta
+    // than in its data set (PS3.10 7.1 wants them equal): refused with A900 as
+    // it is, stored once made consistent.
+    let inconsistent = testdata::pydicom_file("rtdose.dcm");
+    let refused = client(&world, &world.staff, "store", &[inconsistent.display().to_string()]);
+    assert_eq!(refused["http_status"], json!(409), "nothing stored: {refused}");
+    let answer: Value = serde_json::from_str(refused["body"].as_str().unwrap_or_default()).expect("DICOM JSON");
+    assert_eq!(answer["00081198"]["Value"][0][FAILURE_REASON]["Value"][0], json!(DATASET_MISMATCH), "{answer}");
+    let dir = tempfile::tempdir().expect("a directory");
+    let native = dir.path().join("rtdose-consistent.dcm");
+    // A fresh UID too: the RLE file beside it carries the same SOP Instance UID.
+    let fix = "import sys, pydicom; ds = pydicom.dcmread(sys.argv[1]); ds.SOPInstanceUID = pydicom.uid.generate_uid(); \
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID; ds.save_as(sys.argv[2])";
+    let python = noctis_e2e::workspace_root().join(".tools/venv/bin/python");
+    let status = std::process::Command::new(python).args(["-c", fix]).arg(&inconsistent).arg(&native).status();
+    assert!(status.is_ok_and(|s| s.success()), "pydicom rewrites the file");
+    let multi_frame = [native, testdata::pydicom_file("rtdose_rle.dcm")];
+    let mut files: Vec<String> = samples.files.iter().map(|f| f.path.display().to_string()).collect();
+    files.extend(multi_frame.iter().map(|p| p.display().to_string()));
+    let stored = client(&world, &world.staff, "store", &files);
+    assert!(stored["response"].get("00081198").is_none(), "{stored}");
+
+    for file in &samples.files {
+        let frames = client(
+            &world,
+            &world.staff,
+            "frames",
+            &[
+                file.study_instance_uid.clone(),
+                file.series_instance_uid.clone(),
+                file.sop_instance_uid.clone(),
+                "1".into(),
+                file.path.display().to_string(),
+            ],
+        );
+        if file.transfer_syntax == "1.2.840.10008.1.2.1.99" {
+            // A deflated data set is stored as sent; its frames are not cut out of the stream.
+            assert_eq!(frames["http_status"], json!(406), "{}: {frames}", file.name);
+            continue;
+        }
+        assert_eq!(frames["frames"][0]["identical"], json!(true), "{} ({}): {frames}", file.name, file.transfer_syntax);
+    }
+    for (path, list) in [(&multi_frame[0], "2,5"), (&multi_frame[1], "1,15")] {
+        let uids = describe_file(path);
+        let mut args = uids.clone();
+        args.extend([list.to_owned(), path.display().to_string()]);
+        let frames = client(&world, &world.staff, "frames", &args);
+        let received = frames["frames"].as_array().unwrap_or_else(|| panic!("{}: {frames}", path.display()));
+        assert_eq!(received.len(), 2, "{frames}");
+        assert!(received.iter().all(|f| f["identical"] == json!(true)), "{}: {frames}", path.display());
+    }
+
+    let ct = samples.files.iter().find(|f| f.name == "CT_small.dcm").expect("CT_small");
+    let metadata = client(&world, &world.staff, "metadata", std::slice::from_ref(&ct.study_instance_uid));
+    let instances = metadata["metadata"].as_array().unwrap_or_else(|| panic!("{metadata}"));
+    let one =
+        instances.iter().find(|i| i["00080018"]["Value"][0] == json!(ct.sop_instance_uid)).expect("the CT instance");
+    assert_eq!(one["00100020"]["Value"][0], json!(ct.patient_id), "attributes from the stored file: {one}");
+    assert_eq!(one["00080060"]["Value"][0], json!(ct.modality));
+    let bulk = one["7FE00010"]["BulkDataURI"].as_str().unwrap_or_else(|| panic!("pixel data by reference: {one}"));
+    assert!(bulk.ends_with(&format!("/instances/{}/frames/1", ct.sop_instance_uid)), "{bulk}");
+    assert!(one["7FE00010"].get("InlineBinary").is_none(), "no pixel data inline");
+}
+
+/// Study, series and SOP Instance UIDs of a file, as pydicom reads them.
+fn describe_file(path: &std::path::Path) -> Vec<String> {
+    let code = "import sys, pydicom; ds = pydicom.dcmread(sys.argv[1], stop_before_pixels=True); \
+        print(ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)";
+    let python = noctis_e2e::workspace_root().join(".tools/venv/bin/python");
+    let output = std::process::Command::new(python).args(["-c", code]).arg(path).output().expect("python runs");
+    assert!(output.status.success(), "pydicom reads {}", path.display());
+    String::from_utf8_lossy(&output.stdout).split_whitespace().map(str::to_owned).collect()
 }

@@ -96,6 +96,11 @@ impl<'a> Walker<'a> {
         Self { bytes, position: 0, encoding, pending: None }
     }
 
+    /// How many bytes the walk has consumed.
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
     /// The next top-level element's header (stepping over the previous one's
     /// value if it was not taken), or `None` exactly at the end of the bytes.
     pub fn next_header(&mut self) -> Result<Option<ElementHeader>, WalkError> {

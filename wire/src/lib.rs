@@ -13,5 +13,6 @@ pub mod identifier;
 pub mod multipart;
 pub mod part10;
 pub mod pdu;
+pub mod pixel_data;
 pub mod proxy;
 pub mod transfer_syntax;

@@ -57,6 +57,24 @@ fn accept_values(headers: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
+/// The sending half of a streamed answer's body: a few chunks in flight, so
+/// memory stays bounded however long the answer.
+pub type BodySender = tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>;
+
+/// A streamed answer of `content_type`, and the sender its producer writes to.
+/// An error sent ends the body early, so the client sees it broken, never whole.
+pub fn streamed(content_type: &str) -> (Response, BodySender) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    let mut response = axum::body::Body::from_stream(body).into_response();
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    (response, sender)
+}
+
 pub fn dicom_json(body: &serde_json::Value) -> Response {
     dicom_json_with(StatusCode::OK, body)
 }

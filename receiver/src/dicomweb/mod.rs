@@ -9,11 +9,14 @@
 
 mod auth;
 mod error;
+mod frames;
 mod json;
 mod media;
+mod metadata;
 mod qido;
 mod request;
 mod scope;
+mod stored;
 mod stow;
 mod urls;
 mod wado;
@@ -51,11 +54,15 @@ fn service() -> Router<Arc<DicomWeb>> {
     Router::new()
         .route("/studies", get(qido::studies).post(stow::store))
         .route("/studies/{study}", get(wado::study).post(stow::store))
+        .route("/studies/{study}/metadata", get(metadata::study))
         .route("/studies/{study}/series", get(qido::series))
         .route("/studies/{study}/instances", get(qido::instances))
         .route("/studies/{study}/series/{series}", get(wado::series))
+        .route("/studies/{study}/series/{series}/metadata", get(metadata::series))
         .route("/studies/{study}/series/{series}/instances", get(qido::instances))
         .route("/studies/{study}/series/{series}/instances/{instance}", get(wado::instance))
+        .route("/studies/{study}/series/{series}/instances/{instance}/metadata", get(metadata::instance))
+        .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", get(frames::frames))
 }
 
 /// `/dicomweb/facilities/{facility}/…` names the facility; a facility user's

@@ -178,7 +178,7 @@ mod tests {
     use super::*;
 
     fn ids(study: Option<&str>) -> Ids {
-        Ids { facility: None, study: study.map(str::to_owned), series: None, instance: None }
+        Ids { facility: None, study: study.map(str::to_owned), series: None, instance: None, frames: None }
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Ids {
     pub study: Option<String>,
     pub series: Option<String>,
     pub instance: Option<String>,
+    /// A frame list (`1,3,5`).
+    pub frames: Option<String>,
 }
 
 /// The facility `ids` names (or the caller's own), when the caller may `action` on it.

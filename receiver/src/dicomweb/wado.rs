@@ -5,10 +5,8 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use noctis_core::domain::access::Action;
@@ -16,18 +14,15 @@ use noctis_core::domain::{Attribute, Condition, InstanceSummary, Query, QueryLev
 use noctis_core::ports::ObjectStore;
 use noctis_core::usecases::query::FindError;
 use noctis_core::usecases::retrieve::{RetrieveOutcome, instances_to_retrieve, record_retrieve};
-use tokio::sync::mpsc;
 
 use super::DicomWeb;
 use super::auth::Caller;
 use super::error::{WebError, WebResult};
-use super::media;
+use super::media::{self, BodySender};
 use super::request::WebRequest;
 use super::scope::{Ids, facility_for};
 use crate::intake::Origin;
 
-/// Parts in flight between the store and the client: a few chunks each.
-const CHANNEL_CHUNKS: usize = 4;
 const CHUNK_BYTES: usize = 256 * 1024;
 
 pub async fn study(State(state): State<Arc<DicomWeb>>, request: WebRequest) -> WebResult<Response> {
@@ -83,7 +78,8 @@ async fn retrieve(state: Arc<DicomWeb>, request: WebRequest, level: QueryLevel) 
     media::accepts_dicom_multipart(&request.headers)?;
     let (origin, query, instances) = instances_named(&state, &request.caller, &request.ids, level).await?;
     let boundary = uuid::Uuid::new_v4().simple().to_string();
-    let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);
+    let (response, sender) =
+        media::streamed(&format!("multipart/related; type=\"application/dicom\"; boundary={boundary}"));
     let objects = state.intake.objects.clone();
     let audit = state.audit.clone();
     let part_boundary = boundary.clone();
@@ -93,14 +89,6 @@ async fn retrieve(state: Arc<DicomWeb>, request: WebRequest, level: QueryLevel) 
             RetrieveOutcome { completed, failed: instances.len() as u64 - completed, ..RetrieveOutcome::default() };
         record_retrieve(audit.as_ref(), origin.requester(), &query, outcome, now()).await;
     });
-    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
-    });
-    let content_type = format!("multipart/related; type=\"application/dicom\"; boundary={boundary}");
-    let mut response = Body::from_stream(body.boxed()).into_response();
-    if let Ok(value) = HeaderValue::from_str(&content_type) {
-        response.headers_mut().insert(header::CONTENT_TYPE, value);
-    }
     Ok(response)
 }
 
@@ -112,7 +100,7 @@ async fn stream_parts(
     objects: &dyn ObjectStore,
     instances: &[InstanceSummary],
     boundary: &str,
-    sender: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+    sender: &BodySender,
 ) -> u64 {
     let mut sent = 0;
     for instance in instances {
@@ -150,6 +138,6 @@ async fn stream_parts(
     sent
 }
 
-async fn fail(sender: &mpsc::Sender<Result<Bytes, std::io::Error>>, why: &str) {
+async fn fail(sender: &BodySender, why: &str) {
     let _ = sender.send(Err(std::io::Error::other(why.to_owned()))).await;
 }
