@@ -31,8 +31,8 @@ test: tools console lint
 		echo "SKIPPED: Terraform checks (no terraform or AWS provider mirror; see README 'Deploy to AWS')"; \
 	fi
 
-## tools: the test venvs (moto server, pydicom, pynetdicom; schemathesis; checkov; Playwright),
-## DCMTK, Chromium, cargo-fuzz
+## tools: the test venvs (moto server, pydicom, pynetdicom, dicomweb-client; schemathesis; checkov; Playwright),
+## DCMTK, HAProxy, Chromium, Orthanc with its DICOMweb plugin, cargo-fuzz
 tools:
 	scripts/install-test-tools all
 
@@ -85,7 +85,6 @@ diagram:
 ## emulator (one study vs many, growth to 20,000 instances), and load from our own generator
 ## (200 associations, 1 vs 3 receivers behind HAProxy, AWS vs bare PUT); prints figures, never fails on them
 bench: tools
-	scripts/install-test-tools orthanc
 	$(CARGO) build --release --workspace --bins --locked
 	$(CARGO) bench -p noctis-e2e --bench receive
 	$(CARGO) bench -p noctis-e2e --bench query

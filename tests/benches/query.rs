@@ -3,10 +3,10 @@
 //! from Debian holding the same instances. Prints figures and writes them to
 //! target/bench/query.json. A measurement, never a pass/fail.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use noctis_e2e::bench::{file_set, free_port, send, wait_for_port, write_report};
+use noctis_e2e::bench::{file_set, send, write_report};
+use noctis_e2e::orthanc::{ORTHANC_AE, Orthanc};
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::Storage;
 use serde_json::{Value, json};
@@ -16,57 +16,6 @@ const STUDY_INSTANCES: usize = 300;
 const SENDERS: usize = 4;
 const FIND_REPEATS: usize = 20;
 const GET_REPEATS: usize = 3;
-const ORTHANC_AE: &str = "ORTHANC";
-
-struct Orthanc {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Orthanc {
-    /// Orthanc with its own storage, no plugins, and every peer allowed to
-    /// store, find and get (as Noctis allows a registered facility).
-    fn start(calling: &str) -> Self {
-        let dir = tempfile::tempdir().expect("a directory");
-        let (port, http_port) = (free_port(), free_port());
-        let config = json!({
-            "Name": "bench",
-            "StorageDirectory": dir.path().join("storage"),
-            "IndexDirectory": dir.path().join("index"),
-            "DicomAet": ORTHANC_AE,
-            "DicomPort": port,
-            "HttpPort": http_port,
-            "RemoteAccessAllowed": false,
-            "Plugins": [],
-            "DicomCheckCalledAet": false,
-            "DicomAlwaysAllowStore": true,
-            "DicomAlwaysAllowFind": true,
-            "DicomAlwaysAllowGet": true,
-            "DicomModalities": {"bench": {"AET": calling, "Host": "127.0.0.1", "Port": 104,
-                "AllowFind": true, "AllowGet": true, "AllowStore": true}},
-            "LimitFindResults": 0,
-            "SaveJobs": false,
-        });
-        let path = dir.path().join("orthanc.json");
-        std::fs::write(&path, config.to_string()).expect("writes the configuration");
-        let child = Command::new("Orthanc")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Orthanc runs (make bench installs it)");
-        wait_for_port(port);
-        Self { child, port, _dir: dir }
-    }
-}
-
-impl Drop for Orthanc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn find_timings(port: u16, calling: &str, called: &str, queries: &Value) -> Value {
     let run = noctis_e2e::python::run(
@@ -109,13 +58,18 @@ fn main() {
     let binary = noctis_e2e::workspace_binary_in("noctis-receiver", "release");
     let quiet = "warn,noctis_receiver=info,noctis_receiver::intake=warn,noctis_receiver::protocol::association=warn";
     let receiver = Receiver::start_binary(&binary, &storage, &[("NOCTIS_LOG__FILTER", quiet)]);
-    let orthanc = Orthanc::start(&calling);
+    // The bench's calling AE title may store, find and get, as a facility may in Noctis.
+    let orthanc =
+        Orthanc::start(json!({"DicomModalities": {"bench": {"AET": calling, "Host": "127.0.0.1", "Port": 104,
+        "AllowFind": true, "AllowGet": true, "AllowStore": true}}}));
 
     println!("generating {STUDIES} one-instance studies and one study of {STUDY_INSTANCES} CT instances …");
     let studies = file_set("studies", &["--studies".into(), STUDIES.to_string()]);
     let study = file_set("study", &["--copies".into(), STUDY_INSTANCES.to_string()]);
     let mut ingest = Vec::new();
-    for (name, port, called) in [("noctis", receiver.dicom_port, SCP_AE_TITLE), ("orthanc", orthanc.port, ORTHANC_AE)] {
+    for (name, port, called) in
+        [("noctis", receiver.dicom_port, SCP_AE_TITLE), ("orthanc", orthanc.dicom_port, ORTHANC_AE)]
+    {
         let mut elapsed = send(port, &calling, called, &studies.files, SENDERS);
         elapsed += send(port, &calling, called, &study.files, SENDERS);
         let n = (studies.files.len() + study.files.len()) as f64;
@@ -146,7 +100,7 @@ fn main() {
         "Study Date, one month (1 in 12)": {"StudyDate": "20240301-20240331", "StudyInstanceUID": ""},
     });
     let noctis_find = find_timings(receiver.dicom_port, &calling, SCP_AE_TITLE, &queries);
-    let orthanc_find = find_timings(orthanc.port, &calling, ORTHANC_AE, &queries);
+    let orthanc_find = find_timings(orthanc.dicom_port, &calling, ORTHANC_AE, &queries);
 
     println!();
     println!("C-FIND at the study level over {} studies, {FIND_REPEATS} runs each, one association:", STUDIES + 1);
@@ -172,7 +126,7 @@ fn main() {
     let study_uid = uid_of(&dicom(&study.files[0]), dicom_dictionary_std::tags::STUDY_INSTANCE_UID);
     let mb = study.bytes as f64 / 1e6;
     let noctis_get = get_time(receiver.dicom_port, &calling, SCP_AE_TITLE, &study_uid);
-    let orthanc_get = get_time(orthanc.port, &calling, ORTHANC_AE, &study_uid);
+    let orthanc_get = get_time(orthanc.dicom_port, &calling, ORTHANC_AE, &study_uid);
     println!();
     println!(
         "C-GET of one study, {STUDY_INSTANCES} instances, {mb:.1} MB, getscu writing files (median of {GET_REPEATS}):"

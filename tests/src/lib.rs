@@ -11,6 +11,7 @@ pub mod dcmtk;
 pub mod haproxy;
 pub mod load;
 pub mod network;
+pub mod orthanc;
 pub mod process;
 pub mod python;
 pub mod raw_peer;

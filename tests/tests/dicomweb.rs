@@ -8,6 +8,7 @@ use noctis_core::domain::Facility;
 use noctis_e2e::api::{ADMIN, Api, TOKEN_SECRET};
 use noctis_e2e::api_server::ApiServer;
 use noctis_e2e::dcmtk;
+use noctis_e2e::orthanc::{DICOMWEB_PLUGIN, Orthanc};
 use noctis_e2e::python;
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::{Kind, Storage};
@@ -21,6 +22,7 @@ noctis_e2e::on_both_backends!(
     bad_uploads_are_refused_with_their_reasons_and_lose_nothing,
     the_consoles_origin_serves_dicomweb_through_the_local_server,
     metadata_and_frames_come_from_the_stored_files_in_every_syntax,
+    orthanc_stores_into_searches_and_retrieves_from_noctis_byte_for_byte,
 );
 
 /// PS3.18 Table 10.5.3-1 and PS3.4 Annex B reasons, as the response carries them.
@@ -438,4 +440,102 @@ fn describe_file(path: &std::path::Path) -> Vec<String> {
     let output = std::process::Command::new(python).args(["-c", code]).arg(path).output().expect("python runs");
     assert!(output.status.success(), "pydicom reads {}", path.display());
     String::from_utf8_lossy(&output.stdout).split_whitespace().map(str::to_owned).collect()
+}
+
+async fn orthanc(method: reqwest::Method, orthanc: &Orthanc, path: &str, body: Option<Vec<u8>>) -> Value {
+    let mut request = reqwest::Client::new().request(method, orthanc.url(path));
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let reply = request.send().await.expect("Orthanc answers");
+    let status = reply.status();
+    let text = reply.text().await.expect("a body");
+    assert!(status.is_success(), "Orthanc {path}: {status} {text}\n{}", orthanc.log());
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+/// Orthanc's DICOMweb plugin (Debian's orthanc-dicomweb) with Noctis as one of
+/// its DICOMweb servers: it stores a study into Noctis (STOW-RS), finds
+/// Noctis's studies (QIDO-RS) and pulls one back (WADO-RS), and what it holds
+/// then is what Noctis stored, byte for byte.
+async fn orthanc_stores_into_searches_and_retrieves_from_noctis_byte_for_byte(kind: Kind) {
+    let world = world(kind).await;
+    let noctis = json!({"Url": world.receiver.web_url("/dicomweb/"), "HttpHeaders": {"Authorization": format!("Bearer {}", world.staff)}});
+    let orthanc_server = Orthanc::start(json!({
+        "Plugins": [DICOMWEB_PLUGIN],
+        "DicomWeb": {"Enable": true, "Root": "/dicom-web/", "Servers": {"noctis": noctis}},
+    }));
+    let orthanc_ = &orthanc_server;
+    let _logs = ReceiverLogsOnPanic(&world.receiver);
+
+    // Orthanc holds ACC-003 and sends it to Noctis.
+    let sent = study(&world.data, "ACC-003");
+    let mut orthanc_study = String::new();
+    for file in &sent {
+        let added =
+            orthanc(reqwest::Method::POST, orthanc_, "/instances", Some(std::fs::read(&file.path).expect("the file")))
+                .await;
+        orthanc_study = added["ParentStudy"].as_str().expect("an Orthanc study").to_owned();
+    }
+    let stow = json!({"Resources": [orthanc_study], "Synchronous": true});
+    orthanc(reqwest::Method::POST, orthanc_, "/dicom-web/servers/noctis/stow", Some(stow.to_string().into_bytes()))
+        .await;
+    for file in &sent {
+        assert!(
+            world.api.storage.stored_object(&world.facility, file).await.is_some(),
+            "{} stored through Orthanc",
+            file.name
+        );
+    }
+
+    // Noctis holds ACC-001 (a modality sent it); Orthanc finds it and pulls it.
+    let pulled = study(&world.data, "ACC-001");
+    let run = dcmtk::storescu(
+        world.receiver.dicom_port,
+        world.facility.ae_title.as_str(),
+        SCP_AE_TITLE,
+        &[],
+        &pulled.iter().map(|f| f.path.as_path()).collect::<Vec<_>>(),
+    );
+    assert!(run.success, "{}", run.text);
+    let query = json!({"Uri": "/studies", "Arguments": {"PatientID": pulled[0].patient_id}});
+    let found =
+        orthanc(reqwest::Method::POST, orthanc_, "/dicom-web/servers/noctis/get", Some(query.to_string().into_bytes()))
+            .await;
+    assert_eq!(values(&found, "0020000D"), [pulled[0].study_instance_uid.as_str()], "{found}");
+    let retrieve = json!({"Resources": [{"Study": pulled[0].study_instance_uid}], "Synchronous": true});
+    orthanc(
+        reqwest::Method::POST,
+        orthanc_,
+        "/dicom-web/servers/noctis/retrieve",
+        Some(retrieve.to_string().into_bytes()),
+    )
+    .await;
+    for file in &pulled {
+        let lookup =
+            orthanc(reqwest::Method::POST, orthanc_, "/tools/lookup", Some(file.sop_instance_uid.clone().into_bytes()))
+                .await;
+        let id = lookup[0]["ID"].as_str().unwrap_or_else(|| panic!("Orthanc holds {}: {lookup}", file.name)).to_owned();
+        let held = reqwest::get(orthanc_.url(&format!("/instances/{id}/file")))
+            .await
+            .expect("Orthanc answers")
+            .bytes()
+            .await
+            .expect("the file");
+        let stored = world.api.storage.stored_object(&world.facility, file).await.expect("stored");
+        assert!(held.as_ref() == stored.as_slice(), "{}: Orthanc holds what Noctis stored, byte for byte", file.name);
+    }
+}
+
+/// Prints the receiver's refusals when the test fails, beside Orthanc's log.
+struct ReceiverLogsOnPanic<'a>(&'a Receiver);
+
+impl Drop for ReceiverLogsOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for line in self.0.logs().iter().filter(|l| l.contains("refused")) {
+                eprintln!("receiver: {line}");
+            }
+        }
+    }
 }

@@ -8,14 +8,15 @@ use bytes::{Buf, Bytes, BytesMut};
 
 /// Far more than the few headers a DICOM part carries.
 pub const MAX_HEADER_BLOCK: usize = 16 * 1024;
-/// RFC 2046 5.1.1: a boundary is 1 to 70 characters.
-const MAX_BOUNDARY_LEN: usize = 70;
+/// RFC 2046 5.1.1 says a boundary is 1 to 70 characters, but Orthanc's
+/// DICOMweb client sends longer ones; any that fits in a line is taken.
+const MAX_BOUNDARY_LEN: usize = 256;
 /// Transport padding allowed after a delimiter, before its CRLF.
 const MAX_PADDING: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MultipartError {
-    #[error("the boundary must be 1 to 70 characters")]
+    #[error("the boundary must be 1 to {MAX_BOUNDARY_LEN} characters")]
     Boundary,
     #[error("a part's headers are longer than {MAX_HEADER_BLOCK} bytes")]
     HeadersTooLong,
@@ -291,7 +292,8 @@ mod tests {
         assert_eq!(parts(b"--XyZ junk\r\n\r\n--XyZ--", 100), Err(MultipartError::MalformedDelimiter));
         assert_eq!(parts(b"--XyZ\r\nno colon here\r\n\r\nx\r\n--XyZ--", 100), Err(MultipartError::MalformedHeader));
         assert!(MultipartReader::new("").is_err());
-        assert!(MultipartReader::new(&"b".repeat(71)).is_err());
+        assert!(MultipartReader::new(&"b".repeat(100)).is_ok(), "Orthanc's are longer than RFC 2046's 70");
+        assert!(MultipartReader::new(&"b".repeat(257)).is_err());
     }
 
     #[test]

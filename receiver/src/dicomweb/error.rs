@@ -62,6 +62,9 @@ impl From<StoreError> for WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        if status.is_client_error() {
+            tracing::info!(code, message = %self, "DICOMweb request refused");
+        }
         let body = Json(json!({"error": {"code": code, "message": self.to_string()}}));
         let mut response = (status, body).into_response();
         if status == StatusCode::UNAUTHORIZED {
