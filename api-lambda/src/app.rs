@@ -68,9 +68,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(document.as_ref().clone()) }))
         .merge(crate::console::routes(state.config.api.console_dir.as_deref()))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        // After the body limit: STOW-RS uploads stream through at any size.
-        .merge(crate::dicomweb_proxy::routes(state.config.api.dicomweb_upstream.as_deref()))
         .layer(axum::middleware::map_response(crate::error::json_errors))
+        // After the body limit, so STOW-RS uploads stream through at any size; and
+        // after the error mapping, so DICOMweb's answers (a 409 store-instances
+        // response in DICOM JSON) pass as the receiver gave them.
+        .merge(crate::dicomweb_proxy::routes(state.config.api.dicomweb_upstream.as_deref()))
         .layer(axum::middleware::from_fn(refuse_long_uris))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::map_response(crate::console::with_security_headers))

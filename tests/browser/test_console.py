@@ -2,13 +2,17 @@
 `shared`. pytest runs them with -x, so a broken flow stops the ones after it."""
 
 import json
+import shutil
 import re
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 
+import pydicom
 from playwright.sync_api import expect
+from pydicom.data import get_testdata_file
+from pydicom.uid import generate_uid
 
 from conftest import DESKTOP, PHONE, dcmtk, field_error, open_page, sign_in
 from ct_study import write_ct_study
@@ -186,7 +190,7 @@ def test_4_a_facility_user_sees_only_their_facility(browser, scene, shared):
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator(f"tr[data-study-uid='{scene.other_study_uid}']")).to_have_count(0)
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link")).to_have_text(["Worklist", "DICOM settings"])
+    expect(nav.get_by_role("link")).to_have_text(["Worklist", "Upload", "DICOM settings"])
     for admin_only in ["Dashboard", "Facilities", "Users", "Audit log", "Security"]:
         expect(page.get_by_role("link", name=admin_only)).to_have_count(0)
     expect(page.get_by_role("combobox", name=re.compile("^Priority of"))).to_have_count(0)
@@ -214,6 +218,34 @@ def test_4_a_facility_user_sees_only_their_facility(browser, scene, shared):
     page.get_by_role("link", name="DICOM settings").click()
     expect(page.get_by_test_id("sheet-calling")).to_have_text(FACILITY_AE)
     shared["staff_page"] = page
+
+
+def test_4_then_the_facility_user_uploads_files_and_sees_each_answer(browser, scene, shared):
+    folder = Path(tempfile.mkdtemp())
+    study = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    study.StudyInstanceUID, study.SeriesInstanceUID, study.SOPInstanceUID = generate_uid(), generate_uid(), generate_uid()
+    study.file_meta.MediaStorageSOPInstanceUID = study.SOPInstanceUID
+    study.PatientName, study.PatientID = "UPLOAD^TEST", "RIV-0002"
+    study.save_as(folder / "mr.dcm", enforce_file_format=True)
+    # pydicom's RT Dose names another instance in its File Meta than in its data set.
+    shutil.copy(get_testdata_file("rtdose.dcm"), folder / "rtdose.dcm")
+    (folder / "notes.txt").write_text("not an image")
+
+    page = shared["staff_page"]
+    page.get_by_role("link", name="Upload").click()
+    expect(page.get_by_role("heading", name="Upload images")).to_be_visible()
+    page.get_by_label("Choose files").set_input_files([str(folder / n) for n in ["mr.dcm", "rtdose.dcm", "notes.txt"]])
+    expect(page.get_by_test_id("upload-summary")).to_have_text("1 stored, 1 refused, 1 skipped", timeout=ARRIVAL_MS)
+    results = {n: page.locator(f"tr[data-file='{n}'] td").nth(3) for n in ["mr.dcm", "rtdose.dcm", "notes.txt"]}
+    expect(results["mr.dcm"]).to_have_text("Stored")
+    expect(results["rtdose.dcm"]).to_have_text("Refused: the data set does not match what its file says it is (A900)")
+    expect(results["notes.txt"]).to_have_text("Skipped: not a DICOM file")
+    expect(page.get_by_label("Progress of mr.dcm")).to_have_attribute("value", str((folder / "mr.dcm").stat().st_size))
+    page.screenshot(path=str(scene.screenshots / "upload-results-desktop.png"), full_page=True)
+
+    page.get_by_role("link", name="Worklist").click()
+    expect(page.locator(f"tr[data-study-uid='{study.StudyInstanceUID}']")).to_be_visible(timeout=ARRIVAL_MS)
+    assert not page.script_errors, page.script_errors
 
 
 def test_5_deactivating_the_facility_refuses_its_next_echo(browser, scene, shared):
@@ -350,11 +382,17 @@ def test_7_every_page_has_no_serious_accessibility_violation_at_either_size(brow
         "users": "/users",
         "user-new": "/users/new",
         "audit": "/audit",
+        "upload": "/upload",
         "security": "/security",
         "account": "/account",
         "not-found": "/no-such-page",
     }
-    staff_pages = {"staff-worklist": "/worklist", "staff-study": shared["study_path"], "staff-dicom-settings": "/facility"}
+    staff_pages = {
+        "staff-worklist": "/worklist",
+        "staff-study": shared["study_path"],
+        "staff-upload": "/upload",
+        "staff-dicom-settings": "/facility",
+    }
     report = {}
     for size, viewport in [("desktop", DESKTOP), ("phone", PHONE)]:
         signed_out = open_page(browser, viewport)

@@ -33,7 +33,11 @@ async fn the_console_flows_pass_in_a_real_browser(kind: Kind) {
     person(&storage, RADIOLOGIST, RoleName::Radiologist).await;
     // Another facility, with a study the Riverside staff must never see.
     let northside = storage.facility("Northside Clinic").await;
-    let receiver = Receiver::start_with(&storage, &[("NOCTIS_DICOM__FACILITY_CACHE_SECS", "1")]);
+    let secret = "a browser suite secret of thirty-two bytes+";
+    let receiver = Receiver::start_with(
+        &storage,
+        &[("NOCTIS_DICOM__FACILITY_CACHE_SECS", "1"), ("NOCTIS_API__TOKEN_SECRET", secret)],
+    );
     let data = testdata::samples();
     let ct = data.files.iter().find(|f| f.name == "CT_small.dcm").expect("pydicom's CT_small.dcm");
     let sent = storescu(receiver.dicom_port, northside.ae_title.as_str(), SCP_AE_TITLE, &[], &[ct.path.as_path()]);
@@ -43,7 +47,8 @@ async fn the_console_flows_pass_in_a_real_browser(kind: Kind) {
     let mut env = storage.env.clone();
     env.extend([
         ("NOCTIS_API__CONSOLE_DIR".to_owned(), console.display().to_string()),
-        ("NOCTIS_API__TOKEN_SECRET".to_owned(), "a browser suite secret of thirty-two bytes+".to_owned()),
+        ("NOCTIS_API__TOKEN_SECRET".to_owned(), secret.to_owned()),
+        ("NOCTIS_API__DICOMWEB_UPSTREAM".to_owned(), receiver.web_url("")),
         ("NOCTIS_API__PUBLIC_DICOM_HOST".to_owned(), "127.0.0.1".to_owned()),
         ("NOCTIS_API__PUBLIC_DICOM_PORT".to_owned(), receiver.dicom_port.to_string()),
     ]);

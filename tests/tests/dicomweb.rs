@@ -360,6 +360,16 @@ async fn the_consoles_origin_serves_dicomweb_through_the_local_server(kind: Kind
     assert_eq!(retrieved["identical"], json!(true), "{retrieved}");
     let reply = reqwest::get(server.url("/dicomweb/studies")).await.expect("the API answers");
     assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "the receiver's refusal comes through");
+    // A store that fails whole is a 409 whose body is DICOM JSON, passed on as the receiver wrote it.
+    let (status, answer) = post(
+        &server.url("/dicomweb/studies"),
+        Some(&world.staff),
+        MULTIPART,
+        multipart(&[b"not a DICOM file".to_vec()]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(answer["00081198"]["Value"][0][FAILURE_REASON]["Value"][0], json!(CANNOT_UNDERSTAND), "{answer}");
 }
 
 /// Metadata read from the stored files, with the pixel data a Bulk Data URI;

@@ -26,6 +26,11 @@ export function useCsrfToken(token: string) {
   csrfToken = token;
 }
 
+/** The session's CSRF value, for requests sent other than through `api` (uploads). */
+export function csrfValue(): string {
+  return csrfToken;
+}
+
 /** Called on a 401 from a signed-in page; resolves once signed in again. */
 export function onSessionExpired(handler: (() => Promise<void>) | null) {
   reauthenticate = handler;

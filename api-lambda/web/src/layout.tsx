@@ -16,13 +16,16 @@ function navigation(role: string): NavItem[] {
     return [
       { href: "/", text: "Dashboard" },
       worklist,
+      { href: "/upload", text: "Upload" },
       { href: "/facilities", text: "Facilities" },
       { href: "/users", text: "Users" },
       { href: "/audit", text: "Audit log" },
       { href: "/security", text: "Security" },
     ];
   }
-  if (role === "facility_user") return [worklist, { href: "/facility", text: "DICOM settings" }];
+  if (role === "facility_user") {
+    return [worklist, { href: "/upload", text: "Upload" }, { href: "/facility", text: "DICOM settings" }];
+  }
   return [worklist];
 }
 

@@ -16,6 +16,7 @@ import { StudyPage } from "./pages/study";
 import { UsersPage } from "./pages/users";
 import { NewUserPage } from "./pages/user_new";
 import { UserPage } from "./pages/user";
+import { UploadPage } from "./pages/upload";
 import { WorklistPage } from "./pages/worklist";
 
 export function Routes() {
@@ -32,6 +33,8 @@ export function Routes() {
   if (path === "/worklist") return <WorklistPage />;
   if ((params = match("/studies/:id", path))) return <StudyPage id={params.id} />;
   if (path === "/account") return <AccountPage />;
+  // Sending is for the facility's staff and administrators, as the access table says.
+  if (path === "/upload" && user.role !== "radiologist") return <UploadPage />;
   if (user.role === "facility_user" && path === "/facility" && user.facility_id) {
     return <DicomSheetPage id={user.facility_id} />;
   }
