@@ -81,12 +81,14 @@ diagram:
 	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
 
 ## bench: storescu → storescp vs storescu → noctis-receiver (embedded), C-FIND latency over
-## 10,000 studies and C-GET throughput beside Orthanc, and the cloud receive path on the
+## 10,000 studies and C-GET throughput beside Orthanc, DICOMweb (STOW-RS, WADO-RS, a 1 GiB
+## instance) beside Orthanc's plugin, and the cloud receive path on the
 ## emulator (one study vs many, growth to 20,000 instances), and load from our own generator
 ## (200 associations, 1 vs 3 receivers behind HAProxy, AWS vs bare PUT); prints figures, never fails on them
 bench: tools
 	$(CARGO) build --release --workspace --bins --locked
 	$(CARGO) bench -p noctis-e2e --bench receive
 	$(CARGO) bench -p noctis-e2e --bench query
+	$(CARGO) bench -p noctis-e2e --bench dicomweb
 	localstack/emulator run -- $(CARGO) bench -p noctis-e2e --bench cloud_index
 	localstack/emulator run -- $(CARGO) bench -p noctis-e2e --bench load

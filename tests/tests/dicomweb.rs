@@ -23,6 +23,7 @@ noctis_e2e::on_both_backends!(
     the_consoles_origin_serves_dicomweb_through_the_local_server,
     metadata_and_frames_come_from_the_stored_files_in_every_syntax,
     orthanc_stores_into_searches_and_retrieves_from_noctis_byte_for_byte,
+    a_large_instance_streams_in_and_out_over_http_in_bounded_memory,
 );
 
 /// PS3.18 Table 10.5.3-1 and PS3.4 Annex B reasons, as the response carries them.
@@ -548,4 +549,28 @@ impl Drop for ReceiverLogsOnPanic<'_> {
             }
         }
     }
+}
+
+async fn a_large_instance_streams_in_and_out_over_http_in_bounded_memory(kind: Kind) {
+    let world = world(kind).await;
+    // Larger than any buffer the intake or the body reader keeps, so holding it whole would show.
+    let data = testdata::large(96);
+    let file = &data.files[0];
+    let body = multipart(&[std::fs::read(&file.path).expect("the file")]);
+    let before = world.receiver.peak_rss_kib();
+    let (status, answer) =
+        post(&world.receiver.web_url("/dicomweb/studies"), Some(&world.staff), MULTIPART, body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let url = world.receiver.web_url(&format!(
+        "/dicomweb/studies/{}/series/{}/instances/{}",
+        file.study_instance_uid, file.series_instance_uid, file.sop_instance_uid
+    ));
+    let reply = get(&url, &world.staff).await;
+    let content_type = reply.headers()["content-type"].to_str().expect("ASCII").to_owned();
+    let received = parts(&content_type, &reply.bytes().await.expect("the body"));
+    let stored = world.api.storage.stored_object(&world.facility, file).await.expect("stored");
+    assert_eq!(received.len(), 1);
+    assert!(received[0] == stored, "the stored file comes back whole");
+    let grown = world.receiver.peak_rss_kib().saturating_sub(before);
+    assert!(grown < 32 * 1024, "a 96 MB instance in and out took {grown} KiB more memory: it must stream");
 }

@@ -1,0 +1,144 @@
+//! `make bench`: DICOMweb, Noctis (release build, embedded backend) beside
+//! Orthanc's DICOMweb plugin from Debian, on the same 300 CT instances in one
+//! run: STOW-RS instances/s (ten instances a request, one client) and WADO-RS
+//! MB/s for the whole series; then one 1 GiB instance sent with STOW-RS and
+//! retrieved with WADO-RS, with the receiver's peak memory. Prints figures and
+//! writes target/bench/dicomweb.json. A measurement, never a pass/fail.
+
+use std::time::Instant;
+
+use noctis_e2e::api::{ADMIN, Api, TOKEN_SECRET};
+use noctis_e2e::bench::{file_set, write_report};
+use noctis_e2e::orthanc::{DICOMWEB_PLUGIN, Orthanc};
+use noctis_e2e::receiver::Receiver;
+use noctis_e2e::storage::Storage;
+use serde_json::json;
+
+const INSTANCES: usize = 300;
+const PER_REQUEST: usize = 10;
+const LARGE_MB: u32 = 1024;
+const BOUNDARY: &str = "noctis-bench";
+
+fn multipart(files: &[std::path::PathBuf]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for file in files {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n").as_bytes());
+        body.extend_from_slice(&std::fs::read(file).expect("a generated file"));
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// STOW-RS of `files` to `url`, `PER_REQUEST` a request; seconds taken.
+async fn stow(client: &reqwest::Client, url: &str, token: Option<&str>, files: &[std::path::PathBuf]) -> f64 {
+    let bodies: Vec<Vec<u8>> = files.chunks(PER_REQUEST).map(multipart).collect();
+    let started = Instant::now();
+    for body in bodies {
+        let mut request = client
+            .post(url)
+            .header("content-type", format!("multipart/related; type=\"application/dicom\"; boundary={BOUNDARY}"))
+            .header("accept", "application/dicom+json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let status = request.send().await.expect("an answer").status();
+        assert!(status.is_success(), "STOW-RS answered {status}");
+    }
+    started.elapsed().as_secs_f64()
+}
+
+/// WADO-RS of `url` read to its end; (seconds, bytes).
+async fn wado(client: &reqwest::Client, url: &str, token: Option<&str>) -> (f64, u64) {
+    let started = Instant::now();
+    let mut request = client.get(url).header("accept", "multipart/related; type=\"application/dicom\"");
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let mut reply = request.send().await.expect("an answer");
+    assert!(reply.status().is_success(), "WADO-RS answered {}", reply.status());
+    let mut bytes = 0u64;
+    while let Some(chunk) = reply.chunk().await.expect("the body") {
+        bytes += chunk.len() as u64;
+    }
+    (started.elapsed().as_secs_f64(), bytes)
+}
+
+fn uids(path: &std::path::Path) -> (String, String, String) {
+    let object = dicom_object::open_file(path).expect("a generated file");
+    let text = |tag| {
+        object
+            .element(tag)
+            .ok()
+            .and_then(|e| e.to_str().ok())
+            .map(|s| s.trim_end_matches('\0').to_owned())
+            .unwrap_or_default()
+    };
+    use dicom_dictionary_std::tags;
+    (text(tags::STUDY_INSTANCE_UID), text(tags::SERIES_INSTANCE_UID), text(tags::SOP_INSTANCE_UID))
+}
+
+#[tokio::main]
+async fn main() {
+    let storage = Storage::embedded().await;
+    let facility = storage.facility("Bench Clinic").await;
+    let binary = noctis_e2e::workspace_binary_in("noctis-receiver", "release");
+    let receiver = Receiver::start_binary(
+        &binary,
+        &storage,
+        &[("NOCTIS_LOG__FILTER", "warn"), ("NOCTIS_API__TOKEN_SECRET", TOKEN_SECRET)],
+    );
+    let api = Api::start_on(storage, ADMIN).await;
+    let token = api.user_token("bench.staff", "facility_user", Some(facility.id)).await;
+    let orthanc =
+        Orthanc::start(json!({"Plugins": [DICOMWEB_PLUGIN], "DicomWeb": {"Enable": true, "Root": "/dicom-web/"}}));
+    let client = reqwest::Client::new();
+
+    println!("generating {INSTANCES} CT instances of one series …");
+    let set = file_set("series", &["--copies".into(), INSTANCES.to_string()]);
+    let (study, series, _) = uids(&set.files[0]);
+    let megabytes = set.bytes as f64 / 1e6;
+    let targets =
+        [("noctis", receiver.web_url("/dicomweb"), Some(token.as_str())), ("orthanc", orthanc.url("/dicom-web"), None)];
+    let mut rows = Vec::new();
+    println!();
+    println!("{:<8} {:>14} {:>14} {:>10}", "archive", "STOW inst/s", "WADO MB/s", "WADO s");
+    for (name, base, token) in &targets {
+        let stored = stow(&client, &format!("{base}/studies"), *token, &set.files).await;
+        let (seconds, bytes) = wado(&client, &format!("{base}/studies/{study}/series/{series}"), *token).await;
+        let stow_rate = set.files.len() as f64 / stored;
+        let wado_rate = bytes as f64 / 1e6 / seconds;
+        println!("{name:<8} {stow_rate:>14.0} {wado_rate:>14.1} {seconds:>10.2}");
+        rows.push(
+            json!({"archive": name, "stow_instances_per_second": stow_rate, "wado_megabytes_per_second": wado_rate,
+            "wado_seconds": seconds, "wado_bytes": bytes}),
+        );
+    }
+    println!("({INSTANCES} instances, {megabytes:.1} MB; STOW-RS {PER_REQUEST} instances a request, one client)");
+
+    println!();
+    println!("generating one {LARGE_MB} MB instance …");
+    let large = file_set("large", &["--large".into(), LARGE_MB.to_string(), "large.dcm".into()]);
+    let (study, series, instance) = uids(&large.files[0]);
+    let before = receiver.peak_rss_kib();
+    let stored = stow(&client, &receiver.web_url("/dicomweb/studies"), Some(&token), &large.files).await;
+    let url = receiver.web_url(&format!("/dicomweb/studies/{study}/series/{series}/instances/{instance}"));
+    let (retrieved, bytes) = wado(&client, &url, Some(&token)).await;
+    let peak = receiver.peak_rss_kib();
+    let mb = large.bytes as f64 / 1e6;
+    println!(
+        "noctis: {mb:.0} MB stored in {stored:.1} s ({:.0} MB/s), retrieved in {retrieved:.1} s ({:.0} MB/s); \
+         peak RSS {:.1} MiB before, {:.1} MiB after",
+        mb / stored,
+        bytes as f64 / 1e6 / retrieved,
+        before as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+    write_report(
+        "dicomweb",
+        &json!({"series": rows, "instances": INSTANCES, "megabytes": megabytes,
+            "large": {"megabytes": mb, "stow_seconds": stored, "wado_seconds": retrieved,
+                "peak_rss_kib_before": before, "peak_rss_kib_after": peak}}),
+    );
+}
