@@ -87,7 +87,11 @@ async fn main() {
     let receiver = Receiver::start_binary(
         &binary,
         &storage,
-        &[("NOCTIS_LOG__FILTER", "warn"), ("NOCTIS_API__TOKEN_SECRET", TOKEN_SECRET)],
+        // The announcement of its ports is the one info line wanted.
+        &[
+            ("NOCTIS_LOG__FILTER", "warn,noctis_receiver=info,noctis_receiver::intake=warn,tower_http=warn"),
+            ("NOCTIS_API__TOKEN_SECRET", TOKEN_SECRET),
+        ],
     );
     let api = Api::start_on(storage, ADMIN).await;
     let token = api.user_token("bench.staff", "facility_user", Some(facility.id)).await;

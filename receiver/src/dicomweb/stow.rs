@@ -28,6 +28,9 @@ use super::{DicomWeb, media};
 use crate::intake::{Declared, IncomingInstance, Origin};
 use crate::settlement::StoredStudies;
 
+/// Parts one request may hold: each keeps a line of the answer until it is sent.
+const MAX_PARTS: usize = 10_000;
+
 /// PS3.18 Table 10.5.3-1 attributes.
 const FAILED_SOP_SEQUENCE: (u16, u16) = (0x0008, 0x1198);
 const REFERENCED_SOP_SEQUENCE: (u16, u16) = (0x0008, 0x1199);
@@ -128,6 +131,11 @@ impl Upload {
         loop {
             while let Some(event) = reader.next_event().map_err(|e| WebError::BadRequest(e.to_string()))? {
                 match event {
+                    Event::PartStart(_) if self.results.len() >= MAX_PARTS => {
+                        return Err(WebError::BadRequest(format!(
+                            "more than {MAX_PARTS} parts in one request: send them in several"
+                        )));
+                    }
                     Event::PartStart(headers) => self.start_part(&headers),
                     Event::Data(data) => self.part_data(data).await,
                     Event::PartEnd => self.end_part().await,
