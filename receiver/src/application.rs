@@ -204,8 +204,8 @@ impl Application {
             })
             .into_future();
         let health_task = tokio::spawn(health);
-        // DICOMweb stops with the listener: a request under way may finish
-        // within the grace, as an association may.
+        // DICOMweb stops with the DICOM listener: a request under way may
+        // finish within the grace, as an association may.
         let (stop_web, web_stopped) = tokio::sync::watch::channel(false);
         let web_task = self.web.map(|(listener, router)| {
             let mut stopped = web_stopped.clone();
@@ -236,9 +236,10 @@ impl Application {
                     tokio::time::sleep(drain_delay).await;
                 }
                 tracing::info!("shutting down: no new associations");
+                // DICOMweb stops taking requests at the same moment, and drains beside the associations.
+                let _ = stop_web.send(true);
             })
             .await;
-        let _ = stop_web.send(true);
         if let Some(task) = web_task
             && tokio::time::timeout(grace, task).await.is_err()
         {
