@@ -248,6 +248,147 @@ def test_4_then_the_facility_user_uploads_files_and_sees_each_answer(browser, sc
     assert not page.script_errors, page.script_errors
 
 
+# One of pydicom's files per transfer syntax family the viewer decodes in the browser.
+FAMILIES = {
+    "JPEG baseline": "SC_rgb_jpeg_dcmtk.dcm",
+    "JPEG extended": "JPEG-lossy.dcm",
+    "JPEG lossless": "SC_rgb_jpeg_gdcm.dcm",
+    "JPEG-LS": "MR_small_jpeg_ls_lossless.dcm",
+    "JPEG 2000": "MR_small_jp2klossless.dcm",
+    "RLE": "MR_small_RLE.dcm",
+    "native big endian": "MR_small_bigendian.dcm",
+}
+
+
+def canvas_gray(page) -> "numpy.ndarray":
+    """The viewport's canvas as it is drawn, its red channel (the images here are gray or judged by it),
+    once the frame the last action asked for has been drawn (Cornerstone renders on animation frames)."""
+    import base64
+
+    import numpy
+
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    data = page.evaluate(
+        """() => { const c = document.querySelector('[data-testid=viewport] canvas');
+        const rgba = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const red = new Uint8Array(rgba.length / 4);
+        for (let i = 0; i < red.length; i++) red[i] = rgba[i * 4];
+        let text = '';
+        for (let i = 0; i < red.length; i += 32768) text += String.fromCharCode(...red.subarray(i, i + 32768));
+        return {w: c.width, h: c.height, red: btoa(text)}; }"""
+    )
+    red = numpy.frombuffer(base64.b64decode(data["red"]), dtype=numpy.uint8)
+    return red.reshape(data["h"], data["w"]).astype(numpy.float64)
+
+
+def voi_reference(path, center: float, width: float) -> "numpy.ndarray":
+    """What a linear VOI of center/width makes of the modality values pydicom reads (PS3.3 C.11.2)."""
+    import numpy
+
+    ds = pydicom.dcmread(path)
+    values = ds.pixel_array.astype(numpy.float64) * float(ds.get("RescaleSlope", 1)) + float(ds.get("RescaleIntercept", 0))
+    lower = center - width / 2
+    return numpy.clip((values - lower) / width * 255, 0, 255)
+
+
+def open_viewer(page, scene, study_uid: str):
+    page.goto(scene.url + "/worklist")
+    page.locator(f"tr[data-study-uid='{study_uid}'] a").first.click()
+    page.get_by_role("link", name="Open in viewer").click()
+    expect(page.get_by_test_id("viewer-voi")).to_contain_text("W ", timeout=ARRIVAL_MS)
+
+
+def test_4_and_a_radiologist_reads_them_in_the_viewer(browser, scene, shared):
+    import numpy
+
+    page = shared["radiologist_page"]
+    ct = get_testdata_file("CT_small.dcm")
+    open_viewer(page, scene, shared["study"]["study_uid"])
+    expect(page.get_by_test_id("viewer-position")).to_have_text(f"Im 1/{shared['study']['instances']} · Se 1")
+
+    # At actual size, under the abdomen preset, every pixel is pydicom's value through the same VOI.
+    page.get_by_role("button", name="Abdomen").click()
+    page.get_by_role("button", name="Actual size").click()
+    expect(page.get_by_test_id("viewer-voi")).to_have_text("W 400 L 40")
+    gray = canvas_gray(page)
+    reference = voi_reference(ct, 40, 400)
+    rows, columns = reference.shape
+    top, left = (gray.shape[0] - rows) // 2, (gray.shape[1] - columns) // 2
+    error = numpy.abs(gray[top : top + rows, left : left + columns] - reference)
+    assert error.mean() < 1.0 and error.max() <= 3, f"mean {error.mean():.2f}, max {error.max()}"
+
+    # A preset is a different rendering; invert turns it over.
+    page.get_by_role("button", name="Lung").click()
+    expect(page.get_by_test_id("viewer-voi")).to_have_text("W 1500 L -600")
+    lung = canvas_gray(page)[top : top + rows, left : left + columns]
+    assert numpy.abs(lung - voi_reference(ct, -600, 1500)).mean() < 1.0
+    page.get_by_role("button", name="Invert").click()
+    inverted = canvas_gray(page)[top : top + rows, left : left + columns]
+    assert numpy.abs(inverted - (255 - lung)).mean() < 1.0
+
+    # A length drawn across 100 screen pixels at actual size is 100 pixel spacings.
+    page.get_by_role("button", name="Length").click()
+    box = page.get_by_test_id("viewport").bounding_box()
+    y = box["y"] + box["height"] / 2
+    x = box["x"] + box["width"] / 2 - 50
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 50, y, steps=5)
+    page.mouse.move(x + 100, y, steps=5)
+    page.mouse.up()
+    spacing = float(pydicom.dcmread(ct, stop_before_pixels=True).PixelSpacing[1])
+    expect(page.get_by_test_id("viewport").locator("svg text").first).to_contain_text(f"{100 * spacing:.1f}")
+    expect(page.get_by_test_id("viewport").locator("svg text").first).to_contain_text("mm")
+
+    # A generated series of 100 slices, each brighter than the last: scrolled by keys and by the wheel.
+    folder = Path(tempfile.mkdtemp())
+    template = pydicom.dcmread(ct)
+    study_uid, series_uid = generate_uid(), generate_uid()
+    paths = []
+    for number in range(1, 101):
+        ds = template.copy()
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID = study_uid, series_uid, generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.InstanceNumber, ds.PatientName, ds.PatientID = number, "SLICES^HUNDRED", "RIV-0100"
+        ds.PixelData = (template.pixel_array + number * 10).astype(template.pixel_array.dtype).tobytes()
+        path = folder / f"slice-{number:03}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(str(path))
+    sent = dcmtk("storescu", "-aet", FACILITY_AE, "-aec", scene.called_ae, "127.0.0.1", str(scene.dicom_port), *paths)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    open_viewer(page, scene, study_uid)
+    expect(page.get_by_test_id("viewer-position")).to_have_text("Im 1/100 · Se 1")
+    page.get_by_role("button", name="Abdomen").click()
+    first = canvas_gray(page)
+    page.get_by_test_id("viewport").focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowDown")
+    expect(page.get_by_test_id("viewer-position")).to_have_text("Im 6/100 · Se 1")
+    page.get_by_test_id("viewport").hover()
+    page.mouse.wheel(0, 300)
+    expect(page.get_by_test_id("viewer-position")).not_to_have_text("Im 6/100 · Se 1")
+    assert canvas_gray(page).mean() > first.mean(), "a later slice is brighter"
+
+    # Every transfer syntax family pydicom ships is decoded in the browser, never a blank canvas.
+    staff = shared["staff_page"]
+    staff.get_by_role("navigation", name="Main").get_by_role("link", name="Upload").click()
+    family_studies = {}
+    for family, name in FAMILIES.items():
+        ds = pydicom.dcmread(get_testdata_file(name))
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID = generate_uid(), generate_uid(), generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.save_as(folder / name, enforce_file_format=True)
+        family_studies[family] = ds.StudyInstanceUID
+    staff.get_by_label("Choose files").set_input_files([str(folder / n) for n in FAMILIES.values()])
+    expect(staff.get_by_test_id("upload-summary")).to_contain_text(f"{len(FAMILIES)} stored", timeout=ARRIVAL_MS)
+    for family, uid in family_studies.items():
+        open_viewer(page, scene, uid)
+        expect(page.get_by_role("alert")).to_have_count(0)
+        drawn = canvas_gray(page)
+        assert (drawn > 0).sum() > 1000, f"{family}: the canvas is blank"
+    assert not page.script_errors, page.script_errors
+
+
 def test_5_deactivating_the_facility_refuses_its_next_echo(browser, scene, shared):
     echo = ("echoscu", "-aet", FACILITY_AE, "-aec", scene.called_ae, "127.0.0.1", str(scene.dicom_port))
     accepted = dcmtk(*echo)
@@ -375,6 +516,7 @@ def test_7_every_page_has_no_serious_accessibility_violation_at_either_size(brow
         "dashboard": "/",
         "worklist": "/worklist",
         "study": shared["study_path"],
+        "viewer": shared["study_path"] + "/viewer",
         "facilities": "/facilities",
         "facility-new": "/facilities/new",
         "facility": shared["facility_path"],

@@ -1,6 +1,8 @@
 // Which page a path shows, by role. A path a role may not use shows the same
 // not-found page as a path that does not exist.
-import { useEffect } from "preact/hooks";
+import type { FunctionComponent } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { Alert, Loading } from "./components";
 import { match, navigate, useLocation } from "./router";
 import { useUser } from "./session";
 import { AccountPage } from "./pages/account";
@@ -31,6 +33,7 @@ export function Routes() {
   let params: Record<string, string> | null;
   if (path === "/" && admin) return <DashboardPage />;
   if (path === "/worklist") return <WorklistPage />;
+  if ((params = match("/studies/:id/viewer", path))) return <Viewer id={params.id} />;
   if ((params = match("/studies/:id", path))) return <StudyPage id={params.id} />;
   if (path === "/account") return <AccountPage />;
   // Sending is for the facility's staff and administrators, as the access table says.
@@ -51,4 +54,15 @@ export function Routes() {
   }
   if (path === "/" && !admin) return null;
   return <NotFoundPage />;
+}
+
+/** The viewer's code (Cornerstone3D and its codecs) loads only when a study is opened in it. */
+function Viewer(props: { id: string }) {
+  const [Page, setPage] = useState<FunctionComponent<{ id: string }> | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    import("./viewer/page").then((module) => setPage(() => module.default), () => setFailed(true));
+  }, []);
+  if (failed) return <Alert>The viewer could not be loaded. Reload the page to try again.</Alert>;
+  return Page ? <Page id={props.id} /> : <Loading />;
 }

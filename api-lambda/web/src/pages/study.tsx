@@ -23,6 +23,9 @@ export function StudyPage(props: { id: string }) {
           {personName(s.patient_name)} <span class="muted">· {s.description ?? "Study"}</span>
         </h1>
         <div class="actions">
+          <a class="button primary" href={`/studies/${s.id}/viewer`}>
+            Open in viewer
+          </a>
           <a class="button" href={`/api/v1/studies/${s.id}/archive`} download>
             Download study (zip)
           </a>
