@@ -85,7 +85,7 @@ diagram:
 ## instance) beside Orthanc's plugin, and the cloud receive path on the
 ## emulator (one study vs many, growth to 20,000 instances), and load from our own generator
 ## (200 associations, 1 vs 3 receivers behind HAProxy, AWS vs bare PUT); prints figures, never fails on them
-bench: tools
+bench: tools console
 	$(CARGO) build --release --workspace --bins --locked
 	$(CARGO) bench -p noctis-e2e --bench receive
 	$(CARGO) bench -p noctis-e2e --bench query

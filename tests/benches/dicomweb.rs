@@ -2,15 +2,19 @@
 //! Orthanc's DICOMweb plugin from Debian, on the same 300 CT instances in one
 //! run: STOW-RS instances/s (ten instances a request, one client) and WADO-RS
 //! MB/s for the whole series; then one 1 GiB instance sent with STOW-RS and
-//! retrieved with WADO-RS, with the receiver's peak memory. Prints figures and
-//! writes target/bench/dicomweb.json. A measurement, never a pass/fail.
+//! retrieved with WADO-RS, with the receiver's peak memory; then the viewer's
+//! time to first image for a 200-slice CT, from the click to pixels, in
+//! headless Chromium through the console's origin. Prints figures and writes
+//! target/bench/dicomweb.json. A measurement, never a pass/fail.
 
 use std::time::Instant;
 
-use noctis_e2e::api::{ADMIN, Api, TOKEN_SECRET};
-use noctis_e2e::bench::{file_set, write_report};
+use noctis_e2e::api::{ADMIN, Api, PASSWORD, TOKEN_SECRET};
+use noctis_e2e::api_server::ApiServer;
+use noctis_e2e::bench::{file_set, send, write_report};
 use noctis_e2e::orthanc::{DICOMWEB_PLUGIN, Orthanc};
 use noctis_e2e::receiver::Receiver;
+use noctis_e2e::receiver::SCP_AE_TITLE;
 use noctis_e2e::storage::Storage;
 use serde_json::json;
 
@@ -18,6 +22,8 @@ const INSTANCES: usize = 300;
 const PER_REQUEST: usize = 10;
 const LARGE_MB: u32 = 1024;
 const BOUNDARY: &str = "noctis-bench";
+const VIEWER_SLICES: usize = 200;
+const VIEWER_RUNS: usize = 5;
 
 fn multipart(files: &[std::path::PathBuf]) -> Vec<u8> {
     let mut body = Vec::new();
@@ -139,10 +145,48 @@ async fn main() {
         before as f64 / 1024.0,
         peak as f64 / 1024.0
     );
+
+    println!();
+    println!("generating a {VIEWER_SLICES}-slice CT and sending it with storescu …");
+    let ct = file_set("ct", &["--copies".into(), VIEWER_SLICES.to_string()]);
+    send(receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE, &ct.files, 4);
+    let (ct_study, _, _) = uids(&ct.files[0]);
+    let study_id = noctis_core::domain::StudyId::for_study(
+        facility.id,
+        &noctis_core::domain::Uid::parse(&ct_study).expect("a generated UID"),
+    );
+    let mut env = api.storage.env.clone();
+    let root = noctis_e2e::workspace_root();
+    env.extend([
+        ("NOCTIS_API__TOKEN_SECRET".to_owned(), TOKEN_SECRET.to_owned()),
+        ("NOCTIS_API__CONSOLE_DIR".to_owned(), root.join("api-lambda/web/dist").display().to_string()),
+        ("NOCTIS_API__DICOMWEB_UPSTREAM".to_owned(), receiver.web_url("")),
+    ]);
+    let server = ApiServer::start_binary(&noctis_e2e::workspace_binary_in("noctis-api", "release"), &env);
+    let run = std::process::Command::new(root.join(".tools/browser/bin/python"))
+        .arg("first_image.py")
+        .args([&server.base_url, "bench.staff", PASSWORD, &study_id.to_string(), &VIEWER_RUNS.to_string()])
+        .current_dir(root.join("tests/browser"))
+        .output()
+        .expect("python runs");
+    let first_image: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|_| {
+        panic!("first_image.py: {}", String::from_utf8_lossy(&run.stderr));
+    });
+    let mut times: Vec<f64> =
+        first_image["milliseconds"].as_array().into_iter().flatten().filter_map(|t| t.as_f64()).collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "viewer: time to first image of a {VIEWER_SLICES}-slice CT, click to pixels, {VIEWER_RUNS} fresh browser contexts: \
+         median {:.0} ms, min {:.0} ms, max {:.0} ms",
+        times.get(times.len() / 2).copied().unwrap_or(f64::NAN),
+        times.first().copied().unwrap_or(f64::NAN),
+        times.last().copied().unwrap_or(f64::NAN),
+    );
     write_report(
         "dicomweb",
         &json!({"series": rows, "instances": INSTANCES, "megabytes": megabytes,
             "large": {"megabytes": mb, "stow_seconds": stored, "wado_seconds": retrieved,
-                "peak_rss_kib_before": before, "peak_rss_kib_after": peak}}),
+                "peak_rss_kib_before": before, "peak_rss_kib_after": peak},
+            "viewer_first_image_ms": times, "viewer_slices": VIEWER_SLICES}),
     );
 }

@@ -20,7 +20,12 @@ impl ApiServer {
     /// Starts the API on a free loopback port with exactly `env` as its
     /// `NOCTIS_*` configuration (plus bind and port).
     pub fn start(env: &[(String, String)]) -> Self {
-        let mut command = noctis_command(&crate::workspace_binary("noctis-api"));
+        Self::start_binary(&crate::workspace_binary("noctis-api"), env)
+    }
+
+    /// `start` with another build of the binary (the benchmarks' release build).
+    pub fn start_binary(binary: &std::path::Path, env: &[(String, String)]) -> Self {
+        let mut command = noctis_command(binary);
         command
             .env_remove("AWS_LAMBDA_RUNTIME_API")
             .envs(env.iter().map(|(k, v)| (k, v)))
