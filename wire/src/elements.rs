@@ -294,10 +294,11 @@ fn has_long_length(vr: [u8; 2]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn explicit_le(group: u16, element: u16, vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
+    /// One element in Explicit VR Little Endian: the other modules' tests build data sets with it.
+    pub(crate) fn explicit_le(group: u16, element: u16, vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(&group.to_le_bytes());
         out.extend_from_slice(&element.to_le_bytes());

@@ -74,18 +74,7 @@ mod tests {
     use super::*;
 
     fn element(tag: (u16, u16), vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&tag.0.to_le_bytes());
-        out.extend_from_slice(&tag.1.to_le_bytes());
-        out.extend_from_slice(vr);
-        if vr == b"OB" {
-            out.extend_from_slice(&[0, 0]);
-            out.extend_from_slice(&(value.len() as u32).to_le_bytes());
-        } else {
-            out.extend_from_slice(&(value.len() as u16).to_le_bytes());
-        }
-        out.extend_from_slice(value);
-        out
+        crate::elements::tests::explicit_le(tag.0, tag.1, vr, value)
     }
 
     #[test]
