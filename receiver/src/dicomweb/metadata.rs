@@ -8,6 +8,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
+use dicom_object::InMemDicomObject;
 use noctis_core::domain::{InstanceSummary, QueryLevel};
 use serde_json::{Map, Value, json};
 
@@ -85,8 +86,6 @@ pub fn frame_count(attributes: Option<&InMemDicomObject>) -> u32 {
         .filter(|n| *n > 0)
         .unwrap_or(1)
 }
-
-use dicom_object::InMemDicomObject;
 
 /// What the index knows, for an instance whose file cannot be read.
 fn indexed(instance: &InstanceSummary, study: &str) -> Map<String, Value> {
