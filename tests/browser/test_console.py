@@ -305,6 +305,15 @@ def test_4_and_a_radiologist_reads_them_in_the_viewer(browser, scene, shared):
     ct = get_testdata_file("CT_small.dcm")
     open_viewer(page, scene, shared["study"]["study_uid"])
     expect(page.get_by_test_id("viewer-position")).to_have_text(f"Im 1/{shared['study']['instances']} · Se 1")
+    # The series' thumbnail is an image, not an empty box.
+    thumbnail = page.get_by_test_id("series-thumbnail").first
+    expect(thumbnail).to_be_visible()
+    page.wait_for_function(
+        """(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 0; i < d.length; i += 4) if (d[i] > 0) return true; return false; }""",
+        arg=thumbnail.element_handle(),
+        timeout=ARRIVAL_MS,
+    )
 
     # At actual size, under the abdomen preset, every pixel is pydicom's value through the same VOI.
     page.get_by_role("button", name="Abdomen").click()

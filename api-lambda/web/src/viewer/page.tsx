@@ -180,6 +180,11 @@ export default function ViewerPage(props: { id: string }) {
             {detail.series.map((s, i) => (
               <li key={s.series_instance_uid}>
                 <button type="button" aria-pressed={i === series} onClick={() => setSeries(i)}>
+                  <SeriesThumbnail
+                    base={`/dicomweb/facilities/${encodeURIComponent(detail.facility_id)}`}
+                    study={detail.study_instance_uid}
+                    series={s.series_instance_uid}
+                  />
                   <strong>
                     {s.modality ?? "?"} {s.series_number ?? ""}
                   </strong>{" "}
@@ -260,5 +265,33 @@ export default function ViewerPage(props: { id: string }) {
         </div>
       </div>
     </section>
+  );
+}
+
+/** A series' middle image, drawn small from the same WADO-RS frames. */
+function SeriesThumbnail(props: { base: string; study: string; series: string }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    let cancelled = false;
+    (async () => {
+      await startEngine();
+      const ids = await seriesImageIds(props.base, props.study, props.series);
+      if (cancelled || !canvas.current || ids.length === 0) return;
+      await core.utilities.loadImageToCanvas({
+        canvas: canvas.current,
+        imageId: ids[Math.floor(ids.length / 2)],
+        useCPURendering: true,
+        thumbnail: true,
+      });
+    })().catch(() => !cancelled && setFailed(true));
+    return () => {
+      cancelled = true;
+    };
+  }, [props.series]);
+  return failed ? (
+    <span class="thumbnail unavailable">no preview</span>
+  ) : (
+    <canvas ref={canvas} class="thumbnail" width={96} height={96} data-testid="series-thumbnail" aria-hidden="true" />
   );
 }
