@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use noctis_e2e::api::{ADMIN, Api, PASSWORD, TOKEN_SECRET};
 use noctis_e2e::api_server::ApiServer;
-use noctis_e2e::bench::{file_set, send, write_report};
+use noctis_e2e::bench::{file_set, send, text_values, write_report};
 use noctis_e2e::orthanc::{DICOMWEB_PLUGIN, Orthanc};
 use noctis_e2e::receiver::Receiver;
 use noctis_e2e::receiver::SCP_AE_TITLE;
@@ -72,17 +72,12 @@ async fn wado(client: &reqwest::Client, url: &str, token: Option<&str>) -> (f64,
 }
 
 fn uids(path: &std::path::Path) -> (String, String, String) {
-    let object = dicom_object::open_file(path).expect("a generated file");
-    let text = |tag| {
-        object
-            .element(tag)
-            .ok()
-            .and_then(|e| e.to_str().ok())
-            .map(|s| s.trim_end_matches('\0').to_owned())
-            .unwrap_or_default()
-    };
     use dicom_dictionary_std::tags;
-    (text(tags::STUDY_INSTANCE_UID), text(tags::SERIES_INSTANCE_UID), text(tags::SOP_INSTANCE_UID))
+    let [study, series, instance]: [String; 3] =
+        text_values(path, &[tags::STUDY_INSTANCE_UID, tags::SERIES_INSTANCE_UID, tags::SOP_INSTANCE_UID])
+            .try_into()
+            .unwrap_or_default();
+    (study, series, instance)
 }
 
 #[tokio::main]

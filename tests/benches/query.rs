@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use noctis_e2e::bench::{file_set, send, write_report};
+use noctis_e2e::bench::{file_set, send, text_values, write_report};
 use noctis_e2e::orthanc::{ORTHANC_AE, Orthanc};
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::Storage;
@@ -81,18 +81,11 @@ fn main() {
         ingest.push(json!({"archive": name, "instances": n, "seconds": elapsed.as_secs_f64()}));
     }
 
-    let dicom = |path: &std::path::Path| dicom_object::open_file(path).expect("a generated file");
-    let middle = dicom(&studies.files[STUDIES / 2]);
-    let uid_of = |object: &dicom_object::DefaultDicomObject, tag| {
-        object
-            .element(tag)
-            .ok()
-            .and_then(|e| e.to_str().ok())
-            .map(|s| s.trim_end_matches('\0').to_owned())
-            .unwrap_or_default()
-    };
-    let middle_uid = uid_of(&middle, dicom_dictionary_std::tags::STUDY_INSTANCE_UID);
-    let accession = uid_of(&middle, dicom_dictionary_std::tags::ACCESSION_NUMBER);
+    let middle = text_values(
+        &studies.files[STUDIES / 2],
+        &[dicom_dictionary_std::tags::STUDY_INSTANCE_UID, dicom_dictionary_std::tags::ACCESSION_NUMBER],
+    );
+    let (middle_uid, accession) = (middle[0].clone(), middle[1].clone());
     let queries = json!({
         "Study Instance UID, exact": {"StudyInstanceUID": middle_uid, "PatientName": ""},
         "Accession Number, exact": {"AccessionNumber": accession, "StudyInstanceUID": ""},
@@ -123,7 +116,7 @@ fn main() {
         );
     }
 
-    let study_uid = uid_of(&dicom(&study.files[0]), dicom_dictionary_std::tags::STUDY_INSTANCE_UID);
+    let study_uid = text_values(&study.files[0], &[dicom_dictionary_std::tags::STUDY_INSTANCE_UID]).remove(0);
     let mb = study.bytes as f64 / 1e6;
     let noctis_get = get_time(receiver.dicom_port, &calling, SCP_AE_TITLE, &study_uid);
     let orthanc_get = get_time(orthanc.dicom_port, &calling, ORTHANC_AE, &study_uid);

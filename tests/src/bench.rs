@@ -91,3 +91,19 @@ pub fn write_report(name: &str, report: &serde_json::Value) {
         println!("written to {}", path.display());
     }
 }
+
+/// The text of each of `tags` in a generated file (empty where absent), as
+/// the benchmarks name what they query and retrieve.
+pub fn text_values(path: &std::path::Path, tags: &[dicom_core::Tag]) -> Vec<String> {
+    let object = dicom_object::open_file(path).expect("a generated file");
+    tags.iter()
+        .map(|tag| {
+            object
+                .element(*tag)
+                .ok()
+                .and_then(|e| e.to_str().ok())
+                .map(|s| s.trim_end_matches('\0').to_owned())
+                .unwrap_or_default()
+        })
+        .collect()
+}

@@ -136,17 +136,7 @@ async fn dicomweb_client_stores_searches_and_retrieves_what_it_sent(kind: Kind) 
     );
 
     let one = files[0];
-    let retrieved = client(
-        &world,
-        &world.staff,
-        "retrieve",
-        &[
-            one.study_instance_uid.clone(),
-            one.series_instance_uid.clone(),
-            one.sop_instance_uid.clone(),
-            one.path.display().to_string(),
-        ],
-    );
+    let retrieved = client(&world, &world.staff, "retrieve", &uids_and_path(one));
     assert_eq!(retrieved, json!({"sop_instance_uid": one.sop_instance_uid, "identical": true}));
     let mut args = vec![one.study_instance_uid.clone(), one.series_instance_uid.clone()];
     args.extend(paths(&first_series));
@@ -154,6 +144,17 @@ async fn dicomweb_client_stores_searches_and_retrieves_what_it_sent(kind: Kind) 
     let received = series["instances"].as_array().unwrap_or_else(|| panic!("{series}"));
     assert_eq!(received.len(), first_series.len(), "{series}");
     assert!(received.iter().all(|r| r["identical"] == json!(true)), "{series}");
+}
+
+/// Study, series and SOP Instance UIDs of `file`, then its path: what the
+/// client script's retrieve and frames commands take.
+fn uids_and_path(file: &TestFile) -> Vec<String> {
+    vec![
+        file.study_instance_uid.clone(),
+        file.series_instance_uid.clone(),
+        file.sop_instance_uid.clone(),
+        file.path.display().to_string(),
+    ]
 }
 
 fn sorted(items: impl Iterator<Item = String>) -> Vec<String> {
@@ -347,17 +348,7 @@ async fn the_consoles_origin_serves_dicomweb_through_the_local_server(kind: Kind
     let retrieve_urls = values(&found, "00081190");
     assert_eq!(retrieve_urls, [server.url(&format!("/dicomweb/studies/{}", files[0].study_instance_uid))]);
     let one = files[0];
-    let retrieved = client_at(
-        &server.url("/dicomweb"),
-        &world.staff,
-        "retrieve",
-        &[
-            one.study_instance_uid.clone(),
-            one.series_instance_uid.clone(),
-            one.sop_instance_uid.clone(),
-            one.path.display().to_string(),
-        ],
-    );
+    let retrieved = client_at(&server.url("/dicomweb"), &world.staff, "retrieve", &uids_and_path(one));
     assert_eq!(retrieved["identical"], json!(true), "{retrieved}");
     let reply = reqwest::get(server.url("/dicomweb/studies")).await.expect("the API answers");
     assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "the receiver's refusal comes through");
@@ -402,18 +393,9 @@ async fn metadata_and_frames_come_from_the_stored_files_in_every_syntax(kind: Ki
     assert!(stored["response"].get("00081198").is_none(), "{stored}");
 
     for file in &samples.files {
-        let frames = client(
-            &world,
-            &world.staff,
-            "frames",
-            &[
-                file.study_instance_uid.clone(),
-                file.series_instance_uid.clone(),
-                file.sop_instance_uid.clone(),
-                "1".into(),
-                file.path.display().to_string(),
-            ],
-        );
+        let mut args = uids_and_path(file);
+        args.insert(3, "1".into());
+        let frames = client(&world, &world.staff, "frames", &args);
         if file.transfer_syntax == "1.2.840.10008.1.2.1.99" {
             // A deflated data set is stored as sent; its frames are not cut out of the stream.
             assert_eq!(frames["http_status"], json!(406), "{}: {frames}", file.name);
