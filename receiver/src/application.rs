@@ -124,6 +124,9 @@ impl Application {
                     max_results: dicom.max_query_results.get(),
                     settle_interval: Duration::from_secs(dicom.settle_secs),
                     settling: settling.clone(),
+                    renders: tokio::sync::Semaphore::new(
+                        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+                    ),
                 };
                 let listener = bind(SocketAddr::new(dicom.bind, dicom.web_port)).await?;
                 Some((listener, crate::dicomweb::router(Arc::new(service))))

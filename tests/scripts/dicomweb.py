@@ -16,10 +16,19 @@ retrieve_series: WADO-RS of a series; the same for each FILE, by SOP Instance UI
 frames: WADO-RS frames (1-based, comma-separated); says for each whether it is
     FILE's frame as pydicom cuts it (native) or its compressed bitstream.
 metadata: WADO-RS metadata of a study; prints the DICOM JSON.
+       dicomweb.py BASE_URL TOKEN rendered STUDY SERIES INSTANCE FRAME FILE MEDIA_TYPE WINDOW
+rendered: WADO-RS rendered of one frame as MEDIA_TYPE under WINDOW
+    (center,width; "-" for the instance's own); prints the picture's size and
+    how far its pixels are from FILE's frame as pydicom decodes it through the
+    same VOI (PS3.3 C.11.2.1.2: linear), or its RGB for colour.
 """
 
+import io
 import json
 import sys
+
+import numpy
+from PIL import Image
 
 import pydicom
 from dicomweb_client.api import DICOMwebClient
@@ -34,6 +43,20 @@ def expected_frames(path):
         return list(generate_frames(ds.PixelData, number_of_frames=count))
     size = ds.Rows * ds.Columns * ds.SamplesPerPixel * ds.BitsAllocated // 8
     return [ds.PixelData[i * size : (i + 1) * size] for i in range(count)]
+
+
+def reference_picture(path, frame, window):
+    """FILE's frame as 8-bit display values: modality LUT, then the linear VOI of PS3.3 C.11.2.1.2."""
+    ds = pydicom.dcmread(path)
+    pixels = ds.pixel_array
+    if int(ds.get("NumberOfFrames", 1) or 1) > 1:
+        pixels = pixels[frame - 1]
+    if ds.SamplesPerPixel == 3:
+        return pixels.astype(numpy.float64)
+    values = pixels.astype(numpy.float64) * float(ds.get("RescaleSlope", 1)) + float(ds.get("RescaleIntercept", 0))
+    center, width = window
+    scaled = ((values - (center - 0.5)) / (width - 1) + 0.5) * 255
+    return numpy.clip(scaled, 0, 255)
 
 
 def same_dataset(received, path):
@@ -85,6 +108,22 @@ def main():
                 for n, r in zip(numbers, received)
             ]
             print(json.dumps({"frames": frames}))
+        elif command == "rendered":
+            study, series, instance, frame, path, media_type, window = args
+            params = {} if window == "-" else {"window": f"{window},linear"}
+            picture = client.retrieve_instance_frames_rendered(
+                study, series, instance, frame_numbers=[int(frame)], media_types=(media_type,), params=params
+            )
+            image = Image.open(io.BytesIO(picture))
+            drawn = numpy.asarray(image).astype(numpy.float64)
+            result = {"format": image.format, "size": [image.width, image.height], "mode": image.mode}
+            if window != "-":
+                center, width = (float(v) for v in window.split(","))
+                reference = reference_picture(path, int(frame), (center, width))
+                if reference.shape == drawn.shape:
+                    error = numpy.abs(drawn - reference)
+                    result.update({"mean_error": float(error.mean()), "max_error": float(error.max())})
+            print(json.dumps(result))
         elif command == "metadata":
             print(json.dumps({"metadata": client.retrieve_study_metadata(args[0])}))
         else:

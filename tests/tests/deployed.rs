@@ -45,6 +45,17 @@ impl Deployed {
     async fn storage(&self) -> Storage {
         Storage::existing_aws(&self.string("bucket_name"), &self.string("table_prefix")).await
     }
+
+    /// What the stack routes where, and the receiver's secrets, read back
+    /// from the emulator (tests/scripts/deployed_routing.py).
+    fn routing(&self) -> Value {
+        let secrets = self.0["receiver_secrets"]["value"].to_string();
+        let args =
+            [emulator_endpoint(), self.string("distribution_id"), self.string("dicomweb_origin_target"), secrets];
+        let read = noctis_e2e::python::run("deployed_routing.py", &args);
+        assert!(read.success, "{}", read.stderr);
+        read.json()
+    }
 }
 
 /// A `DescribeTable` answer in the form of `schema::create_table_inputs`,
@@ -89,6 +100,69 @@ fn sorted(mut value: Value) -> Value {
     value
 }
 
+/// One origin for the console, the API and DICOMweb: the distribution sends
+/// /dicomweb/* to the receivers' balancer with a header only it knows, which
+/// the balancer requires, and everything else to the API; the balancer's
+/// target group is the receivers' web port, health-checked and drained as the
+/// DICOM target groups are.
+#[test]
+#[ignore = "needs the Terraform-applied stack: scripts/infra emulator-test"]
+fn the_console_origin_sends_dicomweb_to_the_receivers_and_the_rest_to_the_api() {
+    let deployed = Deployed::load();
+    let routing = deployed.routing();
+    let receiver: BTreeMap<String, String> = deployed.environment("receiver_environment").into_iter().collect();
+    let api_host = deployed.string("api_url").trim_start_matches("https://").split('/').next().map(str::to_owned);
+
+    let api = &routing["origins"]["api"];
+    assert_eq!(api["domain"].as_str().map(str::to_owned), api_host, "{routing}");
+    assert_eq!(api["protocol"], "https-only");
+    let default = &routing["behaviours"]["default"];
+    assert_eq!(
+        (default["origin"].as_str(), default["viewer_protocol"].as_str()),
+        (Some("api"), Some("redirect-to-https"))
+    );
+    let dicomweb = &routing["behaviours"]["/dicomweb/*"];
+    assert_eq!(dicomweb["origin"], "dicomweb", "{routing}");
+    for behaviour in [default, dicomweb] {
+        let methods = behaviour["methods"].as_array().expect("methods");
+        assert!(["GET", "POST", "PUT", "DELETE"].iter().all(|m| methods.contains(&json!(m))), "{behaviour}");
+        assert_eq!(behaviour["cache_policy"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "nothing is cached");
+    }
+    // API Gateway answers to its own host; the receivers get the viewer's, for RetrieveURLs.
+    assert_eq!(default["origin_request_policy"], "b689b0a8-53d0-40ab-baf2-68738e2966ac", "all viewer headers but Host");
+    assert_eq!(dicomweb["origin_request_policy"], "216adef6-5c7f-47e4-b989-5492eafa07d3", "all viewer headers");
+    assert_eq!(dicomweb["compress"], false, "instances pass byte for byte");
+
+    let origin = &routing["origins"]["dicomweb"];
+    assert_eq!(origin["domain"].as_str(), Some(deployed.string("dicomweb_origin_target").as_str()));
+    let headers = origin["headers"].as_object().expect("headers");
+    let (header, secret) = headers.iter().next().expect("the distribution sends the origin a header");
+    let listeners = routing["balancer"]["listeners"].as_array().expect("listeners");
+    assert_eq!(listeners.len(), 1, "{routing}");
+    let rules = listeners[0]["rules"].as_array().expect("rules");
+    let fallback = rules.iter().find(|r| r["default"] == true).expect("a default rule");
+    assert_eq!((fallback["action"].as_str(), fallback["status"].as_str()), (Some("fixed-response"), Some("403")));
+    let forward = rules.iter().find(|r| r["action"] == "forward").expect("a forwarding rule");
+    assert_eq!(forward["conditions"]["header"], json!([header, [secret]]), "only the distribution's requests pass");
+    assert_eq!(forward["conditions"]["path"], json!(["/dicomweb/*"]));
+
+    let group = &routing["target_groups"][forward["target_group"].as_str().expect("a target group")];
+    assert_eq!(group["port"].to_string(), receiver["NOCTIS_DICOM__WEB_PORT"], "the receivers' web port");
+    assert_eq!(group["health_port"].as_str(), Some(receiver["NOCTIS_DICOM__HEALTH_PORT"].as_str()));
+    assert_eq!(group["health_path"], "/healthz");
+    assert_eq!(
+        group["deregistration_delay"].as_str(),
+        Some(receiver["NOCTIS_DICOM__SHUTDOWN_GRACE_SECS"].as_str()),
+        "a draining receiver's requests get the same grace as its associations"
+    );
+    let api_secret = deployed.environment("api_environment").into_iter().find(|(k, _)| k == "NOCTIS_API__TOKEN_SECRET");
+    assert_eq!(
+        routing["secrets"]["NOCTIS_API__TOKEN_SECRET"].as_str(),
+        api_secret.as_ref().map(|(_, v)| v.as_str()),
+        "the receivers check sign-ins with the API's secret"
+    );
+}
+
 /// The function Terraform deployed serves the console from its own zip.
 #[test]
 #[ignore = "needs the Terraform-applied stack: scripts/infra emulator-test"]
@@ -108,11 +182,27 @@ fn the_deployed_function_carries_the_console() {
         .collect();
     assert!(names.contains(&"bootstrap".to_owned()), "{names:?}");
     assert!(names.contains(&"console/index.html".to_owned()), "{names:?}");
-    let index =
-        std::fs::read_to_string(noctis_e2e::workspace_root().join("api-lambda/web/dist/index.html")).expect("built");
-    for asset in names.iter().filter(|n| n.starts_with("console/assets/")) {
-        assert!(index.contains(asset.trim_start_matches("console")), "{asset} is the build index.html names");
-    }
+    // The zip carries this build, whole: the entry chunks index.html names and
+    // the lazily loaded ones (the viewer, its decode worker, the codecs' wasm).
+    let dist = noctis_e2e::workspace_root().join("api-lambda/web/dist");
+    let mut built: Vec<String> = walk(&dist)
+        .iter()
+        .map(|path| format!("console/{}", path.strip_prefix(&dist).expect("under dist").display()))
+        .collect();
+    let mut packaged: Vec<String> = names.iter().filter(|n| n.starts_with("console/")).cloned().collect();
+    built.sort();
+    packaged.sort();
+    assert_eq!(packaged, built, "the zip's console is the build in api-lambda/web/dist");
+    let index = std::fs::read_to_string(dist.join("index.html")).expect("built");
+    assert!(index.contains("/assets/"), "index.html names its assets");
+}
+
+fn walk(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let entries = std::fs::read_dir(folder).unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
+    entries
+        .map(|entry| entry.expect("a readable entry").path())
+        .flat_map(|path| if path.is_dir() { walk(&path) } else { vec![path] })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,15 +286,18 @@ async fn the_bucket_terraform_created_is_private_versioned_encrypted_and_archive
     );
 }
 
-/// The receiver with the task definition's configuration; only addresses and
-/// the emulator endpoint are this machine's.
-fn receiver(deployed: &Deployed, storage: &Storage) -> Receiver {
-    let local = ["NOCTIS_DICOM__BIND", "NOCTIS_DICOM__PORT", "NOCTIS_DICOM__HEALTH_PORT"];
+/// The receiver with the task definition's configuration, its secrets read
+/// from Secrets Manager as ECS would; only addresses and the emulator
+/// endpoint are this machine's.
+fn receiver(deployed: &Deployed, storage: &Storage, routing: &Value) -> Receiver {
+    let local = ["NOCTIS_DICOM__BIND", "NOCTIS_DICOM__PORT", "NOCTIS_DICOM__HEALTH_PORT", "NOCTIS_DICOM__WEB_PORT"];
     let mut env: Vec<(String, String)> = deployed
         .environment("receiver_environment")
         .into_iter()
         .filter(|(k, _)| !local.contains(&k.as_str()))
         .collect();
+    let secrets = routing["secrets"].as_object().expect("the receiver's secrets");
+    env.extend(secrets.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())));
     env.push(("NOCTIS_DICOM__FACILITY_CACHE_SECS".into(), "1".into()));
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     Receiver::start_with(storage, &pairs)
@@ -278,7 +371,7 @@ async fn a_facility_sends_to_the_deployed_stack_and_its_study_is_served() {
     assert_eq!(sheet["host"], deployed.string("dicom_host").as_str(), "the sheet names the load balancer");
     assert_eq!((sheet["port"].as_u64(), sheet["tls_port"].is_null()), (Some(11112), true), "{sheet}");
 
-    let receiver = receiver(&deployed, &storage);
+    let receiver = receiver(&deployed, &storage, &deployed.routing());
     // The task definition expects the NLB's PROXY v2 header; this plays the NLB.
     let nlb = Balancer::start(receiver.dicom_port, "203.0.113.50:41000".parse().expect("an address")).await;
     let echo = echoscu(nlb.port, &ae, SCP_AE_TITLE);
@@ -309,6 +402,22 @@ async fn a_facility_sends_to_the_deployed_stack_and_its_study_is_served() {
     let seen: BTreeMap<&str, u64> =
         items.iter().filter_map(|s| Some((s["study_instance_uid"].as_str()?, s["instance_count"].as_u64()?))).collect();
     assert_eq!(seen, expected, "the facility's worklist shows what it sent");
+
+    // The path the distribution sends /dicomweb/* on: the receiver, with the
+    // token secret it reads from Secrets Manager, takes the API's sign-in.
+    let found: Value = http
+        .get(receiver.web_url("/dicomweb/studies"))
+        .bearer_auth(&user_token)
+        .header("accept", "application/dicom+json")
+        .send()
+        .await
+        .expect("DICOMweb answers")
+        .json()
+        .await
+        .expect("QIDO-RS JSON");
+    let studies: std::collections::BTreeSet<&str> =
+        found.as_array().into_iter().flatten().filter_map(|s| s["0020000D"]["Value"][0].as_str()).collect();
+    assert_eq!(studies, expected.keys().copied().collect(), "QIDO-RS finds the facility's studies: {found}");
 
     // The file route answers with a presigned URL into the KMS-encrypted bucket.
     let file = files[0];

@@ -22,6 +22,7 @@ noctis_e2e::on_both_backends!(
     bad_uploads_are_refused_with_their_reasons_and_lose_nothing,
     the_consoles_origin_serves_dicomweb_through_the_local_server,
     metadata_and_frames_come_from_the_stored_files_in_every_syntax,
+    frames_are_rendered_through_the_window_asked_for_and_thumbnails_fit_their_box,
     orthanc_stores_into_searches_and_retrieves_from_noctis_byte_for_byte,
     a_large_instance_streams_in_and_out_over_http_in_bounded_memory,
 );
@@ -555,4 +556,163 @@ async fn a_large_instance_streams_in_and_out_over_http_in_bounded_memory(kind: K
     assert!(received[0] == stored, "the stored file comes back whole");
     let grown = world.receiver.peak_rss_kib().saturating_sub(before);
     assert!(grown < 32 * 1024, "a 96 MB instance in and out took {grown} KiB more memory: it must stream");
+}
+
+/// The size a PNG's IHDR or a JPEG's start of frame declares: (columns, rows).
+fn picture_size(content_type: &str, bytes: &[u8]) -> Option<(u32, u32)> {
+    match content_type {
+        "image/png" if bytes.get(..8) == Some(b"\x89PNG\r\n\x1a\n") => {
+            let word = |at: usize| bytes.get(at..at + 4).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+            Some((word(16)?, word(20)?))
+        }
+        "image/jpeg" => noctis_wire::bitstream::jpeg(bytes).map(|d| (d.columns, d.rows)),
+        _ => None,
+    }
+}
+
+async fn picture(url: &str, token: &str, accept: &str) -> (StatusCode, String, Vec<u8>) {
+    let reply = reqwest::Client::new().get(url).bearer_auth(token).header("accept", accept).send().await;
+    let reply = reply.expect("the receiver answers");
+    let status = reply.status();
+    let kind = reply.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (status, kind, reply.bytes().await.expect("a body").to_vec())
+}
+
+/// WADO-RS rendered: a stored frame decoded in each common syntax, through
+/// the window asked for, is what pydicom (with pylibjpeg's codecs) decodes
+/// through the same VOI; viewports and thumbnails fit their box; and a frame
+/// that cannot be made into a picture is refused with its reason.
+async fn frames_are_rendered_through_the_window_asked_for_and_thumbnails_fit_their_box(kind: Kind) {
+    let world = world(kind).await;
+    let samples = testdata::samples();
+    let two_frames = testdata::pydicom_file("SC_rgb_rle_2frame.dcm");
+    let mut files: Vec<String> = samples.files.iter().map(|f| f.path.display().to_string()).collect();
+    files.push(two_frames.display().to_string());
+    let stored = client(&world, &world.staff, "store", &files);
+    assert!(stored["response"].get("00081198").is_none(), "{stored}");
+
+    // name, window (ignored for colour), and whether the stored bitstream is lossless.
+    let renderable = [
+        ("CT_small.dcm", "40,400", true),
+        ("MR_small.dcm", "600,1600", true),
+        ("MR_small_implicit.dcm", "600,1600", true),
+        ("MR_small_bigendian.dcm", "600,1600", true),
+        ("MR_small_RLE.dcm", "600,1600", true),
+        ("MR_small_jp2klossless.dcm", "600,1600", true),
+        ("JPEG2000.dcm", "100,300", false),
+        ("SC_rgb_rle.dcm", "128,256", true),
+        ("SC_rgb_jpeg_gdcm.dcm", "128,256", true),
+        ("SC_rgb_jpeg_dcmtk.dcm", "128,256", false),
+    ];
+    let mut measured = Vec::new();
+    for (name, window, lossless) in renderable {
+        let file = samples.files.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("sample {name}"));
+        let mut args = uids_and_path(file);
+        args.insert(3, "1".into());
+        args.extend(["image/png".to_owned(), window.to_owned()]);
+        let picture = client(&world, &world.staff, "rendered", &args);
+        let (mean, max) = (picture["mean_error"].as_f64(), picture["max_error"].as_f64());
+        measured.push(format!("{name}: {mean:?} {max:?}"));
+        assert_eq!(picture["format"], "PNG", "{name}: {picture}");
+        let (Some(mean), Some(max)) = (mean, max) else {
+            panic!("{name}: the picture is not the frame's size: {picture}");
+        };
+        // Lossy bitstreams decode a little differently in different decoders.
+        let fine = if lossless { max <= 1.0 } else { mean < 2.0 };
+        assert!(fine, "{name} ({}): mean {mean:.2}, max {max}", file.transfer_syntax);
+    }
+    eprintln!("rendered vs pydicom (mean, max): {measured:#?}");
+
+    // The second frame of a multi-frame instance, and the default JPEG.
+    let uids = describe_file(&two_frames);
+    let mut args = uids.clone();
+    args.extend(["2".into(), two_frames.display().to_string(), "image/jpeg".into(), "128,256".into()]);
+    let second = client(&world, &world.staff, "rendered", &args);
+    assert_eq!(second["format"], "JPEG", "{second}");
+    assert!(second["mean_error"].as_f64().is_some_and(|m| m < 3.0), "frame 2 as JPEG: {second}");
+
+    // Viewports scale to fit, keeping the aspect ratio; thumbnails never grow.
+    let ct = samples.files.iter().find(|f| f.name == "CT_small.dcm").expect("CT_small");
+    let mr = samples.files.iter().find(|f| f.name == "MR_small.dcm").expect("MR_small");
+    let instance = |file: &TestFile| {
+        world.receiver.web_url(&format!(
+            "/dicomweb/studies/{}/series/{}/instances/{}",
+            file.study_instance_uid, file.series_instance_uid, file.sop_instance_uid
+        ))
+    };
+    let lossy = samples.files.iter().find(|f| f.name == "JPEG2000.dcm").expect("JPEG2000");
+    for (url, accept, size) in [
+        (format!("{}/rendered?viewport=32,32", instance(ct)), "image/jpeg", (32, 32)),
+        (format!("{}/rendered?viewport=512,512", instance(mr)), "image/png", (512, 512)),
+        (format!("{}/rendered?viewport=100,100", instance(lossy)), "image/png", (25, 100)),
+        (format!("{}/thumbnail", instance(ct)), "image/png", (128, 128)),
+        (format!("{}/thumbnail", instance(mr)), "image/png", (64, 64)),
+        (format!("{}/frames/1/thumbnail?viewport=16,16", instance(mr)), "image/jpeg", (16, 16)),
+        (
+            world.receiver.web_url(&format!(
+                "/dicomweb/studies/{}/series/{}/thumbnail",
+                ct.study_instance_uid, ct.series_instance_uid
+            )),
+            "image/*",
+            (128, 128),
+        ),
+        (world.receiver.web_url(&format!("/dicomweb/studies/{}/thumbnail", ct.study_instance_uid)), "*/*", (128, 128)),
+    ] {
+        let (status, content_type, body) = picture(&url, &world.staff, accept).await;
+        assert_eq!(status, StatusCode::OK, "{url}: {}", String::from_utf8_lossy(&body));
+        let expected_type = if accept == "image/png" { "image/png" } else { "image/jpeg" };
+        assert_eq!(content_type, expected_type, "{url}");
+        assert_eq!(picture_size(&content_type, &body), Some(size), "{url}");
+    }
+
+    // What cannot be a picture is refused with a reason, as JSON.
+    let jpeg_ls = samples.files.iter().find(|f| f.name == "MR_small_jpeg_ls_lossless.dcm").expect("JPEG-LS");
+    let deflated = samples.files.iter().find(|f| f.name == "image_dfl.dcm").expect("deflated");
+    for (url, accept, status) in [
+        (format!("{}/rendered", instance(jpeg_ls)), "image/jpeg", StatusCode::NOT_ACCEPTABLE),
+        (format!("{}/rendered", instance(deflated)), "image/jpeg", StatusCode::NOT_ACCEPTABLE),
+        (format!("{}/rendered", instance(ct)), "image/gif", StatusCode::NOT_ACCEPTABLE),
+        (format!("{}/frames/2/rendered", instance(ct)), "image/jpeg", StatusCode::BAD_REQUEST),
+        (format!("{}/frames/1,2/rendered", instance(ct)), "image/jpeg", StatusCode::BAD_REQUEST),
+        (format!("{}/rendered?viewport=0,10", instance(ct)), "image/jpeg", StatusCode::BAD_REQUEST),
+        (format!("{}/rendered?window=40,400,cubic", instance(ct)), "image/jpeg", StatusCode::BAD_REQUEST),
+        (format!("{}/rendered?quality=0", instance(ct)), "image/jpeg", StatusCode::BAD_REQUEST),
+    ] {
+        let (answered, content_type, body) = picture(&url, &world.staff, accept).await;
+        assert_eq!(answered, status, "{url}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(content_type, "application/json", "{url}");
+        let error: Value = serde_json::from_slice(&body).expect("a JSON error");
+        assert!(error["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{url}: {error}");
+    }
+
+    // A JPEG frame whose header claims 60,000 × 60,000 pixels in a 100 × 100
+    // instance is refused before any decoder allocates for it; what was
+    // stored is still served as stored.
+    let dir = tempfile::tempdir().expect("a directory");
+    let bomb = dir.path().join("bomb.dcm");
+    let make = "import sys, pydicom; from pydicom.encaps import encapsulate, generate_frames; \
+        ds = pydicom.dcmread(sys.argv[1]); frame = bytearray(next(generate_frames(ds.PixelData, number_of_frames=1))); \
+        at = frame.find(b'\\xff\\xc0'); frame[at + 5:at + 9] = (60000).to_bytes(2, 'big') * 2; \
+        ds.PixelData = encapsulate([bytes(frame)]); ds.SOPInstanceUID = pydicom.uid.generate_uid(); \
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID; ds.save_as(sys.argv[2])";
+    let source = samples.files.iter().find(|f| f.name == "SC_rgb_jpeg_dcmtk.dcm").expect("baseline JPEG");
+    let python = noctis_e2e::workspace_root().join(".tools/venv/bin/python");
+    let status = std::process::Command::new(python).args(["-c", make]).arg(&source.path).arg(&bomb).status();
+    assert!(status.is_ok_and(|s| s.success()), "pydicom writes the lying frame");
+    let stored = client(&world, &world.staff, "store", &[bomb.display().to_string()]);
+    assert!(stored["response"].get("00081198").is_none(), "stored as received: {stored}");
+    let uids = describe_file(&bomb);
+    let base =
+        world.receiver.web_url(&format!("/dicomweb/studies/{}/series/{}/instances/{}", uids[0], uids[1], uids[2]));
+    let (status, _, body) = picture(&format!("{base}/rendered"), &world.staff, "image/jpeg").await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE, "{}", String::from_utf8_lossy(&body));
+    assert!(
+        String::from_utf8_lossy(&body).contains("60000"),
+        "the reason names the claim: {}",
+        String::from_utf8_lossy(&body)
+    );
+    let mut args = uids.clone();
+    args.extend(["1".into(), bomb.display().to_string()]);
+    let frames = client(&world, &world.staff, "frames", &args);
+    assert_eq!(frames["frames"][0]["identical"], json!(true), "the frame is served as stored: {frames}");
 }

@@ -5,6 +5,7 @@
 //! anything for it. A peer on the open internet controls all of these bytes;
 //! each module is a fuzz target (`wire/fuzz`).
 
+pub mod bitstream;
 pub mod command;
 pub mod commitment;
 pub mod elements;

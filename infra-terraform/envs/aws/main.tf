@@ -25,6 +25,8 @@ module "noctis" {
   dicom_task_tls_certificate = var.dicom_task_tls_certificate
   public_dicom_host          = var.public_dicom_host
   api_custom_domain          = var.api_custom_domain
+  console_domain             = var.console_domain
+  dicomweb_origin            = var.dicomweb_origin
   alarm_emails               = var.alarm_emails
   log_retention_days         = var.log_retention_days
   archive_after_days         = var.archive_after_days

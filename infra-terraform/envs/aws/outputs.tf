@@ -47,3 +47,18 @@ output "receiver_service" {
   description = "The receiver's ECS service."
   value       = module.noctis.receiver_service
 }
+
+output "console_url" {
+  description = "The console, the API and DICOMweb (/dicomweb) on one origin."
+  value       = module.noctis.console_url
+}
+
+output "console_domain_target" {
+  description = "Where console_domain's DNS record points (the CloudFront distribution)."
+  value       = module.noctis.console_domain_target
+}
+
+output "dicomweb_origin_target" {
+  description = "Where dicomweb_origin's name points (a CNAME to the DICOMweb balancer)."
+  value       = module.noctis.dicomweb_origin_target
+}

@@ -96,6 +96,23 @@ variable "api_custom_domain" {
   default = null
 }
 
+variable "console_domain" {
+  description = "The console's own name (the API and DICOMweb share it) and its ACM certificate in us-east-1; null for the CloudFront distribution's own name."
+  type = object({
+    name            = string
+    certificate_arn = string
+  })
+  default = null
+}
+
+variable "dicomweb_origin" {
+  description = "The name CloudFront reaches the receivers' DICOMweb balancer by (a CNAME to the dicomweb_origin_target output) and its ACM certificate in this region: DICOMweb crosses to the receivers over HTTPS only."
+  type = object({
+    name            = string
+    certificate_arn = string
+  })
+}
+
 variable "alarm_emails" {
   description = "Addresses notified by the alarms."
   type        = list(string)

@@ -16,6 +16,7 @@ provider "aws" {
   endpoints {
     apigatewayv2           = var.endpoint
     applicationautoscaling = var.endpoint
+    cloudfront             = var.endpoint
     cloudwatch             = var.endpoint
     dynamodb               = var.endpoint
     ec2                    = var.endpoint
@@ -27,6 +28,7 @@ provider "aws" {
     lambda                 = var.endpoint
     logs                   = var.endpoint
     s3                     = var.endpoint
+    secretsmanager         = var.endpoint
     sns                    = var.endpoint
     sts                    = var.endpoint
   }

@@ -38,3 +38,23 @@ output "api_environment" {
   value       = module.noctis.api_environment
   sensitive   = true
 }
+
+output "console_url" {
+  description = "The console's origin (the CloudFront distribution)."
+  value       = module.noctis.console_url
+}
+
+output "distribution_id" {
+  description = "The CloudFront distribution routing /dicomweb to the receivers."
+  value       = module.noctis.distribution_id
+}
+
+output "dicomweb_origin_target" {
+  description = "The receivers' DICOMweb balancer."
+  value       = module.noctis.dicomweb_origin_target
+}
+
+output "receiver_secrets" {
+  description = "The receiver container's configuration from Secrets Manager: variable name to secret ARN."
+  value       = module.noctis.receiver_secrets
+}

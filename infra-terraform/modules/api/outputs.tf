@@ -28,3 +28,8 @@ output "environment" {
   value       = local.environment
   sensitive   = true
 }
+
+output "api_domain" {
+  description = "The HTTP API's own host (execute-api), the console's default origin behind CloudFront."
+  value       = trimprefix(aws_apigatewayv2_api.http.api_endpoint, "https://")
+}

@@ -21,7 +21,17 @@ locals {
     local.task_tls || var.tls_certificate_arn != null ? [local.tls_port] : [],
   )
   container = "noctis-receiver"
-  image     = coalesce(var.image, "${aws_ecr_repository.receiver.repository_url}:${var.image_tag}")
+  secrets = merge(
+    { NOCTIS_API__TOKEN_SECRET = aws_secretsmanager_secret.token.arn },
+    local.task_tls ? {
+      for name, arn in {
+        NOCTIS_DICOM__TLS__CERTIFICATE = var.task_tls_certificate.certificate_secret_arn
+        NOCTIS_DICOM__TLS__PRIVATE_KEY = var.task_tls_certificate.private_key_secret_arn
+        NOCTIS_DICOM__TLS__CLIENT_CA   = var.task_tls_certificate.client_ca_secret_arn
+      } : name => arn if arn != null
+    } : {},
+  )
+  image = coalesce(var.image, "${aws_ecr_repository.receiver.repository_url}:${var.image_tag}")
   environment = merge(
     {
       NOCTIS_STORAGE__BACKEND           = "aws"
@@ -32,6 +42,7 @@ locals {
       NOCTIS_DICOM__BIND                = "0.0.0.0"
       NOCTIS_DICOM__PORT                = tostring(local.dicom_port)
       NOCTIS_DICOM__HEALTH_PORT         = tostring(local.health_port)
+      NOCTIS_DICOM__WEB_PORT            = tostring(local.web_port)
       NOCTIS_DICOM__SHUTDOWN_GRACE_SECS = tostring(var.shutdown_grace_secs)
       NOCTIS_DICOM__PROXY_PROTOCOL      = "true"
       NOCTIS_LOG__FORMAT                = "json"
@@ -119,13 +130,16 @@ data "aws_iam_policy_document" "execution" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.receiver.arn}:*"]
   }
-  dynamic "statement" {
-    for_each = local.task_tls ? [1] : []
-    content {
-      sid       = "ReadTlsSecrets"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = compact(values(var.task_tls_certificate))
-    }
+  statement {
+    sid       = "ReadSecrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = values(local.secrets)
+  }
+  # The token secret is encrypted with the stack's key.
+  statement {
+    sid       = "DecryptSecrets"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
   }
 }
 
@@ -206,16 +220,12 @@ resource "aws_ecs_task_definition" "receiver" {
     portMappings = concat(
       [for port in local.open_ports : { containerPort = port, protocol = "tcp" }],
       [{ containerPort = local.health_port, protocol = "tcp" }],
+      [{ containerPort = local.web_port, protocol = "tcp" }],
     )
     environment = [for k, v in local.environment : { name = k, value = v }]
-    # The TLS port's certificate and key (PEM text) come from Secrets Manager.
-    secrets = local.task_tls ? [
-      for name, arn in {
-        NOCTIS_DICOM__TLS__CERTIFICATE = var.task_tls_certificate.certificate_secret_arn
-        NOCTIS_DICOM__TLS__PRIVATE_KEY = var.task_tls_certificate.private_key_secret_arn
-        NOCTIS_DICOM__TLS__CLIENT_CA   = var.task_tls_certificate.client_ca_secret_arn
-      } : { name = name, valueFrom = arn } if arn != null
-    ] : []
+    # From Secrets Manager: the token secret DICOMweb checks sign-ins with, and
+    # the TLS port's certificate and key (PEM text).
+    secrets = [for name, arn in local.secrets : { name = name, valueFrom = arn }]
     healthCheck = {
       command     = ["CMD", "/usr/local/bin/noctis-receiver", "healthcheck"]
       interval    = 15
@@ -398,6 +408,12 @@ resource "aws_ecs_service" "receiver" {
     }
   }
 
+  load_balancer {
+    target_group_arn = aws_lb_target_group.web.arn
+    container_name   = local.container
+    container_port   = local.web_port
+  }
+
   deployment_circuit_breaker {
     enable   = true
     rollback = true
@@ -408,7 +424,7 @@ resource "aws_ecs_service" "receiver" {
     ignore_changes = [desired_count]
   }
 
-  depends_on = [aws_lb_listener.dicom, aws_lb_listener.dicom_tls]
+  depends_on = [aws_lb_listener.dicom, aws_lb_listener.dicom_tls, aws_lb_listener_rule.web_from_edge]
   tags       = var.tags
 }
 

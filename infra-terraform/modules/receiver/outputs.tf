@@ -52,3 +52,23 @@ output "environment" {
   description = "The container's NOCTIS_* configuration (the deployed-stack suite runs the receiver with it)."
   value       = local.environment
 }
+
+output "web_host" {
+  description = "The DICOMweb balancer's DNS name: point the origin's name (web certificate) at it."
+  value       = aws_lb.web.dns_name
+}
+
+output "web_https" {
+  description = "Whether the DICOMweb origin listens on HTTPS."
+  value       = local.web_https
+}
+
+output "origin_header_name" {
+  description = "The header CloudFront sends to the DICOMweb origin."
+  value       = local.origin_header_name
+}
+
+output "secrets" {
+  description = "The container's configuration read from Secrets Manager: variable name to secret ARN."
+  value       = local.secrets
+}

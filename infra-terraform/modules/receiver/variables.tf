@@ -207,3 +207,27 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "token_secret" {
+  description = "The API's token secret (api.token_secret): DICOMweb checks sign-ins with it. Stored in Secrets Manager."
+  type        = string
+  sensitive   = true
+}
+
+variable "origin_secret" {
+  description = "The header value only the stack's CloudFront distribution sends; the DICOMweb balancer answers nothing else."
+  type        = string
+  sensitive   = true
+}
+
+variable "web_certificate_arn" {
+  description = "ACM certificate for the DICOMweb origin's own name (CloudFront reaches it over HTTPS). Null only with allow_plain_http_origin."
+  type        = string
+  default     = null
+}
+
+variable "allow_plain_http_origin" {
+  description = "Let the DICOMweb origin listen on plain HTTP: only for a throwaway stack on an emulator."
+  type        = bool
+  default     = false
+}

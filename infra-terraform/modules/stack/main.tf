@@ -3,6 +3,9 @@
 
 locals {
   tags = merge({ Application = "noctis", Deployment = var.name }, var.tags)
+  # What CloudFront sends the DICOMweb origin: derived one-way from the token
+  # secret, so there is nothing more to keep; it rotates with it.
+  origin_secret = substr(sha256("noctis-dicomweb-origin:${var.api_token_secret}"), 0, 48)
 }
 
 module "network" {
@@ -61,7 +64,25 @@ module "receiver" {
   deletion_protection  = var.load_balancer_deletion_protection
   access_logs_bucket   = module.storage.logs_bucket_name
   force_delete_images  = var.throwaway
-  tags                 = local.tags
+  token_secret         = var.api_token_secret
+  origin_secret        = local.origin_secret
+  web_certificate_arn  = var.dicomweb_origin == null ? null : var.dicomweb_origin.certificate_arn
+  # Plain HTTP to the origin is for an emulator's throwaway stack only.
+  allow_plain_http_origin = var.throwaway
+  tags                    = local.tags
+}
+
+module "edge" {
+  source              = "../edge"
+  name                = var.name
+  api_domain          = module.api.api_domain
+  dicomweb_domain     = var.dicomweb_origin == null ? module.receiver.web_host : var.dicomweb_origin.name
+  dicomweb_https      = module.receiver.web_https
+  origin_header_name  = module.receiver.origin_header_name
+  origin_secret       = local.origin_secret
+  custom_domain       = var.console_domain
+  wait_for_deployment = !var.throwaway
+  tags                = local.tags
 }
 
 module "api" {

@@ -68,3 +68,28 @@ output "api_environment" {
   value       = module.api.environment
   sensitive   = true
 }
+
+output "console_url" {
+  description = "The console, the API and DICOMweb (/dicomweb) on one origin."
+  value       = "https://${module.edge.domain_name}"
+}
+
+output "distribution_id" {
+  description = "The CloudFront distribution in front of the API and DICOMweb."
+  value       = module.edge.distribution_id
+}
+
+output "console_domain_target" {
+  description = "Where to point console_domain's DNS record (an alias or CNAME)."
+  value       = module.edge.distribution_domain_name
+}
+
+output "dicomweb_origin_target" {
+  description = "Where to point dicomweb_origin's name (a CNAME to the DICOMweb balancer)."
+  value       = module.receiver.web_host
+}
+
+output "receiver_secrets" {
+  description = "The receiver container's configuration from Secrets Manager: variable name to secret ARN."
+  value       = module.receiver.secrets
+}

@@ -107,6 +107,24 @@ variable "api_custom_domain" {
   default = null
 }
 
+variable "console_domain" {
+  description = "The console's own name (the API and DICOMweb share it) and its ACM certificate in us-east-1; null for the distribution's *.cloudfront.net name."
+  type = object({
+    name            = string
+    certificate_arn = string
+  })
+  default = null
+}
+
+variable "dicomweb_origin" {
+  description = "The name CloudFront reaches the receivers' DICOMweb balancer by (a CNAME to dicomweb_origin_target) and its regional ACM certificate. Required outside a throwaway stack: images cross to the origin over HTTPS only."
+  type = object({
+    name            = string
+    certificate_arn = string
+  })
+  default = null
+}
+
 variable "vpc_cidr_block" {
   description = "The VPC's range."
   type        = string

@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::error::{WebError, WebResult};
+use super::render::Encoding;
 
 pub const DICOM_JSON: &str = "application/dicom+json";
 
@@ -44,6 +45,25 @@ fn accepts(headers: &HeaderMap, types: &[&str]) -> WebResult<()> {
             kind == "*/*" || types.iter().any(|t| kind.eq_ignore_ascii_case(t))
         });
     if wanted { Ok(()) } else { Err(WebError::NotAcceptable(format!("this resource is {DICOM_JSON}"))) }
+}
+
+/// JPEG unless the request accepts only PNG (PS3.18 8.7.4: image/jpeg is the default).
+pub fn accepts_picture(headers: &HeaderMap, quality: u8) -> WebResult<Encoding> {
+    let accept: Vec<String> = accept_values(headers)
+        .iter()
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .collect();
+    if accept.is_empty() {
+        return Ok(Encoding::Jpeg { quality });
+    }
+    for kind in &accept {
+        match kind.as_str() {
+            "image/jpeg" | "image/*" | "*/*" => return Ok(Encoding::Jpeg { quality }),
+            "image/png" => return Ok(Encoding::Png),
+            _ => {}
+        }
+    }
+    Err(WebError::NotAcceptable("pictures are image/jpeg or image/png".into()))
 }
 
 fn accept_values(headers: &HeaderMap) -> Vec<String> {
@@ -103,5 +123,13 @@ mod tests {
         assert!(accepts_dicom_multipart(&accept("multipart/related; type=\"application/dicom\"")).is_ok());
         assert!(accepts_dicom_multipart(&accept("multipart/related; type=\"image/jpeg\"")).is_err());
         assert!(accepts_dicom_multipart(&accept("*/*")).is_ok());
+    }
+
+    #[test]
+    fn pictures_are_jpeg_by_default_and_png_when_asked_for() {
+        assert_eq!(accepts_picture(&HeaderMap::new(), 90).ok(), Some(Encoding::Jpeg { quality: 90 }));
+        assert_eq!(accepts_picture(&accept("image/png"), 90).ok(), Some(Encoding::Png));
+        assert_eq!(accepts_picture(&accept("image/gif, image/*"), 50).ok(), Some(Encoding::Jpeg { quality: 50 }));
+        assert!(accepts_picture(&accept("application/dicom"), 90).is_err());
     }
 }

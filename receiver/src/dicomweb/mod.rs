@@ -8,12 +8,15 @@
 //! C-FIND query use case, retrieving through C-GET's. Handlers only translate.
 
 mod auth;
+mod cut;
 mod error;
 mod frames;
 mod json;
 mod media;
 mod metadata;
 mod qido;
+mod render;
+mod rendered;
 mod request;
 mod scope;
 mod stored;
@@ -47,6 +50,8 @@ pub struct DicomWeb {
     pub max_results: usize,
     pub settle_interval: Duration,
     pub settling: Arc<Settling>,
+    /// Pictures made at once (rendered, thumbnail): decoding is CPU-bound.
+    pub renders: tokio::sync::Semaphore,
 }
 
 /// The resources of one facility's DICOMweb service.
@@ -55,14 +60,23 @@ fn service() -> Router<Arc<DicomWeb>> {
         .route("/studies", get(qido::studies).post(stow::store))
         .route("/studies/{study}", get(wado::study).post(stow::store))
         .route("/studies/{study}/metadata", get(metadata::study))
+        .route("/studies/{study}/thumbnail", get(rendered::study_thumbnail))
         .route("/studies/{study}/series", get(qido::series))
         .route("/studies/{study}/instances", get(qido::instances))
         .route("/studies/{study}/series/{series}", get(wado::series))
         .route("/studies/{study}/series/{series}/metadata", get(metadata::series))
+        .route("/studies/{study}/series/{series}/thumbnail", get(rendered::series_thumbnail))
         .route("/studies/{study}/series/{series}/instances", get(qido::instances))
         .route("/studies/{study}/series/{series}/instances/{instance}", get(wado::instance))
         .route("/studies/{study}/series/{series}/instances/{instance}/metadata", get(metadata::instance))
+        .route("/studies/{study}/series/{series}/instances/{instance}/rendered", get(rendered::instance))
+        .route("/studies/{study}/series/{series}/instances/{instance}/thumbnail", get(rendered::instance_thumbnail))
         .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", get(frames::frames))
+        .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/rendered", get(rendered::frame))
+        .route(
+            "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/thumbnail",
+            get(rendered::instance_thumbnail),
+        )
 }
 
 /// `/dicomweb/facilities/{facility}/…` names the facility; a facility user's
