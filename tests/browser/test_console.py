@@ -454,8 +454,10 @@ def test_4_and_a_radiologist_reads_them_in_the_viewer(browser, scene, shared):
     ds.save_as(multiframe, enforce_file_format=True)
     sent = dcmtk("storescu", "-aet", FACILITY_AE, "-aec", scene.called_ae, "127.0.0.1", str(scene.dicom_port), str(multiframe))
     assert sent.returncode == 0, sent.stdout + sent.stderr
-    open_viewer(page, scene, ds.StudyInstanceUID)
-    expect(page.get_by_test_id("viewer-position")).to_have_text(f"Im 1/{frames} · Se 1")
+    # Opened from its worklist row this time.
+    page.goto(scene.url + "/worklist")
+    page.locator(f"tr[data-study-uid='{ds.StudyInstanceUID}']").get_by_role("link", name="in the viewer").click()
+    expect(page.get_by_test_id("viewer-position")).to_have_text(f"Im 1/{frames} · Se 1", timeout=ARRIVAL_MS)
     page.get_by_test_id("viewport").focus()
     for _ in range(4):
         page.keyboard.press("ArrowDown")

@@ -86,7 +86,7 @@ values = {name: manager.get_secret_value(SecretId=arn)["SecretString"] for name,
 print(json.dumps({
     "origins": origins,
     "behaviours": behaviours,
-    "balancer": {"scheme": balancer["Scheme"], "type": balancer["Type"], "listeners": listeners},
+    "balancer": {"type": balancer.get("Type"), "listeners": listeners},
     "target_groups": groups,
     "secrets": values,
 }))

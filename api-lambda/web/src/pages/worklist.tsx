@@ -171,11 +171,13 @@ export function WorklistPage() {
 
   const onKey = (event: KeyboardEvent) => {
     const target = event.target as HTMLElement;
-    if (target.tagName === "SELECT" || target.tagName === "INPUT") return;
+    // A focused link or field does its own thing with the key.
+    if (target.tagName === "SELECT" || target.tagName === "INPUT" || target.tagName === "A") return;
     const last = sorted.length - 1;
     if (event.key === "ArrowDown" || event.key === "j") setSelected((i) => Math.min(last, i + 1));
     else if (event.key === "ArrowUp" || event.key === "k") setSelected((i) => Math.max(0, i - 1));
     else if (event.key === "Enter" && sorted[selected]) navigate(`/studies/${sorted[selected].id}`);
+    else if (event.key === "v" && sorted[selected]) navigate(`/studies/${sorted[selected].id}/viewer`);
     else return;
     event.preventDefault();
   };
@@ -210,7 +212,7 @@ export function WorklistPage() {
         <table class="worklist" onKeyDown={onKey}>
           <caption class="visually-hidden">
             Studies, {descending ? "descending" : "ascending"} by {sort.replace("_", " ")}. Arrow keys move between rows;
-            Enter opens the study.
+            Enter opens the study, V opens it in the viewer.
           </caption>
           <thead>
             <tr>
@@ -255,7 +257,12 @@ export function WorklistPage() {
                 <td>{s.description ?? "—"}</td>
                 <td>{s.accession_number ?? "—"}</td>
                 {user.role !== "facility_user" ? <td>{facilities.get(s.facility_id)?.name ?? "—"}</td> : null}
-                <td>{s.instance_count}</td>
+                <td>
+                  {s.instance_count}{" "}
+                  <a class="view-link" href={`/studies/${s.id}/viewer`} aria-label={`Open ${personName(s.patient_name)}'s study in the viewer`}>
+                    View
+                  </a>
+                </td>
                 <td>
                   <Choice
                     label={`Status of ${personName(s.patient_name)}'s study`}
