@@ -103,22 +103,29 @@ impl FromRequestParts<AppState> for CurrentSession {
     }
 }
 
-/// The client's address: API Gateway's view of the source on Lambda, the
-/// socket's peer on the local server.
+/// The client's address: the viewer the deployment's CloudFront names (when
+/// the request proves it came through it), else API Gateway's view of the
+/// source on Lambda, else the socket's peer on the local server.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         use lambda_http::request::RequestContext;
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let from_edge = noctis_core::auth::viewer_address(
+            state.config.api.edge_secret.as_ref(),
+            header(noctis_core::auth::ORIGIN_HEADER),
+            header(noctis_core::auth::VIEWER_ADDRESS_HEADER),
+        );
         let from_gateway = match parts.extensions.get::<RequestContext>() {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.as_deref().and_then(|ip| ip.parse().ok()),
             Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.as_deref().and_then(|ip| ip.parse().ok()),
             _ => None,
         };
         let from_socket = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        Ok(Self(from_gateway.or(from_socket)))
+        Ok(Self(from_edge.or(from_gateway).or(from_socket)))
     }
 }

@@ -209,6 +209,10 @@ pub struct ApiConfig {
     /// listener at this URL (`make run`: `http://127.0.0.1:8082`), so the
     /// console and DICOMweb share one origin. Unset on Lambda.
     pub dicomweb_upstream: Option<String>,
+    /// Set when a CloudFront distribution is in front (Terraform sets it): the
+    /// value of its `x-noctis-origin` header. Requests bearing it are taken to
+    /// come from the viewer its `CloudFront-Viewer-Address` names.
+    pub edge_secret: Option<Secret>,
 }
 
 /// A key or password from configuration: redacted from `Debug` and from
@@ -361,6 +365,7 @@ impl Default for Config {
                 bootstrap_admin: None,
                 console_dir: None,
                 dicomweb_upstream: None,
+                edge_secret: None,
             },
             log: LogConfig { format: LogFormat::Json, filter: "info".to_owned() },
         }

@@ -124,6 +124,7 @@ impl Application {
                     max_results: dicom.max_query_results.get(),
                     settle_interval: Duration::from_secs(dicom.settle_secs),
                     settling: settling.clone(),
+                    edge_secret: config.api.edge_secret.clone(),
                     renders: tokio::sync::Semaphore::new(
                         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
                     ),

@@ -12,6 +12,7 @@ noctis_e2e::on_both_backends!(
     an_invalid_facility_is_refused_naming_the_field,
     a_facility_is_registered_with_its_first_user_and_networks,
     sign_in_is_rate_limited_and_failures_are_audited,
+    behind_the_edge_sign_in_limits_and_the_audit_see_the_viewer,
     a_deactivated_users_token_stops_working,
     users_are_validated_by_role_and_facility,
     reports_are_versioned_through_the_api,
@@ -113,6 +114,42 @@ async fn sign_in_is_rate_limited_and_failures_are_audited(kind: Kind) {
         api.request(Method::GET, "/api/v1/me", Some("not-a-token"), None).await.status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// Behind the stack's CloudFront every request comes from an edge address:
+/// with the distribution's origin header, the viewer CloudFront names is the
+/// one limited and audited, so one viewer's failures do not lock out others.
+async fn behind_the_edge_sign_in_limits_and_the_audit_see_the_viewer(kind: Kind) {
+    const EDGE: &str = "the-stack-cloudfront-origin-secret";
+    let api = Api::start_configured(kind, |config| {
+        config.api.edge_secret = Some(noctis_core::config::Secret::new(EDGE));
+    })
+    .await;
+    let sign_in = |viewer: &'static str, origin: &'static str, username: String| {
+        let headers = [("x-noctis-origin", origin), ("cloudfront-viewer-address", viewer)];
+        let body = json!({"username": username, "password": "wrong password!"});
+        let api = &api;
+        async move { api.request_with_headers(Method::POST, "/api/v1/auth/login", &headers, Some(body)).await.status }
+    };
+    for n in 0..5 {
+        assert_eq!(sign_in("198.51.100.7:40000", EDGE, format!("nobody.{n}")).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(sign_in("198.51.100.7:40001", EDGE, "nobody.9".into()).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(sign_in("203.0.113.20:5000", EDGE, "someone".into()).await, StatusCode::UNAUTHORIZED, "another viewer");
+
+    // Without the distribution's secret the header proves nothing.
+    assert_eq!(sign_in("192.0.2.1:5000", "a guess", "forger".into()).await, StatusCode::UNAUTHORIZED);
+    let audit = api.get("/api/v1/audit?kind=sign_in_failed", &api.admin).await;
+    let mut peers: Vec<String> = audit.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["peer_address"].as_str().unwrap_or("none").to_owned())
+        .collect();
+    peers.sort();
+    let mut expected = vec!["198.51.100.7"; 5];
+    expected.extend(["203.0.113.20", "none"]);
+    assert_eq!(peers, expected, "{}", audit.json);
 }
 
 async fn a_deactivated_users_token_stops_working(kind: Kind) {

@@ -129,8 +129,12 @@ fn the_console_origin_sends_dicomweb_to_the_receivers_and_the_rest_to_the_api() 
         assert_eq!(behaviour["cache_policy"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "nothing is cached");
     }
     // API Gateway answers to its own host; the receivers get the viewer's, for RetrieveURLs.
+    // Both get CloudFront's headers, CloudFront-Viewer-Address among them.
     assert_eq!(default["origin_request_policy"], "b689b0a8-53d0-40ab-baf2-68738e2966ac", "all viewer headers but Host");
-    assert_eq!(dicomweb["origin_request_policy"], "216adef6-5c7f-47e4-b989-5492eafa07d3", "all viewer headers");
+    assert_eq!(
+        dicomweb["origin_request_policy"], "33f36d7e-f396-46d9-90e0-52428a34d9dc",
+        "viewer and CloudFront headers"
+    );
     assert_eq!(dicomweb["compress"], false, "instances pass byte for byte");
 
     let origin = &routing["origins"]["dicomweb"];
@@ -155,12 +159,17 @@ fn the_console_origin_sends_dicomweb_to_the_receivers_and_the_rest_to_the_api() 
         Some(receiver["NOCTIS_DICOM__SHUTDOWN_GRACE_SECS"].as_str()),
         "a draining receiver's requests get the same grace as its associations"
     );
-    let api_secret = deployed.environment("api_environment").into_iter().find(|(k, _)| k == "NOCTIS_API__TOKEN_SECRET");
+    let api: BTreeMap<String, String> = deployed.environment("api_environment").into_iter().collect();
     assert_eq!(
         routing["secrets"]["NOCTIS_API__TOKEN_SECRET"].as_str(),
-        api_secret.as_ref().map(|(_, v)| v.as_str()),
+        api.get("NOCTIS_API__TOKEN_SECRET").map(String::as_str),
         "the receivers check sign-ins with the API's secret"
     );
+    // The API and the receivers believe CloudFront-Viewer-Address only beside the
+    // header the distribution sends both of them.
+    assert_eq!(routing["origins"]["api"]["headers"][header], *secret, "the API's origin gets the header too");
+    assert_eq!(routing["secrets"]["NOCTIS_API__EDGE_SECRET"], *secret);
+    assert_eq!(api.get("NOCTIS_API__EDGE_SECRET").map(String::as_str), secret.as_str());
 }
 
 /// The function Terraform deployed serves the console from its own zip.

@@ -23,6 +23,7 @@ noctis_e2e::on_both_backends!(
     the_consoles_origin_serves_dicomweb_through_the_local_server,
     metadata_and_frames_come_from_the_stored_files_in_every_syntax,
     frames_are_rendered_through_the_window_asked_for_and_thumbnails_fit_their_box,
+    behind_the_edge_the_audit_trail_names_the_viewer_cloudfront_names,
     orthanc_stores_into_searches_and_retrieves_from_noctis_byte_for_byte,
     a_large_instance_streams_in_and_out_over_http_in_bounded_memory,
 );
@@ -42,9 +43,15 @@ struct World {
 }
 
 async fn world(kind: Kind) -> World {
+    world_with(kind, &[]).await
+}
+
+async fn world_with(kind: Kind, settings: &[(&str, &str)]) -> World {
     let storage = Storage::new(kind).await;
     let facility = storage.facility("Mercy Clinic").await;
-    let receiver = Receiver::start_with(&storage, &[("NOCTIS_API__TOKEN_SECRET", TOKEN_SECRET)]);
+    let mut env = vec![("NOCTIS_API__TOKEN_SECRET", TOKEN_SECRET)];
+    env.extend_from_slice(settings);
+    let receiver = Receiver::start_with(&storage, &env);
     let api = Api::start_on(storage, ADMIN).await;
     let staff = api.user_token("mercy.staff", "facility_user", Some(facility.id)).await;
     World { api, receiver, facility, staff, data: testdata::archive() }
@@ -715,4 +722,36 @@ async fn frames_are_rendered_through_the_window_asked_for_and_thumbnails_fit_the
     args.extend(["1".into(), bomb.display().to_string()]);
     let frames = client(&world, &world.staff, "frames", &args);
     assert_eq!(frames["frames"][0]["identical"], json!(true), "the frame is served as stored: {frames}");
+}
+
+/// Behind the stack's CloudFront the receivers see the balancer's address:
+/// with the distribution's origin header, the viewer CloudFront names is the
+/// peer the audit trail keeps; without it, the header proves nothing.
+async fn behind_the_edge_the_audit_trail_names_the_viewer_cloudfront_names(kind: Kind) {
+    const EDGE: &str = "the-stack-cloudfront-origin-secret";
+    let world = world_with(kind, &[("NOCTIS_API__EDGE_SECRET", EDGE)]).await;
+    let files = study(&world.data, "ACC-001");
+    for (file, origin, viewer) in [(files[0], EDGE, "198.51.100.30:41000"), (files[1], "a guess", "192.0.2.99:41000")] {
+        let body = multipart(&[std::fs::read(&file.path).expect("the file")]);
+        let reply = reqwest::Client::new()
+            .post(world.receiver.web_url("/dicomweb/studies"))
+            .bearer_auth(&world.staff)
+            .header("content-type", MULTIPART)
+            .header("x-noctis-origin", origin)
+            .header("cloudfront-viewer-address", viewer)
+            .body(body)
+            .send()
+            .await
+            .expect("the receiver answers");
+        assert_eq!(reply.status(), StatusCode::OK, "{}", reply.text().await.unwrap_or_default());
+    }
+    let audit = world.api.get("/api/v1/audit?kind=instance_stored", &world.api.admin).await;
+    let mut peers: Vec<String> = audit.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["peer_address"].as_str().unwrap_or("none").to_owned())
+        .collect();
+    peers.sort();
+    assert_eq!(peers, vec!["127.0.0.1", "198.51.100.30"], "{}", audit.json);
 }

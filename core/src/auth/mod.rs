@@ -3,10 +3,12 @@
 //! one sign-in opens both.
 
 mod credential;
+mod edge;
 mod secret;
 mod tokens;
 
 pub use credential::{CSRF_HEADER, Credential, SESSION_COOKIE, credential, csrf_satisfied};
+pub use edge::{ORIGIN_HEADER, VIEWER_ADDRESS_HEADER, viewer_address};
 pub use secret::{SecretError, token_secret};
 pub use tokens::{Issued, TokenError, TokenKeys, Verified};
 

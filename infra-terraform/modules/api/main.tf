@@ -12,6 +12,7 @@ locals {
       NOCTIS_AWS__BUCKET                = var.bucket_name
       NOCTIS_AWS__TABLE_PREFIX          = var.table_prefix
       NOCTIS_API__TOKEN_SECRET          = var.token_secret
+      NOCTIS_API__EDGE_SECRET           = var.edge_secret
       NOCTIS_API__PUBLIC_DICOM_HOST     = var.public_dicom_host
       NOCTIS_API__PUBLIC_DICOM_PORT     = tostring(var.public_dicom_port)
       NOCTIS_API__PUBLIC_DICOM_TLS_PORT = tostring(var.public_dicom_tls_port)

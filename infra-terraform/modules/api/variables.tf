@@ -133,3 +133,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "edge_secret" {
+  description = "The header value the stack's CloudFront distribution sends (api.edge_secret): requests bearing it are from the viewer CloudFront names."
+  type        = string
+  sensitive   = true
+}

@@ -6,13 +6,14 @@
 
 locals {
   # AWS-managed policies, by their fixed IDs (the same in every account).
-  caching_disabled       = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-  all_viewer             = "216adef6-5c7f-47e4-b989-5492eafa07d3"
-  all_viewer_except_host = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-  all_methods            = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
-  cached_methods         = ["GET", "HEAD"]
-  api_origin             = "api"
-  dicomweb_origin        = "dicomweb"
+  caching_disabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+  # All viewer headers and CloudFront's own, CloudFront-Viewer-Address among them.
+  all_viewer_and_cloudfront = "33f36d7e-f396-46d9-90e0-52428a34d9dc"
+  all_viewer_except_host    = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+  all_methods               = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+  cached_methods            = ["GET", "HEAD"]
+  api_origin                = "api"
+  dicomweb_origin           = "dicomweb"
 }
 
 resource "aws_cloudfront_distribution" "this" {
@@ -44,6 +45,11 @@ resource "aws_cloudfront_distribution" "this" {
       # API Gateway's own limit for an integration.
       origin_read_timeout = 30
     }
+    # Proves to the API that CloudFront-Viewer-Address is CloudFront's.
+    custom_header {
+      name  = var.origin_header_name
+      value = var.origin_secret
+    }
   }
 
   origin {
@@ -71,7 +77,8 @@ resource "aws_cloudfront_distribution" "this" {
     allowed_methods        = local.all_methods
     cached_methods         = local.cached_methods
     cache_policy_id        = local.caching_disabled
-    # API Gateway answers only to its own host name.
+    # API Gateway answers only to its own host name. The policy also passes
+    # CloudFront's headers, CloudFront-Viewer-Address among them.
     origin_request_policy_id = local.all_viewer_except_host
     compress                 = true
   }
@@ -84,8 +91,8 @@ resource "aws_cloudfront_distribution" "this" {
     cached_methods         = local.cached_methods
     cache_policy_id        = local.caching_disabled
     # The viewer's Host reaches the receivers, so the RetrieveURLs in QIDO-RS
-    # answers name the console's origin.
-    origin_request_policy_id = local.all_viewer
+    # answers name the console's origin; CloudFront-Viewer-Address, who asked.
+    origin_request_policy_id = local.all_viewer_and_cloudfront
     # Instances are served byte for byte as stored.
     compress = false
   }

@@ -35,6 +35,23 @@ resource "aws_secretsmanager_secret_version" "token" {
   secret_string = var.token_secret
 }
 
+# The value of the header the distribution adds: the balancer forwards only
+# requests bearing it, and the receivers then believe the viewer address
+# CloudFront names (api.edge_secret).
+resource "aws_secretsmanager_secret" "origin" {
+  # checkov:skip=CKV2_AWS_57: it changes with api_token_secret, from which the stack derives it.
+  name                    = "${var.name}/origin-secret"
+  description             = "The header CloudFront sends the DICOMweb balancer and the API"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.force_delete_images ? 0 : 7
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "origin" {
+  secret_id     = aws_secretsmanager_secret.origin.id
+  secret_string = var.origin_secret
+}
+
 resource "aws_security_group" "web_balancer" {
   name        = "${var.name}-web"
   description = "DICOMweb from the stack's CloudFront distribution"

@@ -22,7 +22,10 @@ locals {
   )
   container = "noctis-receiver"
   secrets = merge(
-    { NOCTIS_API__TOKEN_SECRET = aws_secretsmanager_secret.token.arn },
+    {
+      NOCTIS_API__TOKEN_SECRET = aws_secretsmanager_secret.token.arn
+      NOCTIS_API__EDGE_SECRET  = aws_secretsmanager_secret.origin.arn
+    },
     local.task_tls ? {
       for name, arn in {
         NOCTIS_DICOM__TLS__CERTIFICATE = var.task_tls_certificate.certificate_secret_arn

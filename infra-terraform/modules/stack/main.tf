@@ -101,6 +101,7 @@ module "api" {
   public_dicom_port     = module.receiver.dicom_port
   public_dicom_tls_port = coalesce(module.receiver.dicom_tls_port, 0)
   custom_domain         = var.api_custom_domain
+  edge_secret           = local.origin_secret
   log_retention_days    = var.log_retention_days
   aws_endpoint_url      = var.aws_endpoint_url
   tags                  = local.tags

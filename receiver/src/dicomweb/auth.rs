@@ -8,7 +8,10 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::Method;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use noctis_core::auth::{CSRF_HEADER, Credential, credential, csrf_satisfied, signed_in_user};
+use noctis_core::auth::{
+    CSRF_HEADER, Credential, ORIGIN_HEADER, VIEWER_ADDRESS_HEADER, credential, csrf_satisfied, signed_in_user,
+    viewer_address,
+};
 use noctis_core::domain::User;
 
 use super::DicomWeb;
@@ -37,10 +40,12 @@ impl FromRequestParts<Arc<DicomWeb>> for Caller {
             }
         }
         let user = signed_in_user(state.users.as_ref(), &verified).await?.ok_or(WebError::Unauthenticated)?;
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+        // Behind the stack's CloudFront, the viewer it names; else the socket's peer.
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let from_edge =
+            viewer_address(state.edge_secret.as_ref(), header(ORIGIN_HEADER), header(VIEWER_ADDRESS_HEADER));
+        let peer = from_edge
+            .or_else(|| parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         Ok(Self { user, peer })
     }

@@ -50,6 +50,9 @@ pub struct DicomWeb {
     pub max_results: usize,
     pub settle_interval: Duration,
     pub settling: Arc<Settling>,
+    /// The deployment's CloudFront origin secret (`api.edge_secret`): requests
+    /// bearing it are from the viewer CloudFront names.
+    pub edge_secret: Option<noctis_core::config::Secret>,
     /// Pictures made at once (rendered, thumbnail): decoding is CPU-bound.
     pub renders: tokio::sync::Semaphore,
 }

@@ -259,7 +259,7 @@ export function WorklistPage() {
                 {user.role !== "facility_user" ? <td>{facilities.get(s.facility_id)?.name ?? "—"}</td> : null}
                 <td>
                   {s.instance_count}{" "}
-                  <a class="view-link" href={`/studies/${s.id}/viewer`} aria-label={`Open ${personName(s.patient_name)}'s study in the viewer`}>
+                  <a class="view-link" href={`/studies/${s.id}/viewer`} aria-label={`View ${personName(s.patient_name)}'s study in the viewer`}>
                     View
                   </a>
                 </td>
