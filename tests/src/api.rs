@@ -138,6 +138,17 @@ impl Api {
         Reply { status, headers, json, bytes }
     }
 
+    /// The peer address of every audit event of `kind` (`none` for those
+    /// without one), sorted.
+    pub async fn audit_peers(&self, kind: &str) -> Vec<String> {
+        let audit = self.get(&format!("/api/v1/audit?kind={kind}"), &self.admin).await;
+        let items = audit.json["items"].as_array().unwrap_or_else(|| panic!("audit events: {}", audit.json));
+        let mut peers: Vec<String> =
+            items.iter().map(|e| e["peer_address"].as_str().unwrap_or("none").to_owned()).collect();
+        peers.sort();
+        peers
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Reply {
         self.request(Method::GET, path, Some(token), None).await
     }
