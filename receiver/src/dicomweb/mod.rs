@@ -72,10 +72,13 @@ fn service() -> Router<Arc<DicomWeb>> {
         .route("/studies/{study}/series/{series}/instances", get(qido::instances))
         .route("/studies/{study}/series/{series}/instances/{instance}", get(wado::instance))
         .route("/studies/{study}/series/{series}/instances/{instance}/metadata", get(metadata::instance))
-        .route("/studies/{study}/series/{series}/instances/{instance}/rendered", get(rendered::instance))
+        .route("/studies/{study}/series/{series}/instances/{instance}/rendered", get(rendered::rendered))
         .route("/studies/{study}/series/{series}/instances/{instance}/thumbnail", get(rendered::instance_thumbnail))
         .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", get(frames::frames))
-        .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/rendered", get(rendered::frame))
+        .route(
+            "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/rendered",
+            get(rendered::rendered),
+        )
         .route(
             "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/thumbnail",
             get(rendered::instance_thumbnail),

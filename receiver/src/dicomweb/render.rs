@@ -16,9 +16,7 @@ use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::imageops::FilterType;
 use noctis_wire::bitstream;
-
-const EXPLICIT_LITTLE: &str = "1.2.840.10008.1.2.1";
-const BIG_ENDIAN: &str = "1.2.840.10008.1.2.2";
+use noctis_wire::transfer_syntax::{EXPLICIT_VR_BE, EXPLICIT_VR_LE};
 
 /// One frame's bytes, as stored, and what the instance says about them.
 pub struct Frame {
@@ -125,9 +123,9 @@ fn single_frame_object(frame: Frame) -> Result<dicom_object::DefaultDicomObject,
     let (syntax, element) = match pixels {
         Pixels::Native(mut bytes) => {
             // dicom-rs reads native samples in little-endian order.
-            let syntax = if transfer_syntax == BIG_ENDIAN {
+            let syntax = if transfer_syntax == EXPLICIT_VR_BE {
                 swap_to_little_endian(&mut bytes, bits);
-                EXPLICIT_LITTLE.to_owned()
+                EXPLICIT_VR_LE.to_owned()
             } else {
                 transfer_syntax
             };

@@ -8,9 +8,10 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use dicom_dictionary_std::tags;
 use dicom_pixeldata::VoiLutFunction;
 use noctis_core::domain::{InstanceSummary, QueryLevel};
 
@@ -18,7 +19,7 @@ use super::cut::{self, FrameSink, Layout};
 use super::error::{WebError, WebResult};
 use super::media;
 use super::metadata::frame_count;
-use super::render::{self, Encoding, Frame, Pixels, RenderError, Rendering, Window};
+use super::render::{self, Frame, Pixels, RenderError, Rendering, Window};
 use super::request::WebRequest;
 use super::{DicomWeb, stored, wado};
 
@@ -30,11 +31,8 @@ const MAX_VIEWPORT_SIDE: u32 = 4096;
 const MAX_FRAME_SAMPLES: u64 = 192 * 1024 * 1024;
 const DEFAULT_QUALITY: u8 = 90;
 
-pub async fn instance(State(state): State<Arc<DicomWeb>>, request: WebRequest) -> WebResult<Response> {
-    picture(state, request, QueryLevel::Image, Purpose::Rendered).await
-}
-
-pub async fn frame(State(state): State<Arc<DicomWeb>>, request: WebRequest) -> WebResult<Response> {
+/// An instance's first frame, or the frame the path names.
+pub async fn rendered(State(state): State<Arc<DicomWeb>>, request: WebRequest) -> WebResult<Response> {
     picture(state, request, QueryLevel::Image, Purpose::Rendered).await
 }
 
@@ -62,8 +60,8 @@ async fn picture(
     level: QueryLevel,
     purpose: Purpose,
 ) -> WebResult<Response> {
-    let encoding = media::accepts_picture(&request.headers, quality(&request.query)?)?;
-    let rendering = rendering(&request.query, encoding, purpose)?;
+    let rendering = rendering(&request.headers, &request.query, purpose)?;
+    let encoding = rendering.encoding;
     let frame_asked = match request.ids.frames.as_deref() {
         Some(raw) => Some(
             raw.trim()
@@ -156,7 +154,6 @@ async fn read_frame(
 
 fn samples_per_frame(attributes: &dicom_object::InMemDicomObject) -> u64 {
     let number = |tag| attributes.element(tag).ok().and_then(|e| e.to_int::<u64>().ok()).unwrap_or(0);
-    use dicom_dictionary_std::tags;
     number(tags::ROWS) * number(tags::COLUMNS) * number(tags::SAMPLES_PER_PIXEL).max(1)
 }
 
@@ -184,31 +181,27 @@ fn parameters(query: &str) -> WebResult<Vec<(String, String)>> {
     serde_urlencoded::from_str(query).map_err(|e| WebError::BadRequest(format!("the query string: {e}")))
 }
 
-fn quality(query: &str) -> WebResult<u8> {
-    match parameters(query)?.into_iter().find(|(k, _)| k == "quality") {
-        Some((_, raw)) => raw
-            .trim()
-            .parse::<u8>()
-            .ok()
-            .filter(|q| (1..=100).contains(q))
-            .ok_or_else(|| WebError::BadRequest("quality is a number from 1 to 100".into())),
-        None => Ok(DEFAULT_QUALITY),
-    }
+fn parse_quality(raw: &str) -> WebResult<u8> {
+    raw.trim()
+        .parse::<u8>()
+        .ok()
+        .filter(|q| (1..=100).contains(q))
+        .ok_or_else(|| WebError::BadRequest("quality is a number from 1 to 100".into()))
 }
 
 /// The picture the query asks for (PS3.18 8.3.5.1): `viewport=vw,vh`,
 /// `window=center,width,function`, `quality`; a thumbnail fits 128 pixels by default.
-fn rendering(query: &str, encoding: Encoding, purpose: Purpose) -> WebResult<Rendering> {
+fn rendering(headers: &HeaderMap, query: &str, purpose: Purpose) -> WebResult<Rendering> {
     let mut viewport = match purpose {
         Purpose::Thumbnail => Some((THUMBNAIL_SIDE, THUMBNAIL_SIDE)),
         Purpose::Rendered => None,
     };
-    let mut window = None;
+    let (mut window, mut quality) = (None, DEFAULT_QUALITY);
     for (name, value) in parameters(query)? {
         match name.as_str() {
             "viewport" => viewport = Some(parse_viewport(&value)?),
             "window" => window = Some(parse_window(&value)?),
-            "quality" => {}
+            "quality" => quality = parse_quality(&value)?,
             // No ICC profile is embedded, which is what `no` asks for.
             "iccprofile" if value == "no" => {}
             "annotation" => {
@@ -221,6 +214,7 @@ fn rendering(query: &str, encoding: Encoding, purpose: Purpose) -> WebResult<Ren
             }
         }
     }
+    let encoding = media::accepts_picture(headers, quality)?;
     Ok(Rendering { encoding, viewport, window, enlarge: purpose == Purpose::Rendered })
 }
 
@@ -256,15 +250,19 @@ fn parse_window(raw: &str) -> WebResult<Window> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dicomweb::render::Encoding;
 
     #[test]
     fn the_query_names_a_viewport_a_window_and_a_quality_and_nothing_else() {
-        let jpeg = Encoding::Jpeg { quality: 90 };
-        let asked = rendering("viewport=256,128&window=40,400,linear", jpeg, Purpose::Rendered).expect("parsed");
+        let none = HeaderMap::new();
+        let asked =
+            rendering(&none, "viewport=256,128&window=40,400,linear&quality=75", Purpose::Rendered).expect("parsed");
         assert_eq!(asked.viewport, Some((256, 128)));
         assert_eq!(asked.window, Some(Window { center: 40.0, width: 400.0, function: VoiLutFunction::Linear }));
-        assert_eq!(rendering("", jpeg, Purpose::Thumbnail).expect("parsed").viewport, Some((128, 128)));
-        assert_eq!(rendering("", jpeg, Purpose::Rendered).expect("parsed").viewport, None);
+        assert_eq!(asked.encoding, Encoding::Jpeg { quality: 75 });
+        let default = rendering(&none, "", Purpose::Rendered).expect("parsed");
+        assert_eq!((default.viewport, default.encoding), (None, Encoding::Jpeg { quality: DEFAULT_QUALITY }));
+        assert_eq!(rendering(&none, "", Purpose::Thumbnail).expect("parsed").viewport, Some((128, 128)));
         for bad in [
             "viewport=0,10",
             "viewport=10",
@@ -274,10 +272,10 @@ mod tests {
             "window=40,400,cubic",
             "annotation=patient",
             "frame=2",
+            "quality=0",
+            "quality=101",
         ] {
-            assert!(rendering(bad, jpeg, Purpose::Rendered).is_err(), "{bad}");
+            assert!(rendering(&none, bad, Purpose::Rendered).is_err(), "{bad}");
         }
-        assert_eq!(quality("quality=75").ok(), Some(75));
-        assert!(quality("quality=0").is_err() && quality("quality=101").is_err());
     }
 }
