@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::routes::{
-    account, activity, archive, audit, auth, facilities, health, receivers, reports, security, studies, users,
+    account, activity, archive, audit, auth, deletion, facilities, health, receivers, reports, security, studies, users,
 };
 use crate::state::AppState;
 
@@ -42,7 +42,9 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::create, users::list))
         .routes(routes!(users::get, users::update))
         .routes(routes!(studies::list))
-        .routes(routes!(studies::get, studies::update))
+        .routes(routes!(studies::get, studies::update, deletion::study))
+        .routes(routes!(deletion::series))
+        .routes(routes!(deletion::instance))
         .routes(routes!(studies::file))
         .routes(routes!(archive::download))
         .routes(routes!(reports::get, reports::put))

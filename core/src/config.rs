@@ -85,7 +85,8 @@ pub struct DicomConfig {
     /// counts as it records.
     pub settle_secs: u64,
     /// Instances recorded this long ago whose study was never settled (their
-    /// receiver was killed first) are settled by a sweep that runs this often.
+    /// receiver was killed first) are settled by a sweep that runs this often;
+    /// the same sweep finishes deletions begun this long ago and not finished.
     pub abandoned_settle_secs: u64,
     /// How much of an instance's start is held to read its header.
     pub header_buffer_kib: u32,

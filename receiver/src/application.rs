@@ -17,7 +17,7 @@ use crate::intake::Intake;
 use crate::operations::health::{self, HealthState};
 use crate::operations::heartbeat::Heartbeat;
 use crate::operations::metrics::Metrics;
-use crate::operations::settlement_sweep::SettlementSweep;
+use crate::operations::repair_sweep::RepairSweep;
 use crate::policy::admission::Admission;
 use crate::policy::facility_cache::FacilityCache;
 use crate::policy::limits::KeyedSemaphore;
@@ -51,7 +51,7 @@ pub struct Application {
     /// sign-ins with (the cloud backend with no `api.token_secret`).
     web: Option<(TcpListener, axum::Router)>,
     heartbeat: Heartbeat,
-    sweep: SettlementSweep,
+    sweep: RepairSweep,
 }
 
 impl Application {
@@ -102,8 +102,9 @@ impl Application {
             max_matches: dicom.max_query_results.get(),
         });
         let commitments = Arc::new(CommitmentService { index: ports.studies.clone(), audit: ports.audit.clone() });
-        let sweep = SettlementSweep {
+        let sweep = RepairSweep {
             index: ports.studies.clone(),
+            objects: ports.objects.clone(),
             period: Duration::from_secs(dicom.abandoned_settle_secs.max(1)),
         };
         let store = Arc::new(Intake {

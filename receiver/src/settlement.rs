@@ -3,7 +3,7 @@
 //! release is answered (for up to ten seconds), so a sender that has been
 //! released finds its studies counted; and every few seconds while it lasts, in the background, so the
 //! worklist follows a long transfer. A receiver killed before settling is
-//! covered by the sweep (`operations::settlement_sweep`).
+//! covered by the sweep (`operations::repair_sweep`).
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};

@@ -72,6 +72,22 @@ fn routes(kind: Kind) -> Vec<Route> {
         r(Method::GET, "/api/v1/receivers", Some(ReadAudit), NONE, StatusCode::OK),
         r(Method::GET, "/api/v1/security/bans", Some(ManageBans), NONE, StatusCode::OK),
         r(Method::DELETE, "/api/v1/security/bans/{address}", Some(ManageBans), NONE, StatusCode::NO_CONTENT),
+        // Last, and each request on a study sent again first (`World::resend`): a deletion takes it.
+        r(
+            Method::DELETE,
+            "/api/v1/studies/{id}/series/{series_instance_uid}/instances/{sop_instance_uid}",
+            Some(DeleteImages),
+            BOTH,
+            StatusCode::OK,
+        ),
+        r(
+            Method::DELETE,
+            "/api/v1/studies/{id}/series/{series_instance_uid}",
+            Some(DeleteImages),
+            BOTH,
+            StatusCode::OK,
+        ),
+        r(Method::DELETE, "/api/v1/studies/{id}", Some(DeleteImages), BOTH, StatusCode::OK),
     ]
 }
 
@@ -123,15 +139,28 @@ impl World {
             Scope::Other => (self.other, &self.other_study),
             _ => (self.own, &self.own_study),
         };
-        let sop = if scope == Scope::Other { "2.1.1.1" } else { "1.1.1.1" };
+        let (series, sop) = if scope == Scope::Other { ("2.1.1", "2.1.1.1") } else { ("1.1.1", "1.1.1.1") };
         template
             .replace("{id}/instances", &format!("{study}/instances"))
             .replace("/studies/{id}", &format!("/studies/{study}"))
             .replace("/facilities/{id}", &format!("/facilities/{facility}"))
             .replace("/users/{id}", &format!("/users/{}", self.user_id))
+            .replace("{series_instance_uid}", series)
             .replace("{sop_instance_uid}", sop)
             .replace("{address}", "198.51.100.99")
             .replace("/facilities/ae-title", "/facilities/ae-title?name=Matrix%20Clinic")
+    }
+
+    /// Sends the scope's study again, as its modality would, when the route
+    /// about to be called deletes from it: each role meets a study to delete.
+    async fn resend(&self, api: &Api, route: &Route, scope: Scope) {
+        if route.method != Method::DELETE || !route.template.starts_with("/api/v1/studies/") {
+            return;
+        }
+        match scope {
+            Scope::Other => seed_instance(&api.storage, self.other, "2.1", "2.1.1", "2.1.1.1", "MR", "ROE^RICH").await,
+            _ => seed_instance(&api.storage, self.own, "1.1", "1.1.1", "1.1.1.1", "CT", "DOE^JANE").await,
+        };
     }
 
     fn body(&self, method: &Method, template: &str) -> Option<Value> {
@@ -212,6 +241,7 @@ async fn every_route_answers_every_role_as_the_rules_say(kind: Kind) {
                     Some(Decision::Deny) => StatusCode::FORBIDDEN,
                     Some(Decision::Hide) => StatusCode::NOT_FOUND,
                 };
+                world.resend(&api, &route, *scope).await;
                 let reply = api
                     .request(route.method.clone(), &path, Some(token), world.body(&route.method, route.template))
                     .await;

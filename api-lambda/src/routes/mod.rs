@@ -5,6 +5,7 @@ pub mod activity;
 pub mod archive;
 pub mod audit;
 pub mod auth;
+pub mod deletion;
 pub mod facilities;
 pub mod health;
 pub mod receivers;

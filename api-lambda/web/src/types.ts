@@ -195,3 +195,11 @@ export interface RefusalsView {
   since: string;
   reasons: Array<{ reason: string; refusals: number }>;
 }
+
+/** What a deletion took (DELETE on a study, series or instance). */
+export interface Deletion {
+  id: string;
+  level: "study" | "series" | "instance";
+  instances: number;
+  bytes: number;
+}

@@ -17,10 +17,12 @@ pub enum Action {
     ManageBans,
     /// Send instances over HTTP (STOW-RS) into a facility.
     StoreInstances,
+    /// Delete a study, a series or an instance, objects and all.
+    DeleteImages,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::ManageFacilities,
         Action::ReadDicomSheet,
         Action::ManageUsers,
@@ -31,6 +33,7 @@ impl Action {
         Action::ReadAudit,
         Action::ManageBans,
         Action::StoreInstances,
+        Action::DeleteImages,
     ];
 }
 
@@ -52,7 +55,8 @@ pub fn decide(role: Role, action: Action, resource_facility: Option<FacilityId>)
         Role::Radiologist => match action {
             ReadStudies | UpdateStudy | ReadReport | WriteReport => Decision::Allow,
             // A radiologist reads what facilities sent; sending is theirs.
-            ManageFacilities | ReadDicomSheet | ManageUsers | ReadAudit | ManageBans | StoreInstances => Decision::Deny,
+            ManageFacilities | ReadDicomSheet | ManageUsers | ReadAudit | ManageBans | StoreInstances
+            | DeleteImages => Decision::Deny,
         },
         Role::FacilityUser(own) => match action {
             // Their own facility's staff upload what its modalities could not send.
@@ -62,7 +66,9 @@ pub fn decide(role: Role, action: Action, resource_facility: Option<FacilityId>)
                 None => Decision::Allow,
                 Some(_) => Decision::Hide,
             },
-            UpdateStudy | WriteReport | ManageFacilities | ManageUsers | ReadAudit | ManageBans => Decision::Deny,
+            UpdateStudy | WriteReport | ManageFacilities | ManageUsers | ReadAudit | ManageBans | DeleteImages => {
+                Decision::Deny
+            }
         },
     }
 }

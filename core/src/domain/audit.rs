@@ -69,13 +69,17 @@ pub enum AuditKind {
     UserUpdated,
     PasswordChanged,
     StudyUpdated,
+    /// A study, series or instance deleted by an administrator or by retention.
+    StudyDeleted,
+    SeriesDeleted,
+    InstanceDeleted,
     ReportSaved,
     AddressBanned,
     BanLifted,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 19] = [
+    pub const ALL: [AuditKind; 22] = [
         AuditKind::AssociationAccepted,
         AuditKind::AssociationRejected,
         AuditKind::InstanceStored,
@@ -92,6 +96,9 @@ impl AuditKind {
         AuditKind::UserUpdated,
         AuditKind::PasswordChanged,
         AuditKind::StudyUpdated,
+        AuditKind::StudyDeleted,
+        AuditKind::SeriesDeleted,
+        AuditKind::InstanceDeleted,
         AuditKind::ReportSaved,
         AuditKind::AddressBanned,
         AuditKind::BanLifted,
@@ -115,6 +122,9 @@ impl AuditKind {
             AuditKind::UserUpdated => "user_updated",
             AuditKind::PasswordChanged => "password_changed",
             AuditKind::StudyUpdated => "study_updated",
+            AuditKind::StudyDeleted => "study_deleted",
+            AuditKind::SeriesDeleted => "series_deleted",
+            AuditKind::InstanceDeleted => "instance_deleted",
             AuditKind::ReportSaved => "report_saved",
             AuditKind::AddressBanned => "address_banned",
             AuditKind::BanLifted => "ban_lifted",

@@ -40,8 +40,8 @@ pub fn apply_instance(rows: IndexRows, record: &InstanceRecord) -> IndexedRows {
     let adjust = |total: u64| total.saturating_sub(old_bytes).saturating_add(record.size_bytes);
 
     let totals = TotalsChange {
-        studies: u64::from(rows.study.is_none()),
-        instances: added_instances,
+        studies: i64::from(rows.study.is_none()),
+        instances: i64::try_from(added_instances).unwrap_or(i64::MAX),
         bytes: i64::try_from(record.size_bytes).unwrap_or(i64::MAX) - i64::try_from(old_bytes).unwrap_or(i64::MAX),
         received_at: record.received_at,
     };
@@ -159,9 +159,10 @@ pub fn recount(study: &StudySummary, stored_series: &[SeriesSummary], instances:
         counted.last_received_at = counted.last_received_at.max(last.summary.received_at);
     }
     let signed = |bytes: u64| i64::try_from(bytes).unwrap_or(i64::MAX);
+    let held = |count: u64| i64::from(count > 0);
     let totals = TotalsChange {
-        studies: u64::from(study.instance_count == 0 && counted.instance_count > 0),
-        instances: counted.instance_count.saturating_sub(study.instance_count),
+        studies: held(counted.instance_count) - held(study.instance_count),
+        instances: signed(counted.instance_count) - signed(study.instance_count),
         bytes: signed(counted.total_bytes) - signed(study.total_bytes),
         received_at: counted.last_received_at,
     };

@@ -4,6 +4,7 @@ pub mod access;
 mod ae_title;
 mod audit;
 mod ban;
+mod deletion;
 mod email;
 mod facility;
 mod ids;
@@ -25,6 +26,7 @@ pub use audit::{
     Actor, AssociationCounts, AuditEvent, AuditKind, AuditQuery, RefusalCount, audit_day, audit_hour, audit_sort_key,
 };
 pub use ban::{Ban, BanPolicy, FailureCount};
+pub use deletion::{Deletion, DeletionScope};
 pub use email::{EmailAddress, EmailAddressError};
 pub use facility::{Facility, FacilityDraft, FacilityName, FacilityNameError, LicenseNumber, LicenseNumberError};
 pub use ids::{AuditEventId, FacilityId, ReportId, StudyId, UserId};

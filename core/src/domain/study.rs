@@ -223,8 +223,9 @@ impl DailyActivity {
 /// How recording one instance changes its facility's totals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TotalsChange {
-    pub studies: u64,
-    pub instances: u64,
+    /// Negative when a deletion takes a study's or instances away.
+    pub studies: i64,
+    pub instances: i64,
     /// Negative when a re-sent instance is smaller than the copy it replaces.
     pub bytes: i64,
     pub received_at: Timestamp,

@@ -3,8 +3,8 @@ use chrono::NaiveDate;
 
 use super::StoreError;
 use crate::domain::{
-    AuditEvent, DailyActivity, FacilityId, FacilityTotals, InstanceRecord, InstanceSummary, Page, PageRequest,
-    Recorded, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, Uid,
+    AuditEvent, DailyActivity, Deletion, FacilityId, FacilityTotals, InstanceRecord, InstanceSummary, Page,
+    PageRequest, Recorded, StudyChange, StudyDetail, StudyFilter, StudyId, StudySummary, Uid,
 };
 
 /// The index of received studies, series and instances.
@@ -72,4 +72,19 @@ pub trait StudyIndex: Send + Sync + std::fmt::Debug {
 
     /// Changes a study's workflow fields; `NotFound` for an unknown study.
     async fn update_study(&self, id: StudyId, change: StudyChange) -> Result<StudySummary, StoreError>;
+
+    /// Writes `deletion` down before any of its objects is removed, so that
+    /// one interrupted is found (`pending_deletions`) and finished.
+    async fn begin_deletion(&self, deletion: &Deletion) -> Result<(), StoreError>;
+
+    /// Deletions begun and not finished, oldest first.
+    async fn pending_deletions(&self) -> Result<Vec<Deletion>, StoreError>;
+
+    /// Removes the rows of the instances `deletion` takes (`Deletion::takes`),
+    /// brings its study's and series' aggregates and the facility's totals to
+    /// what remains, removes the study and its report when nothing remains,
+    /// appends `audit`, and forgets the deletion. Daily activity keeps what
+    /// was received: it is history. Idempotent: finishing a finished
+    /// deletion changes nothing.
+    async fn finish_deletion(&self, deletion: &Deletion, audit: &AuditEvent) -> Result<(), StoreError>;
 }

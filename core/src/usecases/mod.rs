@@ -9,6 +9,7 @@ pub mod archive;
 mod audit_trail;
 pub mod bans;
 pub mod commitment;
+pub mod deletion;
 mod error;
 pub mod facilities;
 pub mod instances;

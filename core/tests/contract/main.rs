@@ -6,6 +6,7 @@ mod support;
 
 mod audit;
 mod bans;
+mod deletion;
 mod facilities;
 mod objects;
 mod receivers;

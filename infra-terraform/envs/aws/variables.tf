@@ -131,6 +131,12 @@ variable "archive_after_days" {
   default     = 90
 }
 
+variable "noncurrent_version_retention_days" {
+  description = "Days an instance's earlier version (deleted through Noctis, or overwritten by a re-send) is kept, recoverable, before it expires and the deletion is final."
+  type        = number
+  default     = 30
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

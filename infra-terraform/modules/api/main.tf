@@ -81,6 +81,13 @@ data "aws_iam_policy_document" "function" {
     actions   = ["s3:GetObject"]
     resources = ["${var.bucket_arn}/*"]
   }
+  # An administrator's deletion removes the instances' objects (with
+  # versioning, each becomes a noncurrent version until the lifecycle expires it).
+  statement {
+    sid       = "DeleteInstances"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${var.bucket_arn}/*"]
+  }
   # A study downloaded as one zip is written under exports/ (the bucket expires
   # them after a day) and fetched from there through a presigned URL.
   statement {

@@ -165,6 +165,12 @@ data "aws_iam_policy_document" "task" {
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
     resources = ["${var.bucket_arn}/*"]
   }
+  # The repair sweep finishes a deletion whose API call was interrupted.
+  statement {
+    sid       = "FinishDeletions"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${var.bucket_arn}/*"]
+  }
   # The stack's key encrypts the instances and the tables.
   statement {
     sid       = "UseStackKey"

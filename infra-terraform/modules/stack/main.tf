@@ -20,15 +20,16 @@ module "network" {
 }
 
 module "storage" {
-  source                   = "../storage"
-  bucket_name              = var.bucket_name
-  archive_after_days       = var.archive_after_days
-  archive_storage_class    = var.archive_storage_class
-  force_destroy            = var.throwaway
-  tls_only_policy          = var.tls_only_bucket_policy
-  kms_deletion_window_days = var.throwaway ? 7 : 30
-  log_retention_days       = var.log_retention_days
-  tags                     = local.tags
+  source                            = "../storage"
+  bucket_name                       = var.bucket_name
+  archive_after_days                = var.archive_after_days
+  archive_storage_class             = var.archive_storage_class
+  noncurrent_version_retention_days = var.noncurrent_version_retention_days
+  force_destroy                     = var.throwaway
+  tls_only_policy                   = var.tls_only_bucket_policy
+  kms_deletion_window_days          = var.throwaway ? 7 : 30
+  log_retention_days                = var.log_retention_days
+  tags                              = local.tags
 }
 
 module "registry" {

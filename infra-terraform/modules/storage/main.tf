@@ -113,10 +113,17 @@ resource "aws_s3_bucket_lifecycle_configuration" "instances" {
       days          = var.archive_after_days
       storage_class = var.archive_storage_class
     }
-    noncurrent_version_transition {
-      noncurrent_days = var.archive_after_days
-      storage_class   = var.archive_storage_class
+    # A version that expires before it would be archived is not archived.
+    dynamic "noncurrent_version_transition" {
+      for_each = var.archive_after_days < var.noncurrent_version_retention_days ? [1] : []
+      content {
+        noncurrent_days = var.archive_after_days
+        storage_class   = var.archive_storage_class
+      }
     }
+    # An instance deleted through Noctis (or overwritten by a re-send) stays
+    # as a noncurrent version, recoverable, until this expires it: only then
+    # is a deletion, such as a patient's erasure request, final.
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_retention_days
     }

@@ -31,9 +31,14 @@ variable "archive_storage_class" {
 }
 
 variable "noncurrent_version_retention_days" {
-  description = "How long an overwritten version of an instance is kept."
+  description = "Days an instance's earlier version (deleted through Noctis, or overwritten by a re-send) is kept, recoverable, before it expires and the deletion is final."
   type        = number
-  default     = 365
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_retention_days >= 1
+    error_message = "noncurrent_version_retention_days must be at least 1."
+  }
 }
 
 variable "kms_deletion_window_days" {

@@ -6,4 +6,4 @@ pub mod health;
 pub mod health_probe;
 pub mod heartbeat;
 pub mod metrics;
-pub mod settlement_sweep;
+pub mod repair_sweep;

@@ -4,11 +4,15 @@ import { Alert, Loading, TextArea, bytes, dateTime, dicomDate, label, personName
 import { useFacilityNames, useResource, useTitle } from "../hooks";
 import { useUser } from "../session";
 import type { Report, ReportVersion, StudyDetail } from "../types";
+import { navigate } from "../router";
 import { NotFoundPage } from "./not_found";
+import { DeleteControl } from "./study_deletion";
 
 export function StudyPage(props: { id: string }) {
   const study = useResource<StudyDetail>(`/api/v1/studies/${props.id}`);
   const facilities = useFacilityNames();
+  const admin = useUser().role === "administrator";
+  const [notice, setNotice] = useState<string>();
   useTitle(study.data ? `Study of ${personName(study.data.patient_name)}` : "Study");
 
   if (study.error?.status === 404 || study.error?.status === 400) return <NotFoundPage />;
@@ -29,8 +33,17 @@ export function StudyPage(props: { id: string }) {
           <a class="button" href={`/api/v1/studies/${s.id}/archive`} download>
             Download study (zip)
           </a>
+          {admin ? (
+            <DeleteControl
+              what="study"
+              path={`/api/v1/studies/${s.id}`}
+              files={s.instance_count}
+              onDeleted={() => navigate("/worklist")}
+            />
+          ) : null}
         </div>
       </div>
+      {notice ? <Alert kind="success">{notice}</Alert> : null}
       <div class="columns">
         <div>
           <h2>Patient</h2>
@@ -81,6 +94,7 @@ export function StudyPage(props: { id: string }) {
               <th scope="col">Instances</th>
               <th scope="col">Size</th>
               <th scope="col">Files</th>
+              {admin ? <th scope="col">Delete</th> : null}
             </tr>
           </thead>
           <tbody>
@@ -109,6 +123,21 @@ export function StudyPage(props: { id: string }) {
                       </ul>
                     </details>
                   </td>
+                  {admin ? (
+                    <td>
+                      <DeleteControl
+                        what={`series ${series.series_number ?? series.modality ?? ""}`.trim()}
+                        path={`/api/v1/studies/${s.id}/series/${encodeURIComponent(series.series_instance_uid)}`}
+                        files={series.instance_count}
+                        onDeleted={(d) => {
+                          // The study's last series takes the study with it.
+                          if (d.instances >= s.instance_count) return navigate("/worklist");
+                          setNotice(`Series deleted: ${d.instances} ${d.instances === 1 ? "file" : "files"} removed.`);
+                          study.reload();
+                        }}
+                      />
+                    </td>
+                  ) : null}
                 </tr>
               );
             })}

@@ -180,3 +180,18 @@ pub(crate) fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetad
 ) -> bool {
     err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
 }
+
+/// The outcome of a conditional write whose refused condition means
+/// "already done, or done by someone else": only other failures are errors.
+pub(crate) fn done_unless_failed<T, E, R>(
+    outcome: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<(), StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match outcome {
+        Err(e) if !is_condition_failure(&e) => Err(StoreError::backend(e)),
+        _ => Ok(()),
+    }
+}

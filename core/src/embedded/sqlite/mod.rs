@@ -4,6 +4,7 @@
 
 mod audit;
 mod bans;
+mod deletions;
 mod facilities;
 mod receivers;
 mod recording;

@@ -156,6 +156,14 @@ GROUP BY 1, 2;
     r#"
 CREATE INDEX instances_by_sop ON instances (sop_uid);
 "#,
+    // Deletions begun and not finished, so that an interrupted one is finished.
+    r#"
+CREATE TABLE deletions (
+    id           TEXT PRIMARY KEY,
+    requested_at TEXT NOT NULL,
+    record       TEXT NOT NULL
+);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -181,6 +189,7 @@ pub(super) fn roll_back(conn: &Connection, version: usize) {
         "TABLE daily_activity",
         "TABLE refusal_counts",
         "INDEX instances_by_sop",
+        "TABLE deletions",
     ];
     assert_eq!(CREATED.len() + 1, MIGRATIONS.len(), "every migration is listed here");
     for created in CREATED[version.saturating_sub(1)..].iter().rev() {

@@ -5,9 +5,9 @@ use rusqlite::{OptionalExtension, params};
 use super::recording::GroupCommit;
 use super::{Database, db_err, from_json, optional_record, records, to_json};
 use crate::domain::{
-    AuditEvent, DailyActivity, FacilityId, FacilityTotals, InstanceRecord, InstanceSummary, KeyRange, ListingOrder,
-    Page, PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId,
-    StudySummary, Uid,
+    AuditEvent, DailyActivity, Deletion, FacilityId, FacilityTotals, InstanceRecord, InstanceSummary, KeyRange,
+    ListingOrder, Page, PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter,
+    StudyId, StudySummary, Uid,
 };
 use crate::ports::{StoreError, StudyIndex};
 
@@ -215,6 +215,20 @@ impl StudyIndex for SqliteStudyIndex {
                 Ok(study)
             })
             .await
+    }
+
+    async fn begin_deletion(&self, deletion: &Deletion) -> Result<(), StoreError> {
+        let deletion = deletion.clone();
+        self.db.call(move |conn| super::deletions::begin(conn, &deletion)).await
+    }
+
+    async fn pending_deletions(&self) -> Result<Vec<Deletion>, StoreError> {
+        self.db.call(|conn| super::deletions::pending(conn)).await
+    }
+
+    async fn finish_deletion(&self, deletion: &Deletion, audit: &AuditEvent) -> Result<(), StoreError> {
+        let (deletion, audit) = (deletion.clone(), audit.clone());
+        self.db.call(move |conn| super::deletions::finish(conn, &deletion, &audit)).await
     }
 }
 

@@ -8,9 +8,9 @@ use chrono::NaiveDate;
 use super::schema::{PK, SK, STUDIES_BY_FACILITY, STUDIES_BY_RECEIVED};
 use super::{Item, TableNames, is_condition_failure, read_number, read_record, s};
 use crate::domain::{
-    AuditEvent, DailyActivity, FacilityId, FacilityTotals, InstanceRecord, InstanceSummary, KeyRange, ListingOrder,
-    Page, PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter, StudyId,
-    StudySummary, Uid, listing_key,
+    AuditEvent, DailyActivity, Deletion, FacilityId, FacilityTotals, InstanceRecord, InstanceSummary, KeyRange,
+    ListingOrder, Page, PageCollector, PageRequest, Recorded, SeriesSummary, StudyChange, StudyDetail, StudyFilter,
+    StudyId, StudySummary, Uid, listing_key,
 };
 use crate::ports::retry::backoff;
 use crate::ports::{StoreError, StudyIndex};
@@ -37,6 +37,7 @@ impl DynamoStudyIndex {
     }
 }
 
+mod deletion;
 mod recording;
 mod settlement;
 
@@ -115,7 +116,9 @@ impl DynamoStudyIndex {
                     .send()
                     .await
                     .map_err(StoreError::backend)?;
-                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                let items = out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default();
+                // The listing indexes are eventually consistent: a study deleted since is skipped.
+                for item in items.into_iter().filter(|item| item.contains_key("record")) {
                     let pk = super::read_string(&item, PK)?.to_owned();
                     found.insert(pk, read_record(&item)?);
                 }
@@ -286,7 +289,8 @@ impl StudyIndex for DynamoStudyIndex {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(&study_pk(id), STUDY_SK)))
-            .condition_expression("attribute_exists(pk)")
+            // A deleted study's row holds no record (`deletion.rs`).
+            .condition_expression("attribute_exists(#r)")
             .expression_attribute_names("#r", "record")
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
         if let Some(status) = change.status {
@@ -301,6 +305,7 @@ impl StudyIndex for DynamoStudyIndex {
         }
         if sets.is_empty() {
             let item = super::get_item(&self.client, &self.table, key(&study_pk(id), STUDY_SK)).await?;
+            let item = item.filter(|item| item.contains_key("record"));
             return item.as_ref().map(read_record).transpose()?.ok_or(StoreError::NotFound);
         }
         match update.update_expression(format!("SET {}", sets.join(", "))).send().await {
@@ -308,5 +313,17 @@ impl StudyIndex for DynamoStudyIndex {
             Err(e) if is_condition_failure(&e) => Err(StoreError::NotFound),
             Err(e) => Err(StoreError::backend(e)),
         }
+    }
+
+    async fn begin_deletion(&self, deletion: &Deletion) -> Result<(), StoreError> {
+        self.put_deletion(deletion).await
+    }
+
+    async fn pending_deletions(&self) -> Result<Vec<Deletion>, StoreError> {
+        self.read_deletions().await
+    }
+
+    async fn finish_deletion(&self, deletion: &Deletion, audit: &AuditEvent) -> Result<(), StoreError> {
+        self.finish(deletion, audit).await
     }
 }

@@ -25,7 +25,9 @@ use super::recording::{
 };
 use super::{DynamoStudyIndex, STUDY_SK, TOTALS_SK, activity_pk, key, study_pk, totals_pk};
 use crate::aws::dynamodb::schema::{PK, SK, STUDIES_UNSETTLED, TTL_ATTRIBUTE};
-use crate::aws::dynamodb::{Item, is_condition_failure, items_in, n, read_record, read_string, s, transact};
+use crate::aws::dynamodb::{
+    Item, done_unless_failed, is_condition_failure, items_in, n, read_record, read_string, s, transact,
+};
 use crate::domain::{
     CountedInstance, FacilityId, InstanceSummary, SeriesSummary, StudyId, StudySummary, Timestamp, listing_key, now,
     recount, sortable_time,
@@ -50,8 +52,9 @@ const RECEIPT_TTL_SECS: i64 = 30 * 24 * 3600;
 pub(super) struct PendingCounts {
     generation: u64,
     facility: FacilityId,
-    studies: u64,
-    instances: u64,
+    /// Negative when a deletion took them away.
+    studies: i64,
+    instances: i64,
     bytes: i64,
     received_at: Timestamp,
 }
@@ -79,7 +82,10 @@ pub(super) fn read_partition(items: Vec<Item>) -> Result<Partition, StoreError> 
     let mut partition = Partition { study: None, series: Vec::new(), instances: Vec::new(), marked: Vec::new() };
     for item in items {
         let sk = read_string(&item, SK)?;
-        if sk == STUDY_SK {
+        if sk == STUDY_SK && !item.contains_key("record") {
+            // A deleted study's row keeps only its generation (`deletion.rs`).
+            continue;
+        } else if sk == STUDY_SK {
             let pending = match item.get(PENDING_COUNTS) {
                 Some(value) => Some(serde_dynamo::from_attribute_value(value.clone()).map_err(StoreError::corrupt)?),
                 None => None,
@@ -106,14 +112,20 @@ pub(super) fn read_partition(items: Vec<Item>) -> Result<Partition, StoreError> 
 
 impl DynamoStudyIndex {
     pub(super) async fn settle_study(&self, id: StudyId) -> Result<(), StoreError> {
-        retry_contended("the study's settlement", || self.try_settle(id)).await
+        retry_contended("the study's settlement", || self.try_settle(id, false)).await
+    }
+
+    /// Settles the study even with no row marked: after a deletion took
+    /// instance rows away, which leaves no mark behind.
+    pub(super) async fn recount_study(&self, id: StudyId) -> Result<(), StoreError> {
+        retry_contended("the study's recount", || self.try_settle(id, true)).await
     }
 
     /// One attempt; `None` when another settlement wrote the study first,
     /// or when an interrupted one had to be finished first: read again.
-    async fn try_settle(&self, id: StudyId) -> Result<Option<()>, StoreError> {
+    async fn try_settle(&self, id: StudyId, recount_unmarked: bool) -> Result<Option<()>, StoreError> {
         let pk = study_pk(id);
-        if !self.has_work(&pk).await? {
+        if !recount_unmarked && !self.has_work(&pk).await? {
             return Ok(Some(()));
         }
         let partition = read_partition(items_in(&self.client, &self.table, &pk, None).await?)?;
@@ -122,7 +134,7 @@ impl DynamoStudyIndex {
             self.clear_pending(&pk, pending.generation).await?;
             return Ok(None);
         }
-        if partition.marked.is_empty() {
+        if partition.marked.is_empty() && !recount_unmarked {
             return Ok(Some(()));
         }
         let Some((study, generation, _)) = &partition.study else {
@@ -241,7 +253,8 @@ impl DynamoStudyIndex {
         let receipt = receipt_key(id, pending.generation);
         retry_contended("the facility's counters", || async {
             let mut writes = vec![self.receipt_put(&receipt)?, self.totals_update(pending)?];
-            if pending.studies + pending.instances != 0 {
+            // A day's activity is what was received: a deletion leaves it.
+            if pending.studies > 0 || pending.instances > 0 {
                 writes.push(self.activity_update(pending)?);
             }
             match transact(&self.client, writes).await? {
@@ -270,16 +283,23 @@ impl DynamoStudyIndex {
     }
 
     fn totals_update(&self, pending: &PendingCounts) -> Result<TransactWriteItem, StoreError> {
-        let update = Update::builder()
+        let mut update = Update::builder()
             .table_name(&self.counters_table)
             .set_key(Some(key(&totals_pk(pending.facility), TOTALS_SK)))
-            .update_expression("ADD studies :studies, instances :instances, bytes :bytes SET last_received_at = :at")
             .expression_attribute_values(":studies", n(pending.studies))
             .expression_attribute_values(":instances", n(pending.instances))
-            .expression_attribute_values(":bytes", n(pending.bytes))
-            .expression_attribute_values(":at", s(sortable_time(pending.received_at)))
-            .build()
-            .map_err(StoreError::backend)?;
+            .expression_attribute_values(":bytes", n(pending.bytes));
+        // A deletion receives nothing: the last receipt stays where it was.
+        update = if pending.studies > 0 || pending.instances > 0 || pending.bytes > 0 {
+            update
+                .update_expression(
+                    "ADD studies :studies, instances :instances, bytes :bytes SET last_received_at = :at",
+                )
+                .expression_attribute_values(":at", s(sortable_time(pending.received_at)))
+        } else {
+            update.update_expression("ADD studies :studies, instances :instances, bytes :bytes")
+        };
+        let update = update.build().map_err(StoreError::backend)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
@@ -288,8 +308,8 @@ impl DynamoStudyIndex {
             .table_name(&self.counters_table)
             .set_key(Some(key(&activity_pk(pending.received_at.date_naive()), &pending.facility.to_string())))
             .update_expression("ADD studies :studies, instances :instances")
-            .expression_attribute_values(":studies", n(pending.studies))
-            .expression_attribute_values(":instances", n(pending.instances))
+            .expression_attribute_values(":studies", n(pending.studies.max(0)))
+            .expression_attribute_values(":instances", n(pending.instances.max(0)))
             .build()
             .map_err(StoreError::backend)?;
         Ok(TransactWriteItem::builder().update(day).build())
@@ -319,7 +339,8 @@ impl DynamoStudyIndex {
     }
 
     /// Writes each series row that changed, unless a later settlement
-    /// already wrote it.
+    /// already wrote it, and removes those no instance holds any more (a
+    /// deletion took them).
     async fn rebuild_series(
         &self,
         pk: &str,
@@ -342,14 +363,23 @@ impl DynamoStudyIndex {
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(gen) OR gen < :next")
                 .expression_attribute_values(":next", n(next));
-            writes.push(async move {
-                match put.send().await {
-                    Err(e) if !is_condition_failure(&e) => Err(StoreError::backend(e)),
-                    _ => Ok(()),
-                }
-            });
+            writes.push(async move { done_unless_failed(put.send().await) });
         }
-        run_bounded(writes).await
+        run_bounded(writes).await?;
+        let mut removals = Vec::new();
+        for (row, _) in
+            stored.iter().filter(|(old, _)| !counted.iter().any(|c| c.series_instance_uid == old.series_instance_uid))
+        {
+            let remove = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key(pk, &format!("series#{}", row.series_instance_uid))))
+                .condition_expression("attribute_not_exists(gen) OR gen < :next")
+                .expression_attribute_values(":next", n(next));
+            removals.push(async move { done_unless_failed(remove.send().await) });
+        }
+        run_bounded(removals).await
     }
 
     /// The trail gains each pending event; an event written twice (by a
@@ -406,12 +436,7 @@ impl DynamoStudyIndex {
                 .update_expression(format!("REMOVE {UNSETTLED}, {UNSETTLED_SHARD}, {UNSETTLED_AT}, {PENDING_AUDIT}"))
                 .condition_expression(format!("{UNSETTLED} = :token"))
                 .expression_attribute_values(":token", s(token));
-            writes.push(async move {
-                match clear.send().await {
-                    Err(e) if !is_condition_failure(&e) => Err(StoreError::backend(e)),
-                    _ => Ok(()),
-                }
-            });
+            writes.push(async move { done_unless_failed(clear.send().await) });
         }
         run_bounded(writes).await
     }
@@ -473,7 +498,7 @@ impl DynamoStudyIndex {
 
 /// Runs `writes` with at most `CONCURRENT_WRITES` in flight; the first
 /// error is returned once those in flight have ended.
-async fn run_bounded<F>(writes: Vec<F>) -> Result<(), StoreError>
+pub(super) async fn run_bounded<F>(writes: Vec<F>) -> Result<(), StoreError>
 where
     F: std::future::Future<Output = Result<(), StoreError>> + Send + 'static,
 {
