@@ -497,6 +497,51 @@ def test_4_and_a_radiologist_reads_them_in_the_viewer(browser, scene, shared):
     assert not page.script_errors, page.script_errors
 
 
+def test_4_last_an_administrator_deletes_a_series_then_the_study(browser, scene, shared):
+    # A study of two series, sent as the facility's modality would (before test 5 deactivates it).
+    directory = Path(tempfile.mkdtemp())
+    study = write_ct_study(directory, instances=2)
+    second = pydicom.dcmread(study["paths"][1])
+    second.SeriesInstanceUID = generate_uid()
+    second.SeriesNumber = 2
+    second.save_as(study["paths"][1], enforce_file_format=True)
+    sent = dcmtk("storescu", "-aet", FACILITY_AE, "-aec", scene.called_ae, "127.0.0.1", str(scene.dicom_port), *study["paths"])
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+
+    # A radiologist reads it but is offered no deletion.
+    reader = shared["radiologist_page"]
+    reader.goto(scene.url + "/worklist")
+    row = reader.locator(f"tr[data-study-uid='{study['study_uid']}']")
+    row.wait_for(timeout=ARRIVAL_MS)
+    row.get_by_role("link", name=study["patient"], exact=True).click()
+    expect(reader.get_by_role("heading", name="Series")).to_be_visible()
+    expect(reader.get_by_role("button", name="Delete study")).to_have_count(0)
+    study_path = reader.url.replace(scene.url, "")
+
+    page = shared["admin_page"]
+    page.goto(scene.url + study_path)
+    series = page.get_by_role("table", name="Series of the study")
+    expect(series.get_by_role("row")).to_have_count(3)
+    page.get_by_role("button", name="Delete series 2").click()
+    confirm = page.get_by_role("group", name="Confirm deleting the series 2")
+    expect(confirm).to_contain_text("1 file is removed from storage")
+    report = {}
+    check(page, scene, "confirm-deletion", report)
+    assert not report["confirm-deletion"]["violations"], report
+    confirm.get_by_role("button", name="Delete permanently").click()
+    expect(page.get_by_role("status")).to_have_text("Series deleted: 1 file removed.")
+    expect(series.get_by_role("row")).to_have_count(2)
+
+    page.get_by_role("button", name="Delete study").click()
+    page.get_by_role("group", name="Confirm deleting the study").get_by_role("button", name="Delete permanently").click()
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
+    assert page.url.startswith(scene.url + "/worklist")
+    expect(page.locator(f"tr[data-study-uid='{study['study_uid']}']")).to_have_count(0)
+    page.goto(scene.url + study_path)
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    assert not page.script_errors, page.script_errors
+
+
 def test_5_deactivating_the_facility_refuses_its_next_echo(browser, scene, shared):
     echo = ("echoscu", "-aet", FACILITY_AE, "-aec", scene.called_ae, "127.0.0.1", str(scene.dicom_port))
     accepted = dcmtk(*echo)
@@ -676,47 +721,3 @@ def check(page, scene, name: str, report: dict):
     report[name] = {"violations": violations, "horizontal_overflow_px": overflow}
     assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
 
-
-def test_8_an_administrator_deletes_a_series_then_the_study(browser, scene, shared):
-    # A study of two series, sent as the facility's modality would.
-    directory = Path(tempfile.mkdtemp())
-    study = write_ct_study(directory, instances=2)
-    second = pydicom.dcmread(study["paths"][1])
-    second.SeriesInstanceUID = generate_uid()
-    second.SeriesNumber = 2
-    second.save_as(study["paths"][1], enforce_file_format=True)
-    sent = dcmtk("storescu", "-aet", FACILITY_AE, "-aec", scene.called_ae, "127.0.0.1", str(scene.dicom_port), *study["paths"])
-    assert sent.returncode == 0, sent.stdout + sent.stderr
-
-    # A radiologist reads it but is offered no deletion.
-    reader = shared["radiologist_page"]
-    reader.goto(scene.url + "/worklist")
-    row = reader.locator(f"tr[data-study-uid='{study['study_uid']}']")
-    row.wait_for(timeout=ARRIVAL_MS)
-    row.get_by_role("link", name=study["patient"], exact=True).click()
-    expect(reader.get_by_role("heading", name="Series")).to_be_visible()
-    expect(reader.get_by_role("button", name="Delete study")).to_have_count(0)
-    study_path = reader.url.replace(scene.url, "")
-
-    page = shared["admin_page"]
-    page.goto(scene.url + study_path)
-    series = page.get_by_role("table", name="Series of the study")
-    expect(series.get_by_role("row")).to_have_count(3)
-    page.get_by_role("button", name="Delete series 2").click()
-    confirm = page.get_by_role("group", name="Confirm deleting the series 2")
-    expect(confirm).to_contain_text("1 file is removed from storage")
-    report = {}
-    check(page, scene, "confirm-deletion", report)
-    assert not report["confirm-deletion"]["violations"], report
-    confirm.get_by_role("button", name="Delete permanently").click()
-    expect(page.get_by_role("status")).to_have_text("Series deleted: 1 file removed.")
-    expect(series.get_by_role("row")).to_have_count(2)
-
-    page.get_by_role("button", name="Delete study").click()
-    page.get_by_role("group", name="Confirm deleting the study").get_by_role("button", name="Delete permanently").click()
-    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
-    assert page.url.startswith(scene.url + "/worklist")
-    expect(page.locator(f"tr[data-study-uid='{study['study_uid']}']")).to_have_count(0)
-    page.goto(scene.url + study_path)
-    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
-    assert not page.script_errors, page.script_errors
