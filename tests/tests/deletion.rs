@@ -2,10 +2,11 @@
 //! study with DCMTK, the administrator deletes one instance, one series, then
 //! the study, through the API; the objects go with the rows, the worklist,
 //! totals and audit trail follow, other roles are refused, and the same
-//! modality can send it all again.
+//! modality can send it all again. A deletion whose API process stopped
+//! part-way is finished by a running receiver's repair sweep.
 
 use axum::http::{Method, StatusCode};
-use noctis_core::domain::{FacilityId, ObjectKey, Uid};
+use noctis_core::domain::{Actor, Deletion, DeletionScope, FacilityId, ObjectKey, Uid, now};
 use noctis_e2e::api::{Api, PASSWORD, Reply, facility_id};
 use noctis_e2e::dcmtk::storescu;
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
@@ -13,7 +14,10 @@ use noctis_e2e::storage::Kind;
 use noctis_e2e::testdata::{self, TestFile};
 use serde_json::json;
 
-noctis_e2e::on_both_backends!(an_administrator_deletes_an_instance_a_series_and_a_study_which_can_be_sent_again);
+noctis_e2e::on_both_backends!(
+    an_administrator_deletes_an_instance_a_series_and_a_study_which_can_be_sent_again,
+    a_deletion_whose_process_stopped_is_finished_by_a_running_receiver,
+);
 
 fn object_key(facility: FacilityId, file: &TestFile) -> ObjectKey {
     let uid = |s: &str| Uid::parse(s).expect("uid");
@@ -25,6 +29,22 @@ fn object_key(facility: FacilityId, file: &TestFile) -> ObjectKey {
     )
 }
 
+/// Registers a facility through the API: its AE title and id.
+async fn register(api: &Api, name: &str) -> (String, FacilityId) {
+    let created = api
+        .post(
+            "/api/v1/facilities",
+            &api.admin,
+            json!({
+                "name": name, "email": "it@clinic.example", "license_number": format!("LIC-{name}"),
+                "facility_user": {"username": "clinic.it", "password": PASSWORD, "email": "it@clinic.example"}
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json);
+    (created.text("/ae_title"), facility_id(&created.json))
+}
+
 async fn delete(api: &Api, path: &str, token: &str) -> Reply {
     api.request(Method::DELETE, path, Some(token), None).await
 }
@@ -32,19 +52,7 @@ async fn delete(api: &Api, path: &str, token: &str) -> Reply {
 async fn an_administrator_deletes_an_instance_a_series_and_a_study_which_can_be_sent_again(kind: Kind) {
     let api = Api::start(kind).await;
     let receiver = Receiver::start(&api.storage);
-    let created = api
-        .post(
-            "/api/v1/facilities",
-            &api.admin,
-            json!({
-                "name": "Wrong Turn Clinic", "email": "it@clinic.example", "license_number": "LIC-DELETE",
-                "facility_user": {"username": "clinic.it", "password": PASSWORD, "email": "it@clinic.example"}
-            }),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json);
-    let ae = created.json["ae_title"].as_str().expect("an AE title").to_owned();
-    let facility = facility_id(&created.json);
+    let (ae, facility) = register(&api, "Wrong Turn Clinic").await;
     // Study 1 of the archive: a CT series of two instances and a PR series of one.
     let data = testdata::archive();
     let study: Vec<&TestFile> = data.files.iter().filter(|f| f.name.starts_with("study1_")).collect();
@@ -134,4 +142,48 @@ async fn an_administrator_deletes_an_instance_a_series_and_a_study_which_can_be_
     }
     let stats = api.get(&format!("/api/v1/facilities/{facility}/stats"), &api.admin).await;
     assert_eq!((stats.json["studies"].as_u64(), stats.json["instances"].as_u64()), (Some(1), Some(3)));
+}
+
+async fn a_deletion_whose_process_stopped_is_finished_by_a_running_receiver(kind: Kind) {
+    let api = Api::start(kind).await;
+    let receiver = Receiver::start_with(&api.storage, &[("NOCTIS_DICOM__ABANDONED_SETTLE_SECS", "1")]);
+    let (ae, facility) = register(&api, "Stopped Clinic").await;
+    let data = testdata::archive();
+    let study: Vec<&TestFile> = data.files.iter().filter(|f| f.name.starts_with("study1_")).collect();
+    let run = storescu(receiver.dicom_port, &ae, SCP_AE_TITLE, &[], &testdata::as_paths(&testdata::paths(&study)));
+    assert_eq!(run.store_statuses(), ["Success"; 3], "{}", run.text);
+    let id = api.get("/api/v1/studies", &api.admin).await.text("/items/0/id");
+    let index = &api.storage.ports.studies;
+    let detail = index.get_study(id.parse().expect("a study id")).await.expect("reads").expect("the study");
+
+    // What an API process killed mid-deletion leaves: the deletion written
+    // down, one object removed, every row still there.
+    let deletion = Deletion {
+        id: uuid::Uuid::new_v4(),
+        study: detail.study.id,
+        facility_id: facility,
+        study_instance_uid: detail.study.study_instance_uid.clone(),
+        scope: DeletionScope::Study,
+        requested_by: Actor::System,
+        requested_at: now(),
+        instances: 3,
+        bytes: detail.study.total_bytes,
+    };
+    index.begin_deletion(&deletion).await.expect("writes the deletion down");
+    api.storage.ports.objects.delete(&object_key(facility, study[0])).await.expect("removes one object");
+
+    noctis_e2e::eventually(30, "the receiver's sweep to finish the deletion", || async {
+        index.pending_deletions().await.expect("reads").is_empty().then_some(())
+    })
+    .await;
+    assert_eq!(api.get(&format!("/api/v1/studies/{id}"), &api.admin).await.status, StatusCode::NOT_FOUND);
+    for file in &study {
+        let key = object_key(facility, file);
+        assert!(api.storage.ports.objects.read(&key).await.expect("reads").is_none(), "{key} left behind");
+    }
+    let stats = api.get(&format!("/api/v1/facilities/{facility}/stats"), &api.admin).await;
+    assert_eq!((stats.json["studies"].as_u64(), stats.json["instances"].as_u64()), (Some(0), Some(0)));
+    let events = api.get("/api/v1/audit?kind=study_deleted", &api.admin).await;
+    assert_eq!(events.json["items"].as_array().map(Vec::len), Some(1), "{:?}", events.json);
+    assert_eq!(events.json["items"][0]["details"]["instances"], 3);
 }
