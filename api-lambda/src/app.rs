@@ -12,7 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::routes::{
-    account, activity, archive, audit, auth, deletion, facilities, health, receivers, reports, security, studies, users,
+    account, activity, archive, audit, auth, deletion, facilities, health, receivers, relocation, reports, security,
+    studies, users,
 };
 use crate::state::AppState;
 
@@ -44,6 +45,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::list))
         .routes(routes!(studies::get, studies::update, deletion::study))
         .routes(routes!(deletion::series))
+        .routes(routes!(relocation::move_to))
         .routes(routes!(deletion::instance))
         .routes(routes!(studies::file))
         .routes(routes!(archive::download))

@@ -497,7 +497,7 @@ def test_4_and_a_radiologist_reads_them_in_the_viewer(browser, scene, shared):
     assert not page.script_errors, page.script_errors
 
 
-def test_4_last_an_administrator_deletes_a_series_then_the_study(browser, scene, shared):
+def test_4_last_an_administrator_deletes_a_series_moves_the_study_then_deletes_it(browser, scene, shared):
     # A study of two series, sent as the facility's modality would (before test 5 deactivates it).
     directory = Path(tempfile.mkdtemp())
     study = write_ct_study(directory, instances=2)
@@ -530,6 +530,13 @@ def test_4_last_an_administrator_deletes_a_series_then_the_study(browser, scene,
     assert not report["confirm-deletion"]["violations"], report
     confirm.get_by_role("button", name="Delete permanently").click()
     expect(page.get_by_role("status")).to_have_text("Series deleted: 1 file removed.")
+    expect(series.get_by_role("row")).to_have_count(2)
+
+    # Sent under the wrong facility: moved to the right one, the page follows it.
+    page.get_by_label("Move to facility").select_option(label="Northside Clinic")
+    page.get_by_role("button", name="Move study").click()
+    expect(page.get_by_role("status")).to_have_text("Moved to Northside Clinic.")
+    assert "?moved=1" in page.url and study_path not in page.url, page.url
     expect(series.get_by_role("row")).to_have_count(2)
 
     page.get_by_role("button", name="Delete study").click()

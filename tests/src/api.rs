@@ -211,6 +211,25 @@ impl Api {
     }
 }
 
+impl Api {
+    /// Registers a facility through the API with its first facility user
+    /// (`user`, password `PASSWORD`): its AE title and id.
+    pub async fn register_facility(&self, name: &str, user: &str) -> (String, FacilityId) {
+        let created = self
+            .post(
+                "/api/v1/facilities",
+                &self.admin,
+                serde_json::json!({
+                    "name": name, "email": "it@clinic.example", "license_number": format!("LIC-{name}"),
+                    "facility_user": {"username": user, "password": PASSWORD, "email": "it@clinic.example"}
+                }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json);
+        (created.text("/ae_title"), facility_id(&created.json))
+    }
+}
+
 pub fn facility_id(json: &Value) -> FacilityId {
     json["id"].as_str().and_then(|s| s.parse().ok()).expect("a facility id")
 }

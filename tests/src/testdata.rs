@@ -34,6 +34,17 @@ impl TestFile {
         let bytes = std::fs::read(&self.path).expect("reads the test file");
         bytes[self.dataset_offset..].to_vec()
     }
+
+    /// Where Noctis stores this file once `facility` has sent it.
+    pub fn object_key(&self, facility: noctis_core::domain::FacilityId) -> noctis_core::domain::ObjectKey {
+        let uid = |s: &str| noctis_core::domain::Uid::parse(s).expect("the test file's UIDs are valid");
+        noctis_core::domain::ObjectKey::for_instance(
+            facility,
+            &uid(&self.study_instance_uid),
+            &uid(&self.series_instance_uid),
+            &uid(&self.sop_instance_uid),
+        )
+    }
 }
 
 #[derive(Debug)]

@@ -72,7 +72,7 @@ fn routes(kind: Kind) -> Vec<Route> {
         r(Method::GET, "/api/v1/receivers", Some(ReadAudit), NONE, StatusCode::OK),
         r(Method::GET, "/api/v1/security/bans", Some(ManageBans), NONE, StatusCode::OK),
         r(Method::DELETE, "/api/v1/security/bans/{address}", Some(ManageBans), NONE, StatusCode::NO_CONTENT),
-        // Last, and each request on a study sent again first (`World::resend`): a deletion takes it.
+        // Last, and each request on a study sent again first (`World::resend`): a deletion or a move takes it.
         r(
             Method::DELETE,
             "/api/v1/studies/{id}/series/{series_instance_uid}/instances/{sop_instance_uid}",
@@ -88,6 +88,7 @@ fn routes(kind: Kind) -> Vec<Route> {
             StatusCode::OK,
         ),
         r(Method::DELETE, "/api/v1/studies/{id}", Some(DeleteImages), BOTH, StatusCode::OK),
+        r(Method::POST, "/api/v1/studies/{id}/move", Some(MoveStudies), BOTH, StatusCode::OK),
     ]
 }
 
@@ -154,7 +155,8 @@ impl World {
     /// Sends the scope's study again, as its modality would, when the route
     /// about to be called deletes from it: each role meets a study to delete.
     async fn resend(&self, api: &Api, route: &Route, scope: Scope) {
-        if route.method != Method::DELETE || !route.template.starts_with("/api/v1/studies/") {
+        let takes_the_study = route.method == Method::DELETE || route.template.ends_with("/move");
+        if !takes_the_study || !route.template.starts_with("/api/v1/studies/") {
             return;
         }
         match scope {
@@ -163,7 +165,7 @@ impl World {
         };
     }
 
-    fn body(&self, method: &Method, template: &str) -> Option<Value> {
+    fn body(&self, method: &Method, template: &str, scope: Scope) -> Option<Value> {
         let unique = uuid::Uuid::new_v4().simple().to_string();
         match (method.as_str(), template) {
             ("POST", "/api/v1/facilities") => {
@@ -176,6 +178,10 @@ impl World {
             ("PATCH", "/api/v1/users/{id}") => Some(json!({"verified": true})),
             ("PATCH", "/api/v1/studies/{id}") => Some(json!({"status": "in_review"})),
             ("PUT", "/api/v1/studies/{id}/report") => Some(json!({"body": "Findings.", "status": "final"})),
+            // Each facility's study moves to the other facility.
+            ("POST", "/api/v1/studies/{id}/move") => {
+                Some(json!({"facility_id": if scope == Scope::Other { self.own } else { self.other }}))
+            }
             ("POST", "/api/v1/me/password") => {
                 Some(json!({"current_password": "not the password", "new_password": "a new passphrase here"}))
             }
@@ -224,7 +230,7 @@ async fn every_route_answers_every_role_as_the_rules_say(kind: Kind) {
             let path = world.path(route.template, *scope);
             // Unsigned requests are refused on every protected route.
             let anonymous =
-                api.request(route.method.clone(), &path, None, world.body(&route.method, route.template)).await;
+                api.request(route.method.clone(), &path, None, world.body(&route.method, route.template, *scope)).await;
             assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{} {path} without a token", route.method);
             for (name, role, token) in &roles {
                 if route.template == "/api/v1/security/bans/{address}" {
@@ -243,7 +249,12 @@ async fn every_route_answers_every_role_as_the_rules_say(kind: Kind) {
                 };
                 world.resend(&api, &route, *scope).await;
                 let reply = api
-                    .request(route.method.clone(), &path, Some(token), world.body(&route.method, route.template))
+                    .request(
+                        route.method.clone(),
+                        &path,
+                        Some(token),
+                        world.body(&route.method, route.template, *scope),
+                    )
                     .await;
                 assert_eq!(reply.status, expected, "{name} {} {path} ({scope:?}): {:?}", route.method, reply.json);
                 if reply.status.is_client_error() {

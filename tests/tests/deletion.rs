@@ -6,8 +6,8 @@
 //! part-way is finished by a running receiver's repair sweep.
 
 use axum::http::{Method, StatusCode};
-use noctis_core::domain::{Actor, Deletion, DeletionScope, FacilityId, ObjectKey, Uid, now};
-use noctis_e2e::api::{Api, PASSWORD, Reply, facility_id};
+use noctis_core::domain::{Actor, Deletion, DeletionScope, now};
+use noctis_e2e::api::{Api, PASSWORD, Reply};
 use noctis_e2e::dcmtk::storescu;
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::Kind;
@@ -19,32 +19,6 @@ noctis_e2e::on_both_backends!(
     a_deletion_whose_process_stopped_is_finished_by_a_running_receiver,
 );
 
-fn object_key(facility: FacilityId, file: &TestFile) -> ObjectKey {
-    let uid = |s: &str| Uid::parse(s).expect("uid");
-    ObjectKey::for_instance(
-        facility,
-        &uid(&file.study_instance_uid),
-        &uid(&file.series_instance_uid),
-        &uid(&file.sop_instance_uid),
-    )
-}
-
-/// Registers a facility through the API: its AE title and id.
-async fn register(api: &Api, name: &str) -> (String, FacilityId) {
-    let created = api
-        .post(
-            "/api/v1/facilities",
-            &api.admin,
-            json!({
-                "name": name, "email": "it@clinic.example", "license_number": format!("LIC-{name}"),
-                "facility_user": {"username": "clinic.it", "password": PASSWORD, "email": "it@clinic.example"}
-            }),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json);
-    (created.text("/ae_title"), facility_id(&created.json))
-}
-
 async fn delete(api: &Api, path: &str, token: &str) -> Reply {
     api.request(Method::DELETE, path, Some(token), None).await
 }
@@ -52,7 +26,7 @@ async fn delete(api: &Api, path: &str, token: &str) -> Reply {
 async fn an_administrator_deletes_an_instance_a_series_and_a_study_which_can_be_sent_again(kind: Kind) {
     let api = Api::start(kind).await;
     let receiver = Receiver::start(&api.storage);
-    let (ae, facility) = register(&api, "Wrong Turn Clinic").await;
+    let (ae, facility) = api.register_facility("Wrong Turn Clinic", "clinic.it").await;
     // Study 1 of the archive: a CT series of two instances and a PR series of one.
     let data = testdata::archive();
     let study: Vec<&TestFile> = data.files.iter().filter(|f| f.name.starts_with("study1_")).collect();
@@ -92,8 +66,8 @@ async fn an_administrator_deletes_an_instance_a_series_and_a_study_which_can_be_
     assert_eq!((detail.json["instance_count"].as_u64(), detail.json["series_count"].as_u64()), (Some(2), Some(2)));
     let file = api.get(&format!("/api/v1/studies/{id}/instances/{}/file", ct.sop_instance_uid), &api.admin).await;
     assert_eq!(file.status, StatusCode::NOT_FOUND);
-    assert!(api.storage.ports.objects.read(&object_key(facility, ct)).await.expect("reads").is_none());
-    assert!(api.storage.ports.objects.read(&object_key(facility, study[1])).await.expect("reads").is_some());
+    assert!(api.storage.ports.objects.read(&ct.object_key(facility)).await.expect("reads").is_none());
+    assert!(api.storage.ports.objects.read(&study[1].object_key(facility)).await.expect("reads").is_some());
     assert_eq!(delete(&api, &one, &api.admin).await.status, StatusCode::NOT_FOUND, "gone already");
 
     let unknown = delete(&api, &format!("/api/v1/studies/{id}/series/1.2.3.999"), &api.admin).await;
@@ -113,7 +87,7 @@ async fn an_administrator_deletes_an_instance_a_series_and_a_study_which_can_be_
     assert_eq!(api.get(&format!("/api/v1/studies/{id}"), &api.admin).await.status, StatusCode::NOT_FOUND);
     assert_eq!(api.get("/api/v1/studies", &clinic).await.json["items"], json!([]), "gone from the worklist");
     for file in &study {
-        let key = object_key(facility, file);
+        let key = file.object_key(facility);
         assert!(api.storage.ports.objects.read(&key).await.expect("reads").is_none(), "{key} left behind");
     }
     let stats = api.get(&format!("/api/v1/facilities/{facility}/stats"), &api.admin).await;
@@ -138,7 +112,7 @@ async fn an_administrator_deletes_an_instance_a_series_and_a_study_which_can_be_
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!((again.json["instance_count"].as_u64(), again.json["series_count"].as_u64()), (Some(3), Some(2)));
     for file in &study {
-        assert!(api.storage.ports.objects.read(&object_key(facility, file)).await.expect("reads").is_some());
+        assert!(api.storage.ports.objects.read(&file.object_key(facility)).await.expect("reads").is_some());
     }
     let stats = api.get(&format!("/api/v1/facilities/{facility}/stats"), &api.admin).await;
     assert_eq!((stats.json["studies"].as_u64(), stats.json["instances"].as_u64()), (Some(1), Some(3)));
@@ -147,7 +121,7 @@ async fn an_administrator_deletes_an_instance_a_series_and_a_study_which_can_be_
 async fn a_deletion_whose_process_stopped_is_finished_by_a_running_receiver(kind: Kind) {
     let api = Api::start(kind).await;
     let receiver = Receiver::start_with(&api.storage, &[("NOCTIS_DICOM__ABANDONED_SETTLE_SECS", "1")]);
-    let (ae, facility) = register(&api, "Stopped Clinic").await;
+    let (ae, facility) = api.register_facility("Stopped Clinic", "clinic.it").await;
     let data = testdata::archive();
     let study: Vec<&TestFile> = data.files.iter().filter(|f| f.name.starts_with("study1_")).collect();
     let run = storescu(receiver.dicom_port, &ae, SCP_AE_TITLE, &[], &testdata::as_paths(&testdata::paths(&study)));
@@ -168,9 +142,10 @@ async fn a_deletion_whose_process_stopped_is_finished_by_a_running_receiver(kind
         requested_at: now(),
         instances: 3,
         bytes: detail.study.total_bytes,
+        moved_to: None,
     };
     index.begin_deletion(&deletion).await.expect("writes the deletion down");
-    api.storage.ports.objects.delete(&object_key(facility, study[0])).await.expect("removes one object");
+    api.storage.ports.objects.delete(&study[0].object_key(facility)).await.expect("removes one object");
 
     noctis_e2e::eventually(30, "the receiver's sweep to finish the deletion", || async {
         index.pending_deletions().await.expect("reads").is_empty().then_some(())
@@ -178,7 +153,7 @@ async fn a_deletion_whose_process_stopped_is_finished_by_a_running_receiver(kind
     .await;
     assert_eq!(api.get(&format!("/api/v1/studies/{id}"), &api.admin).await.status, StatusCode::NOT_FOUND);
     for file in &study {
-        let key = object_key(facility, file);
+        let key = file.object_key(facility);
         assert!(api.storage.ports.objects.read(&key).await.expect("reads").is_none(), "{key} left behind");
     }
     let stats = api.get(&format!("/api/v1/facilities/{facility}/stats"), &api.admin).await;

@@ -9,6 +9,7 @@ pub mod deletion;
 pub mod facilities;
 pub mod health;
 pub mod receivers;
+pub mod relocation;
 pub mod reports;
 pub mod security;
 pub mod studies;

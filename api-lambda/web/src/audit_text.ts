@@ -21,6 +21,7 @@ export const AUDIT_KINDS: Record<string, string> = {
   study_deleted: "Study deleted",
   series_deleted: "Series deleted",
   instance_deleted: "Instance deleted",
+  study_moved: "Study moved",
   report_saved: "Report saved",
   address_banned: "Address banned",
   ban_lifted: "Ban lifted",

@@ -19,10 +19,12 @@ pub enum Action {
     StoreInstances,
     /// Delete a study, a series or an instance, objects and all.
     DeleteImages,
+    /// Move a study received under the wrong facility to the right one.
+    MoveStudies,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::ManageFacilities,
         Action::ReadDicomSheet,
         Action::ManageUsers,
@@ -34,6 +36,7 @@ impl Action {
         Action::ManageBans,
         Action::StoreInstances,
         Action::DeleteImages,
+        Action::MoveStudies,
     ];
 }
 
@@ -56,7 +59,7 @@ pub fn decide(role: Role, action: Action, resource_facility: Option<FacilityId>)
             ReadStudies | UpdateStudy | ReadReport | WriteReport => Decision::Allow,
             // A radiologist reads what facilities sent; sending is theirs.
             ManageFacilities | ReadDicomSheet | ManageUsers | ReadAudit | ManageBans | StoreInstances
-            | DeleteImages => Decision::Deny,
+            | DeleteImages | MoveStudies => Decision::Deny,
         },
         Role::FacilityUser(own) => match action {
             // Their own facility's staff upload what its modalities could not send.
@@ -66,9 +69,8 @@ pub fn decide(role: Role, action: Action, resource_facility: Option<FacilityId>)
                 None => Decision::Allow,
                 Some(_) => Decision::Hide,
             },
-            UpdateStudy | WriteReport | ManageFacilities | ManageUsers | ReadAudit | ManageBans | DeleteImages => {
-                Decision::Deny
-            }
+            UpdateStudy | WriteReport | ManageFacilities | ManageUsers | ReadAudit | ManageBans | DeleteImages
+            | MoveStudies => Decision::Deny,
         },
     }
 }

@@ -73,13 +73,15 @@ pub enum AuditKind {
     StudyDeleted,
     SeriesDeleted,
     InstanceDeleted,
+    /// A study moved to the facility it should have been sent to.
+    StudyMoved,
     ReportSaved,
     AddressBanned,
     BanLifted,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 22] = [
+    pub const ALL: [AuditKind; 23] = [
         AuditKind::AssociationAccepted,
         AuditKind::AssociationRejected,
         AuditKind::InstanceStored,
@@ -99,6 +101,7 @@ impl AuditKind {
         AuditKind::StudyDeleted,
         AuditKind::SeriesDeleted,
         AuditKind::InstanceDeleted,
+        AuditKind::StudyMoved,
         AuditKind::ReportSaved,
         AuditKind::AddressBanned,
         AuditKind::BanLifted,
@@ -125,6 +128,7 @@ impl AuditKind {
             AuditKind::StudyDeleted => "study_deleted",
             AuditKind::SeriesDeleted => "series_deleted",
             AuditKind::InstanceDeleted => "instance_deleted",
+            AuditKind::StudyMoved => "study_moved",
             AuditKind::ReportSaved => "report_saved",
             AuditKind::AddressBanned => "address_banned",
             AuditKind::BanLifted => "ban_lifted",

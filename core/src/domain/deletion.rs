@@ -1,4 +1,5 @@
-//! Deleting received images: a study, one of its series, or one instance.
+//! Deleting received images: a study, one of its series, or one instance;
+//! and the source's end of a study moved to another facility.
 //! A deletion is written down before any object goes, so that one
 //! interrupted at any point is found and finished; which instances it takes
 //! is decided here, once, for both backends.
@@ -52,6 +53,10 @@ pub struct Deletion {
     /// resumed.
     pub instances: u64,
     pub bytes: u64,
+    /// Set when the deletion ends a move: the facility the study was moved
+    /// to, whose copy is complete. Its audit event is then the move's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<FacilityId>,
 }
 
 impl Deletion {
@@ -82,7 +87,14 @@ impl Deletion {
                 details["sop_instance_uid"] = json!(sop_instance_uid);
             }
         }
-        let mut event = AuditEvent::new(self.scope.audit_kind(), self.requested_by.clone(), self.requested_at)
+        let kind = match self.moved_to {
+            Some(to) => {
+                details["moved_to_facility_id"] = json!(to);
+                AuditKind::StudyMoved
+            }
+            None => self.scope.audit_kind(),
+        };
+        let mut event = AuditEvent::new(kind, self.requested_by.clone(), self.requested_at)
             .for_facility(self.facility_id)
             .with_details(details);
         event.id = AuditEventId::from_uuid(self.id);
@@ -120,6 +132,7 @@ mod tests {
             requested_at,
             instances: 1,
             bytes: 10,
+            moved_to: None,
         }
     }
 

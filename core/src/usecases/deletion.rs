@@ -45,10 +45,20 @@ pub async fn delete(
         requested_at: at,
         instances: taken.len() as u64,
         bytes: taken.iter().fold(0u64, |sum, i| sum.saturating_add(i.size_bytes)),
+        moved_to: None,
     };
-    index.begin_deletion(&deletion).await?;
-    carry_out(index, objects, &deletion).await?;
+    begin_and_carry_out(index, objects, &deletion).await?;
     Ok(deletion)
+}
+
+/// Writes `deletion` down, then carries it out: the way every deletion starts.
+pub(super) async fn begin_and_carry_out(
+    index: &dyn StudyIndex,
+    objects: &dyn ObjectStore,
+    deletion: &Deletion,
+) -> Result<(), StoreError> {
+    index.begin_deletion(deletion).await?;
+    carry_out(index, objects, deletion).await
 }
 
 /// Finishes every deletion begun more than `older_than` ago and not

@@ -15,6 +15,7 @@ pub mod facilities;
 pub mod instances;
 pub mod own_password;
 pub mod query;
+pub mod relocation;
 pub mod reports;
 pub mod retrieve;
 pub mod sign_in;

@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use noctis_core::domain::{
-    Actor, AuditKind, AuditQuery, DeletionScope, FacilityId, ObjectKey, PageLimit, PageRequest, StudyFilter, StudyId,
-    Uid, now,
+    Actor, AeTitle, AuditKind, AuditQuery, DeletionScope, Facility, FacilityId, ObjectKey, PageLimit, PageRequest,
+    StudyFilter, StudyId, Uid, now,
 };
 use noctis_core::ports::{ObjectReader, ObjectStore, ObjectWriter, StoreError};
 use noctis_core::usecases::UseCaseError;
 use noctis_core::usecases::deletion::{delete, finish_interrupted};
+use noctis_core::usecases::relocation::{MovePorts, move_study};
 
 use crate::studies::Instance;
 use crate::support::Fixture;
@@ -23,6 +24,7 @@ crate::contract_tests!(
     a_deleted_instance_sent_again_is_stored_again,
     a_deletion_interrupted_after_some_objects_is_finished_by_the_sweep,
     a_finished_deletion_finished_again_changes_nothing,
+    a_move_stopped_while_removing_its_source_is_finished_as_a_move,
 );
 
 fn uid(s: &str) -> Uid {
@@ -253,4 +255,57 @@ async fn a_finished_deletion_finished_again_changes_nothing(fx: &Fixture) {
     let totals = fx.ports.studies.facility_totals(facility).await.expect("reads");
     assert_eq!((totals.studies, totals.instances, totals.bytes), (1, 1, 1000));
     assert_eq!(deletion_events(fx, facility).await.len(), 1);
+}
+
+async fn a_move_stopped_while_removing_its_source_is_finished_as_a_move(fx: &Fixture) {
+    let (wrong, right) = (FacilityId::new_random(), FacilityId::new_random());
+    let to = Facility {
+        id: right,
+        ..Facility::register(crate::facilities::draft("Right", "LIC-R"), AeTitle::parse("RIGHT").expect("ae"), now())
+    };
+    let mut keys = Vec::new();
+    for sop in ["1.2.3.1.1", "1.2.3.1.2"] {
+        keys.push(receive(fx, &Instance::new(wrong, "1.2.3", "1.2.3.1", sop)).await);
+    }
+    let source = Instance::new(wrong, "1.2.3", "1.2.3.1", "1.2.3.1.1").record().study_id();
+    let detail = fx.ports.studies.get_study(source).await.expect("reads").expect("the study");
+    let stopping = StopsRemoving {
+        store: fx.ports.objects.clone(),
+        allowed: AtomicUsize::new(1),
+        made: tokio::sync::Semaphore::new(0),
+    };
+    let ports = MovePorts { index: fx.ports.studies.as_ref(), objects: &stopping, reports: fx.ports.reports.as_ref() };
+    let stopped = move_study(ports, &admin(), &detail, &to, now()).await;
+    assert!(stopped.is_err(), "the move stopped while removing its source");
+    let target = Instance::new(right, "1.2.3", "1.2.3.1", "1.2.3.1.1").record().study_id();
+    let copied = fx.ports.studies.get_study(target).await.expect("reads").expect("the copy is whole");
+    assert_eq!(copied.study.instance_count, 2);
+
+    let other = fx.second_handle().await;
+    let finished =
+        finish_interrupted(other.studies.as_ref(), other.objects.as_ref(), Duration::ZERO).await.expect("sweeps");
+    assert_eq!(finished, 1);
+    assert!(fx.ports.studies.get_study(source).await.expect("reads").is_none(), "the source is gone");
+    for key in &keys {
+        assert!(!exists(fx.ports.objects.as_ref(), key).await, "no source object left: {key}");
+    }
+    for instance in &copied.instances {
+        assert!(exists(fx.ports.objects.as_ref(), &instance.object_key).await, "the copy keeps its objects");
+    }
+    let (from, to) = (fx.ports.studies.facility_totals(wrong).await, fx.ports.studies.facility_totals(right).await);
+    let (from, to) = (from.expect("reads"), to.expect("reads"));
+    assert_eq!(((from.studies, from.instances), (to.studies, to.instances)), ((0, 0), (1, 2)));
+    let events = deletion_events(fx, wrong).await;
+    assert!(events.is_empty(), "not a deletion: {events:?}");
+    let query = AuditQuery {
+        from: now() - chrono::Duration::hours(1),
+        to: now() + chrono::Duration::hours(1),
+        facility_id: Some(wrong),
+        actor: None,
+        kind: Some(AuditKind::StudyMoved),
+    };
+    let moved = fx.ports.audit.query(&query, &PageRequest::first(PageLimit::new(10).expect("limit"))).await;
+    let moved = moved.expect("queries").items;
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].details["moved_to_facility_id"], right.to_string());
 }

@@ -75,25 +75,22 @@ data "aws_iam_policy_document" "function" {
     resources = concat(values(var.table_arns), [for arn in values(var.table_arns) : "${arn}/index/*"])
   }
   # The file route answers with a presigned GET signed by this role: it reads
-  # (and decrypts) instances, and writes nothing of the bucket but exports.
+  # (and decrypts) instances.
   statement {
     sid       = "ReadInstances"
     actions   = ["s3:GetObject"]
     resources = ["${var.bucket_arn}/*"]
   }
-  # An administrator's deletion removes the instances' objects (with
-  # versioning, each becomes a noncurrent version until the lifecycle expires it).
+  # It writes and removes instances only as an administrator asks: a deletion
+  # removes their objects (with versioning, each becomes a noncurrent version
+  # until the lifecycle expires it), and a study moved to another facility is
+  # copied under that facility's keys. A study downloaded as one zip is
+  # written under exports/ (expired after a day) and fetched from there
+  # through a presigned URL.
   statement {
-    sid       = "DeleteInstances"
-    actions   = ["s3:DeleteObject"]
+    sid       = "WriteInstancesAndExports"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"]
     resources = ["${var.bucket_arn}/*"]
-  }
-  # A study downloaded as one zip is written under exports/ (the bucket expires
-  # them after a day) and fetched from there through a presigned URL.
-  statement {
-    sid       = "WriteStudyExports"
-    actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-    resources = ["${var.bucket_arn}/exports/*"]
   }
   # The stack's key encrypts the instances, the tables and this function's
   # environment (which holds the token secret).

@@ -4,15 +4,19 @@ import { Alert, Loading, TextArea, bytes, dateTime, dicomDate, label, personName
 import { useFacilityNames, useResource, useTitle } from "../hooks";
 import { useUser } from "../session";
 import type { Report, ReportVersion, StudyDetail } from "../types";
-import { navigate } from "../router";
+import { navigate, useLocation } from "../router";
 import { NotFoundPage } from "./not_found";
 import { DeleteControl } from "./study_deletion";
+import { MoveControl } from "./study_move";
 
 export function StudyPage(props: { id: string }) {
   const study = useResource<StudyDetail>(`/api/v1/studies/${props.id}`);
   const facilities = useFacilityNames();
   const admin = useUser().role === "administrator";
   const [notice, setNotice] = useState<string>();
+  const moved = useLocation().params.get("moved") === "1";
+  // A move opens the study at its new id on this same page: the old notice is not its.
+  useEffect(() => setNotice(undefined), [props.id]);
   useTitle(study.data ? `Study of ${personName(study.data.patient_name)}` : "Study");
 
   if (study.error?.status === 404 || study.error?.status === 400) return <NotFoundPage />;
@@ -44,6 +48,7 @@ export function StudyPage(props: { id: string }) {
         </div>
       </div>
       {notice ? <Alert kind="success">{notice}</Alert> : null}
+      {moved ? <Alert kind="success">Moved to {facilities.get(s.facility_id)?.name ?? "its facility"}.</Alert> : null}
       <div class="columns">
         <div>
           <h2>Patient</h2>
@@ -82,6 +87,7 @@ export function StudyPage(props: { id: string }) {
           </dl>
         </div>
       </div>
+      {admin ? <MoveControl studyId={s.id} facilityId={s.facility_id} facilities={facilities} /> : null}
       <h2>Series</h2>
       <TableRegion label="Series of the study">
         <table>
