@@ -92,3 +92,4 @@ bench: tools console
 	$(CARGO) bench -p noctis-e2e --bench dicomweb
 	localstack/emulator run -- $(CARGO) bench -p noctis-e2e --bench cloud_index
 	localstack/emulator run -- $(CARGO) bench -p noctis-e2e --bench load
+	localstack/emulator run -- $(CARGO) bench -p noctis-e2e --bench lifecycle
