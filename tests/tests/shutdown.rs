@@ -116,7 +116,8 @@ async fn an_instance_stalled_past_the_grace_is_abandoned_and_the_association_abo
 async fn during_the_drain_delay_health_says_stopping_and_new_associations_are_still_served() {
     let storage = Storage::embedded().await;
     let facility = storage.facility("Mercy Clinic").await;
-    let receiver = Receiver::start_with(&storage, &[("NOCTIS_DICOM__DRAIN_DELAY_SECS", "5")]);
+    // Long enough that a loaded machine still sees the 503 inside the delay.
+    let receiver = Receiver::start_with(&storage, &[("NOCTIS_DICOM__DRAIN_DELAY_SECS", "10")]);
     let health = format!("http://127.0.0.1:{}/healthz", receiver.health_port);
     receiver.send_sigterm();
     noctis_e2e::eventually(10, "/healthz to answer 503", || async {
