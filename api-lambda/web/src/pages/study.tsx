@@ -21,7 +21,8 @@ export function StudyPage(props: { id: string }) {
 
   if (study.error?.status === 404 || study.error?.status === 400) return <NotFoundPage />;
   if (study.error) return <Alert>{study.error.message}</Alert>;
-  const s = study.data;
+  // After a move this page shows another id: the study loaded for the old one is not it.
+  const s = study.data?.id === props.id ? study.data : undefined;
   if (!s) return <Loading />;
 
   return (

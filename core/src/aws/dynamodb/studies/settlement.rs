@@ -289,8 +289,9 @@ impl DynamoStudyIndex {
             .expression_attribute_values(":studies", n(pending.studies))
             .expression_attribute_values(":instances", n(pending.instances))
             .expression_attribute_values(":bytes", n(pending.bytes));
-        // A deletion receives nothing: the last receipt stays where it was.
-        update = if pending.studies > 0 || pending.instances > 0 || pending.bytes > 0 {
+        // A deletion (it takes instances away) receives nothing: the last
+        // receipt stays where it was. A re-send, even a smaller one, is a receipt.
+        update = if pending.studies >= 0 && pending.instances >= 0 {
             update
                 .update_expression(
                     "ADD studies :studies, instances :instances, bytes :bytes SET last_received_at = :at",
