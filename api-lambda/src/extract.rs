@@ -129,3 +129,43 @@ impl FromRequestParts<AppState> for ClientAddress {
         Ok(Self(from_edge.or(from_gateway).or(from_socket)))
     }
 }
+
+/// An optional non-negative integer as JSON Schema counts one: `7` or `7.0`
+/// (a number whose fraction is zero), as some clients serialise integers.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    use serde::de::Error;
+    let Some(number) = <Option<serde_json::Number> as serde::Deserialize>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if let Some(whole) = number.as_u64() {
+        return Ok(Some(whole));
+    }
+    match number.as_f64() {
+        // Below 2^53 every whole f64 is exact.
+        Some(f) if f >= 0.0 && f.fract() == 0.0 && f < 9_007_199_254_740_992.0 => Ok(Some(f as u64)),
+        _ => Err(D::Error::custom(format!("{number} is not a whole number of 0 or more"))),
+    }
+}
+
+#[cfg(test)]
+mod whole_number_tests {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(default, deserialize_with = "super::whole_number")]
+        n: Option<u64>,
+    }
+
+    fn parse(json: &str) -> Result<Option<u64>, serde_json::Error> {
+        serde_json::from_str::<Body>(json).map(|b| b.n)
+    }
+
+    #[test]
+    fn whole_numbers_are_taken_with_or_without_a_zero_fraction() {
+        assert_eq!(parse(r#"{"n": 2886}"#).expect("an integer"), Some(2886));
+        assert_eq!(parse(r#"{"n": 2886.0}"#).expect("a whole float"), Some(2886));
+        assert_eq!(parse(r#"{"n": null}"#).expect("null"), None);
+        assert_eq!(parse("{}").expect("absent"), None);
+        assert!(parse(r#"{"n": 1.5}"#).is_err());
+        assert!(parse(r#"{"n": -1}"#).is_err());
+    }
+}

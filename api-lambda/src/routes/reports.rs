@@ -76,6 +76,7 @@ pub struct SaveReport {
     /// The `revision` of the report the text was edited from (0 when there
     /// was none). When given, a save over anything saved since is refused
     /// with 409 instead of replacing it.
+    #[serde(default, deserialize_with = "crate::extract::whole_number")]
     pub based_on_revision: Option<u64>,
 }
 
