@@ -31,11 +31,7 @@ pub async fn delete(
     scope: DeletionScope,
     at: Timestamp,
 ) -> Result<Deletion, UseCaseError> {
-    let taken: Vec<_> = study.instances.iter().filter(|i| scope.covers(i) && i.received_at <= at).collect();
-    if taken.is_empty() && scope != DeletionScope::Study {
-        return Err(UseCaseError::NotFound);
-    }
-    let deletion = Deletion {
+    let mut deletion = Deletion {
         id: uuid::Uuid::new_v4(),
         study: study.study.id,
         facility_id: study.study.facility_id,
@@ -43,10 +39,17 @@ pub async fn delete(
         scope,
         requested_by: actor.clone(),
         requested_at: at,
-        instances: taken.len() as u64,
-        bytes: taken.iter().fold(0u64, |sum, i| sum.saturating_add(i.size_bytes)),
+        instances: 0,
+        bytes: 0,
         moved_to: None,
     };
+    // What it takes is what `Deletion::takes` says, counted once here for its audit event.
+    let taken: Vec<u64> = study.instances.iter().filter(|i| deletion.takes(i)).map(|i| i.size_bytes).collect();
+    deletion.instances = taken.len() as u64;
+    deletion.bytes = taken.iter().fold(0u64, |sum, size| sum.saturating_add(*size));
+    if deletion.instances == 0 && deletion.scope != DeletionScope::Study {
+        return Err(UseCaseError::NotFound);
+    }
     begin_and_carry_out(index, objects, &deletion).await?;
     Ok(deletion)
 }

@@ -56,9 +56,10 @@ pub async fn move_study(
         ));
     }
 
-    let copies: Vec<InstanceRecord> = study.instances.iter().map(|i| record_at(study, i, to)).collect();
+    let copies: Vec<(ObjectKey, InstanceRecord)> =
+        study.instances.iter().map(|i| (i.object_key.clone(), record_at(study, i, to))).collect();
     stream::iter(copies)
-        .map(|record| async move { copy_instance(ports.index, ports.objects, study, &record).await })
+        .map(|(source, record)| async move { copy_instance(ports.index, ports.objects, &source, &record).await })
         .buffer_unordered(CONCURRENT_COPIES)
         .try_for_each(|()| async { Ok(()) })
         .await?;
@@ -121,15 +122,9 @@ fn record_at(study: &StudyDetail, instance: &InstanceSummary, to: &Facility) -> 
 async fn copy_instance(
     index: &dyn StudyIndex,
     objects: &dyn ObjectStore,
-    study: &StudyDetail,
+    source: &ObjectKey,
     record: &InstanceRecord,
 ) -> Result<(), StoreError> {
-    let source = study
-        .instances
-        .iter()
-        .find(|i| i.sop_instance_uid == record.sop_instance_uid && i.series_instance_uid == record.series_instance_uid)
-        .map(|i| &i.object_key)
-        .ok_or_else(|| StoreError::internal("a copy without its source"))?;
     let Some(mut reader) = objects.read(source).await? else {
         // Copied and removed by an earlier attempt that went on to delete
         // the source: the copy is what remains, and it is recorded.
