@@ -37,6 +37,8 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(&config.log);
     let ae_title = config.dicom.ae_title.clone();
     let app = Application::build(config).await?;
+    // Listening for SIGTERM before announcing readiness: whoever starts us may stop us at once.
+    let stop = telemetry::shutdown_signal();
     tracing::info!(
         ae_title = %ae_title,
         dicom_port = app.dicom_port(),
@@ -45,6 +47,6 @@ async fn main() -> anyhow::Result<()> {
         web_port = app.web_port(),
         "receiver listening"
     );
-    app.run_until_stopped(telemetry::shutdown_signal()).await;
+    app.run_until_stopped(stop).await;
     Ok(())
 }
