@@ -92,6 +92,7 @@ pub async fn create_facility(
         license_number: LicenseNumber::parse(license_number).map_err(|e| invalid(&e))?,
         allowed_networks: AllowedNetworks::any(),
         move_destinations: MoveDestinations::default(),
+        retention: None,
     };
     let ae_title = ae_title.map(AeTitle::parse).transpose().map_err(|e| invalid(&e))?;
     let request = NewFacility { draft, ae_title, first_user: None };

@@ -147,12 +147,26 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result
     }
 }
 
+/// A nullable whole number in a change, where absent leaves the value as it
+/// is (`None`, with `#[serde(default)]`) and `null` clears it (`Some(None)`).
+pub fn nullable_whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<u64>>, D::Error> {
+    whole_number(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod whole_number_tests {
     #[derive(serde::Deserialize)]
     struct Body {
         #[serde(default, deserialize_with = "super::whole_number")]
         n: Option<u64>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Change {
+        #[serde(default, deserialize_with = "super::nullable_whole_number")]
+        n: Option<Option<u64>>,
     }
 
     fn parse(json: &str) -> Result<Option<u64>, serde_json::Error> {
@@ -167,5 +181,13 @@ mod whole_number_tests {
         assert_eq!(parse("{}").expect("absent"), None);
         assert!(parse(r#"{"n": 1.5}"#).is_err());
         assert!(parse(r#"{"n": -1}"#).is_err());
+    }
+
+    #[test]
+    fn a_change_tells_absent_from_null() {
+        let change = |json: &str| serde_json::from_str::<Change>(json).map(|c| c.n).expect("a change");
+        assert_eq!(change("{}"), None);
+        assert_eq!(change(r#"{"n": null}"#), Some(None));
+        assert_eq!(change(r#"{"n": 30.0}"#), Some(Some(30)));
     }
 }

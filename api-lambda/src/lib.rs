@@ -13,6 +13,7 @@ mod cursor;
 mod dicomweb_proxy;
 mod error;
 mod extract;
+pub mod jobs;
 mod login_limiter;
 mod openapi;
 mod routes;

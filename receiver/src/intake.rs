@@ -376,8 +376,8 @@ impl IncomingInstance {
             size_bytes: size,
             received_at,
             source_ae_title: self.origin.calling_ae.clone(),
-            study: study_attributes(&identity.header),
-            series: series_attributes(&identity.header),
+            study: StudyAttributes::from(&identity.header),
+            series: SeriesAttributes::from(&identity.header),
         };
         if let Err(e) =
             record_instance(self.store.index.as_ref(), &record, self.origin.actor.clone(), self.origin.peer).await
@@ -393,28 +393,5 @@ impl IncomingInstance {
             "instance stored"
         );
         Reply::success()
-    }
-}
-
-fn study_attributes(header: &InstanceHeader) -> StudyAttributes {
-    StudyAttributes {
-        patient_name: header.patient_name.clone(),
-        patient_id: header.patient_id.clone(),
-        patient_birth_date: header.patient_birth_date.clone(),
-        patient_sex: header.patient_sex.clone(),
-        study_date: header.study_date.clone(),
-        study_time: header.study_time.clone(),
-        accession_number: header.accession_number.clone(),
-        study_id: header.study_id.clone(),
-        study_description: header.study_description.clone(),
-        referring_physician: header.referring_physician.clone(),
-    }
-}
-
-fn series_attributes(header: &InstanceHeader) -> SeriesAttributes {
-    SeriesAttributes {
-        modality: header.modality.clone(),
-        series_number: header.series_number,
-        series_description: header.series_description.clone(),
     }
 }

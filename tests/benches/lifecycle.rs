@@ -1,11 +1,15 @@
 //! `make bench`: the data lifecycle's throughput on each backend. A study
 //! of 300 CT instances (39 KB each) is sent with storescu to the release
 //! receiver, moved to another facility, then deleted, through the core use
-//! cases the API calls. Prints instances/s for each, never fails on them.
+//! cases the API calls. Then 10,000 stored objects are indexed again from
+//! scratch by the release `noctis-api reindex`, and once more with nothing
+//! left to do, with its peak memory. Prints the rates, never fails on them.
 //!
 //! Figures go to target/bench/lifecycle.json.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
 
 use noctis_core::domain::{Actor, DeletionScope, StudyId, Uid, now};
 use noctis_core::usecases::deletion::delete;
@@ -15,6 +19,8 @@ use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::{Kind, Storage};
 
 const INSTANCES: usize = 300;
+/// Objects the rebuild reads back.
+const REINDEXED: usize = 10_000;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
@@ -69,5 +75,73 @@ fn main() {
             serde_json::json!({"send_per_s": rate(sent), "move_per_s": rate(moved), "delete_per_s": rate(deleted)}),
         );
     }
+    reindex_figures(&runtime, &mut report);
     write_report("lifecycle", &serde_json::Value::Object(report));
+}
+
+/// 10,000 one-instance studies (about 1 KB each) written straight to storage,
+/// then rebuilt into an empty index by the release binary: objects/s, and its
+/// peak resident memory sampled from /proc.
+fn reindex_figures(runtime: &tokio::runtime::Runtime, report: &mut serde_json::Map<String, serde_json::Value>) {
+    use dicom_dictionary_std::tags::{SERIES_INSTANCE_UID, SOP_INSTANCE_UID, STUDY_INSTANCE_UID};
+    let binary = noctis_e2e::workspace_binary_in("noctis-api", "release");
+    let set = file_set("10,000 studies", &["--studies".into(), REINDEXED.to_string()]);
+    println!();
+    println!("{:<10} {:>10} {:>16} {:>16} {:>12}", "backend", "objects", "rebuild obj/s", "again obj/s", "peak MiB");
+    for kind in [Kind::Embedded, Kind::Aws] {
+        let storage = runtime.block_on(Storage::new(kind));
+        let facility = runtime.block_on(storage.facility("Rebuilt Imaging"));
+        runtime.block_on(futures_util::stream::iter(&set.files).for_each_concurrent(32, |path| {
+            let storage = &storage;
+            async move {
+                let uids =
+                    noctis_e2e::bench::text_values(path, &[STUDY_INSTANCE_UID, SERIES_INSTANCE_UID, SOP_INSTANCE_UID]);
+                let uid = |i: usize| Uid::parse(uids[i].trim()).expect("a generated UID");
+                let key = noctis_core::domain::ObjectKey::for_instance(facility.id, &uid(0), &uid(1), &uid(2));
+                let bytes = std::fs::read(path).expect("reads");
+                noctis_e2e::api::write_object(storage, &key, &bytes).await;
+            }
+        }));
+        let lost = runtime.block_on(storage.beside_with_an_empty_index());
+        runtime.block_on(lost.ports.facilities.insert(&facility, None)).expect("the registry is restored");
+        let (rebuild, peak) = timed_reindex(&binary, &lost);
+        let (again, _) = timed_reindex(&binary, &lost);
+        let rate = |took: Duration| REINDEXED as f64 / took.as_secs_f64();
+        let name = match kind {
+            Kind::Embedded => "embedded",
+            Kind::Aws => "aws",
+        };
+        let mib = peak as f64 / 1024.0;
+        println!("{name:<10} {REINDEXED:>10} {:>16.1} {:>16.1} {mib:>12.1}", rate(rebuild), rate(again));
+        report.insert(
+            format!("reindex_{name}"),
+            serde_json::json!({"objects": REINDEXED, "rebuild_per_s": rate(rebuild), "again_per_s": rate(again), "peak_rss_mib": mib}),
+        );
+    }
+}
+
+/// Runs `noctis-api reindex` on `storage`: how long it took, and the largest
+/// resident set (KiB) seen while it ran.
+fn timed_reindex(binary: &std::path::Path, storage: &Storage) -> (Duration, u64) {
+    let mut command = noctis_e2e::process::noctis_command(binary);
+    command.env_remove("AWS_LAMBDA_RUNTIME_API").envs(storage.env.iter().map(|(k, v)| (k, v)));
+    command.env("NOCTIS_LOG__FILTER", "warn").arg("reindex").stdout(std::process::Stdio::null());
+    let started = Instant::now();
+    let mut child = command.spawn().expect("noctis-api runs");
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Some(exit) = child.try_wait().expect("waits") {
+            assert!(exit.success(), "reindex failed: {exit:?}");
+            return (started.elapsed(), peak);
+        }
+        let resident = std::fs::read_to_string(&status).ok().and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+        });
+        peak = peak.max(resident.unwrap_or(0));
+        // A sampling interval, not a synchronisation: the exit is awaited above.
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -626,6 +626,16 @@ def test_6_bad_input_in_every_form_shows_the_api_error_beside_its_field(browser,
     page.reload()
     expect(destinations).to_have_value("READING_ROOM 10.0.0.5 104")
 
+    # A retention period out of range is refused, naming the field; one in range is kept.
+    retention = page.get_by_label(re.compile("^Keep studies for"))
+    retention.fill("0")
+    submit_and_expect("Save changes", "retention_days", "1 to 36500 days")
+    retention.fill("3650")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    page.reload()
+    expect(retention).to_have_value("3650")
+
     page.goto(scene.url + "/users/new")
     page.get_by_label("Username").fill("x")
     page.get_by_label("Email").fill("x@hospital.example")

@@ -244,7 +244,29 @@ pub async fn seed_instance(
     modality: &str,
     patient: &str,
 ) -> noctis_core::domain::StudyId {
-    use noctis_core::domain::{AeTitle, InstanceRecord, ObjectKey, SeriesAttributes, StudyAttributes, Uid, now};
+    let instance = SeededInstance { study, series, sop, modality, patient };
+    seed_instance_received_at(storage, facility, instance, noctis_core::domain::now()).await
+}
+
+/// What `seed_instance_received_at` stores: UIDs, and the attributes a worklist shows.
+#[derive(Debug, Clone, Copy)]
+pub struct SeededInstance<'a> {
+    pub study: &'a str,
+    pub series: &'a str,
+    pub sop: &'a str,
+    pub modality: &'a str,
+    pub patient: &'a str,
+}
+
+/// `seed_instance` as if it had been received at `received_at`.
+pub async fn seed_instance_received_at(
+    storage: &Storage,
+    facility: FacilityId,
+    instance: SeededInstance<'_>,
+    received_at: noctis_core::domain::Timestamp,
+) -> noctis_core::domain::StudyId {
+    use noctis_core::domain::{AeTitle, InstanceRecord, ObjectKey, SeriesAttributes, StudyAttributes, Uid};
+    let SeededInstance { study, series, sop, modality, patient } = instance;
     let uid = |s: &str| Uid::parse(s).expect("uid");
     let key = ObjectKey::for_instance(facility, &uid(study), &uid(series), &uid(sop));
     let content = format!("not really DICOM: {sop}").into_bytes();
@@ -259,7 +281,7 @@ pub async fn seed_instance(
         instance_number: Some(1),
         object_key: key,
         size_bytes: content.len() as u64,
-        received_at: now(),
+        received_at,
         source_ae_title: AeTitle::parse("CT1").expect("ae"),
         study: StudyAttributes {
             patient_name: Some(patient.into()),
@@ -274,7 +296,8 @@ pub async fn seed_instance(
     record.study_id()
 }
 
-async fn write_object(storage: &Storage, key: &noctis_core::domain::ObjectKey, content: &[u8]) {
+/// Writes `content` under `key`, as the receiver writes an instance.
+pub async fn write_object(storage: &Storage, key: &noctis_core::domain::ObjectKey, content: &[u8]) {
     let mut writer = storage.ports.objects.begin_write(key).await.expect("begins");
     writer.write(content.to_vec().into()).await.expect("writes");
     writer.finish().await.expect("finishes");

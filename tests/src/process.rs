@@ -16,6 +16,18 @@ pub fn noctis_command(binary: &Path) -> Command {
     noctis_environment(Command::new(binary))
 }
 
+/// Runs `noctis-api` (its debug build) with `args` on the storage `env`
+/// points at, and returns what it printed for an operator: stdout without
+/// its JSON log lines. A failed run fails the test with both streams.
+pub fn run_noctis_api(env: &[(String, String)], args: &[&str]) -> Vec<String> {
+    let mut command = noctis_command(&crate::workspace_binary("noctis-api"));
+    command.env_remove("AWS_LAMBDA_RUNTIME_API").envs(env.iter().map(|(k, v)| (k, v))).args(args);
+    let run = command.stdout(Stdio::piped()).stderr(Stdio::piped()).output().expect("noctis-api runs");
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(run.status.success(), "noctis-api {args:?}: {stdout}{}", String::from_utf8_lossy(&run.stderr));
+    stdout.lines().filter(|line| !line.starts_with('{')).map(str::to_owned).collect()
+}
+
 /// `command` (a Noctis binary, perhaps run on another host) set up as
 /// [`noctis_command`] sets up a binary.
 pub fn noctis_environment(mut command: Command) -> Command {

@@ -86,6 +86,33 @@ impl Storage {
         Self { kind: Kind::Aws, ports: aws::ports(&clients, &config), env, aws: Some(config), _dir: None }
     }
 
+    /// Another storage on the same objects with an empty index and registry:
+    /// what a site has left after losing its database.
+    pub async fn beside_with_an_empty_index(&self) -> Storage {
+        match (&self.aws, &self._dir) {
+            (Some(config), _) => {
+                let mut config = config.clone();
+                let run = uuid::Uuid::new_v4().simple().to_string();
+                config.table_prefix = format!("r{}-", &run[..12]);
+                let clients = AwsClients::with_credentials(&config, "testing", "testing").await;
+                aws::provision(&clients, &config).await.expect("the emulator takes the new tables");
+                Self::on_aws(config).await
+            }
+            (None, Some(dir)) => {
+                let fresh = tempfile::tempdir().expect("a temporary directory");
+                std::os::unix::fs::symlink(dir.path().join("objects"), fresh.path().join("objects"))
+                    .expect("the objects are shared");
+                let ports = noctis_core::embedded::open(fresh.path()).await.expect("the embedded backend opens");
+                let env = vec![
+                    ("NOCTIS_STORAGE__BACKEND".into(), "embedded".into()),
+                    ("NOCTIS_STORAGE__DATA_DIR".into(), fresh.path().display().to_string()),
+                ];
+                Self { kind: Kind::Embedded, ports, env, aws: None, _dir: Some(fresh) }
+            }
+            (None, None) => panic!("an embedded storage keeps its directory"),
+        }
+    }
+
     /// Clients for the emulator this storage lives on (AWS storage only).
     pub async fn aws_clients(&self) -> AwsClients {
         let config = self.aws.as_ref().expect("AWS storage");
@@ -124,6 +151,7 @@ impl Storage {
             license_number: LicenseNumber::parse(&format!("LIC-{}", uuid::Uuid::new_v4())).expect("licence"),
             allowed_networks: AllowedNetworks::parse(networks).expect("networks"),
             move_destinations,
+            retention: None,
         };
         let request = NewFacility { draft, ae_title: None, first_user: None };
         let (registry, audit) = (self.ports.facilities.as_ref(), self.ports.audit.as_ref());

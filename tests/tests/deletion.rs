@@ -6,7 +6,7 @@
 //! part-way is finished by a running receiver's repair sweep.
 
 use axum::http::{Method, StatusCode};
-use noctis_core::domain::{Actor, Deletion, DeletionScope, now};
+use noctis_core::domain::{Actor, Deletion, DeletionCause, DeletionScope, now};
 use noctis_e2e::api::{Api, PASSWORD, Reply};
 use noctis_e2e::dcmtk::storescu;
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
@@ -142,7 +142,7 @@ async fn a_deletion_whose_process_stopped_is_finished_by_a_running_receiver(kind
         requested_at: now(),
         instances: 3,
         bytes: detail.study.total_bytes,
-        moved_to: None,
+        cause: DeletionCause::Requested,
     };
     index.begin_deletion(&deletion).await.expect("writes the deletion down");
     api.storage.ports.objects.delete(&study[0].object_key(facility)).await.expect("removes one object");

@@ -42,6 +42,8 @@ pub struct FileMeta {
     pub media_storage_sop_class_uid: Option<String>,
     pub media_storage_sop_instance_uid: Option<String>,
     pub transfer_syntax_uid: Option<String>,
+    /// (0002,0016): the AE title that sent it, as Noctis writes it on receipt.
+    pub source_application_entity_title: Option<String>,
 }
 
 /// Reads the File Meta group `meta` (the bytes after its group length
@@ -57,9 +59,11 @@ pub fn read_file_meta(meta: &[u8]) -> Result<FileMeta, WalkError> {
             Tag(0x0002, 0x0002) => &mut found.media_storage_sop_class_uid,
             Tag(0x0002, 0x0003) => &mut found.media_storage_sop_instance_uid,
             Tag(0x0002, 0x0010) => &mut found.transfer_syntax_uid,
+            Tag(0x0002, 0x0016) => &mut found.source_application_entity_title,
             _ => continue,
         };
-        *slot = walker.value()?.map(uid_text).filter(|uid| !uid.is_empty());
+        // A UI is padded with NUL, an AE with spaces (PS3.5 6.2); both trim alike.
+        *slot = walker.value()?.map(uid_text).map(|text| text.trim().to_owned()).filter(|text| !text.is_empty());
     }
     Ok(found)
 }
@@ -84,7 +88,9 @@ mod tests {
         meta.extend(element((0x0002, 0x0003), b"UI", b"1.2.3.4"));
         meta.extend(element((0x0002, 0x0010), b"UI", b"1.2.840.10008.1.2.1\0"));
         meta.extend(element((0x0002, 0x0013), b"SH", b"OTHER "));
+        meta.extend(element((0x0002, 0x0016), b"AE", b"CT_ROOM_1 "));
         let found = read_file_meta(&meta).expect("a meta group");
+        assert_eq!(found.source_application_entity_title.as_deref(), Some("CT_ROOM_1"));
         assert_eq!(found.media_storage_sop_class_uid.as_deref(), Some("1.2.840.10008.5.1.4.1.1.2"));
         assert_eq!(found.media_storage_sop_instance_uid.as_deref(), Some("1.2.3.4"));
         assert_eq!(found.transfer_syntax_uid.as_deref(), Some("1.2.840.10008.1.2.1"));

@@ -22,7 +22,7 @@ pub struct AuditParams {
     /// `user:<id>`, `ae:<AE title>` or `system`.
     pub actor: Option<String>,
     #[param(
-        pattern = "^(association_accepted|association_rejected|instance_stored|dicom_query|dicom_retrieve|storage_commitment|sign_in|sign_in_failed|facility_created|facility_updated|facility_activated|facility_deactivated|user_created|user_updated|password_changed|study_updated|study_deleted|series_deleted|instance_deleted|study_moved|report_saved|address_banned|ban_lifted)$"
+        pattern = "^(association_accepted|association_rejected|instance_stored|dicom_query|dicom_retrieve|storage_commitment|sign_in|sign_in_failed|facility_created|facility_updated|facility_activated|facility_deactivated|user_created|user_updated|password_changed|study_updated|study_deleted|series_deleted|instance_deleted|study_moved|index_rebuilt|report_saved|address_banned|ban_lifted)$"
     )]
     pub kind: Option<String>,
     /// Where the previous page ended: its `next_cursor`, as given.

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use noctis_core::domain::{
     AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityId, FacilityName, LicenseNumber,
-    MoveDestination, MoveDestinations, Username, now,
+    MoveDestination, MoveDestinations, RetentionPeriod, Username, now,
 };
 use noctis_core::usecases::facilities::{
     FacilityChange, FirstUser, NewFacility, Registration, ae_title_is_free, facility_stats, preview_ae_title,
@@ -34,6 +34,8 @@ pub struct FacilityView {
     pub allowed_networks: Vec<String>,
     /// The facility's DICOM nodes a C-MOVE may send its studies to.
     pub move_destinations: Vec<MoveDestinationBody>,
+    /// Days its studies are kept after their last receipt; for ever when null.
+    pub retention_days: Option<u32>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -71,6 +73,7 @@ impl From<&Facility> for FacilityView {
             ae_title: f.ae_title.to_string(),
             allowed_networks: f.allowed_networks.networks().iter().map(ToString::to_string).collect(),
             move_destinations: f.move_destinations.as_slice().iter().map(MoveDestinationBody::from).collect(),
+            retention_days: f.retention.map(|p| p.as_days()),
             active: f.active,
             created_at: f.created_at,
             updated_at: f.updated_at,
@@ -127,6 +130,11 @@ pub struct CreateFacility {
     #[serde(default)]
     #[schema(max_items = 16)]
     pub move_destinations: Vec<MoveDestinationBody>,
+    /// Days its studies are kept after their last receipt, then deleted by the
+    /// retention job; for ever when absent or null.
+    #[serde(default, deserialize_with = "crate::extract::whole_number")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 36500)]
+    pub retention_days: Option<u64>,
     /// A first facility user, created with the facility.
     pub facility_user: Option<FacilityUserRequest>,
 }
@@ -168,6 +176,10 @@ pub struct UpdateFacility {
     pub allowed_networks: Option<Vec<String>>,
     #[schema(max_items = 16)]
     pub move_destinations: Option<Vec<MoveDestinationBody>>,
+    /// Days its studies are kept after their last receipt; null keeps them for ever.
+    #[serde(default, deserialize_with = "crate::extract::nullable_whole_number")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 36500)]
+    pub retention_days: Option<Option<u64>>,
     /// The revision the change was based on; a stale one is refused with 409.
     pub revision: Option<u64>,
 }
@@ -187,6 +199,10 @@ fn networks(values: &[String]) -> ApiResult<AllowedNetworks> {
 fn destinations(values: &[MoveDestinationBody]) -> ApiResult<MoveDestinations> {
     let raw: Vec<(String, String, u32)> = values.iter().map(|d| (d.ae_title.clone(), d.host.clone(), d.port)).collect();
     MoveDestinations::parse(&raw).map_err(|e| ApiError::invalid("move_destinations", e))
+}
+
+fn retention(days: u64) -> ApiResult<RetentionPeriod> {
+    RetentionPeriod::days(days).map_err(|e| ApiError::invalid("retention_days", e))
 }
 
 async fn load(state: &AppState, id: FacilityId) -> ApiResult<Facility> {
@@ -210,6 +226,7 @@ pub async fn create(
             .map_err(|e| ApiError::invalid("license_number", e))?,
         allowed_networks: networks(&body.allowed_networks)?,
         move_destinations: destinations(&body.move_destinations)?,
+        retention: body.retention_days.map(retention).transpose()?,
     };
     let ae_title = parse_field("ae_title", body.ae_title.as_deref(), AeTitle::parse)?;
     let first_user = match body.facility_user {
@@ -262,6 +279,7 @@ pub async fn update(
         ae_title: parse_field("ae_title", body.ae_title.as_deref(), AeTitle::parse)?,
         allowed_networks: body.allowed_networks.as_deref().map(networks).transpose()?,
         move_destinations: body.move_destinations.as_deref().map(destinations).transpose()?,
+        retention: body.retention_days.map(|days| days.map(retention).transpose()).transpose()?,
     };
     let ports = &state.ports;
     let stored = update_facility(

@@ -22,6 +22,7 @@ export const AUDIT_KINDS: Record<string, string> = {
   series_deleted: "Series deleted",
   instance_deleted: "Instance deleted",
   study_moved: "Study moved",
+  index_rebuilt: "Index rebuilt from storage",
   report_saved: "Report saved",
   address_banned: "Address banned",
   ban_lifted: "Ban lifted",

@@ -31,6 +31,8 @@ export interface Facility {
   ae_title: string;
   allowed_networks: string[];
   move_destinations: MoveDestination[];
+  /** Days studies are kept after their last receipt; null keeps them for ever. */
+  retention_days: number | null;
   active: boolean;
   created_at: string;
   updated_at: string;

@@ -75,13 +75,15 @@ pub enum AuditKind {
     InstanceDeleted,
     /// A study moved to the facility it should have been sent to.
     StudyMoved,
+    /// The index rebuilt from the objects in storage, with what was found.
+    IndexRebuilt,
     ReportSaved,
     AddressBanned,
     BanLifted,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 23] = [
+    pub const ALL: [AuditKind; 24] = [
         AuditKind::AssociationAccepted,
         AuditKind::AssociationRejected,
         AuditKind::InstanceStored,
@@ -102,6 +104,7 @@ impl AuditKind {
         AuditKind::SeriesDeleted,
         AuditKind::InstanceDeleted,
         AuditKind::StudyMoved,
+        AuditKind::IndexRebuilt,
         AuditKind::ReportSaved,
         AuditKind::AddressBanned,
         AuditKind::BanLifted,
@@ -129,6 +132,7 @@ impl AuditKind {
             AuditKind::SeriesDeleted => "series_deleted",
             AuditKind::InstanceDeleted => "instance_deleted",
             AuditKind::StudyMoved => "study_moved",
+            AuditKind::IndexRebuilt => "index_rebuilt",
             AuditKind::ReportSaved => "report_saved",
             AuditKind::AddressBanned => "address_banned",
             AuditKind::BanLifted => "ban_lifted",

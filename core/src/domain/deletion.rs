@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Actor, AuditEvent, AuditEventId, AuditKind, FacilityId, InstanceSummary, StudyId, Timestamp, Uid};
+use super::{
+    Actor, AuditEvent, AuditEventId, AuditKind, FacilityId, InstanceSummary, RetentionPeriod, StudyId, Timestamp, Uid,
+};
 
 /// What is deleted within one study.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,10 +55,25 @@ pub struct Deletion {
     /// resumed.
     pub instances: u64,
     pub bytes: u64,
-    /// Set when the deletion ends a move: the facility the study was moved
-    /// to, whose copy is complete. Its audit event is then the move's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub moved_to: Option<FacilityId>,
+    /// Why it was asked for; its audit event says so.
+    #[serde(default)]
+    pub cause: DeletionCause,
+}
+
+/// Why a deletion was asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DeletionCause {
+    /// An administrator asked.
+    #[default]
+    Requested,
+    /// It ends a move: the facility the study was moved to, whose copy is
+    /// complete. Its audit event is the move's.
+    Moved { to: FacilityId },
+    /// The retention job: the study outlived its facility's period.
+    Expired { retention: RetentionPeriod },
+    /// Rebuilding the index found rows whose objects are gone from storage.
+    ObjectMissing,
 }
 
 impl Deletion {
@@ -87,12 +104,20 @@ impl Deletion {
                 details["sop_instance_uid"] = json!(sop_instance_uid);
             }
         }
-        let kind = match self.moved_to {
-            Some(to) => {
+        let kind = match self.cause {
+            DeletionCause::Requested => self.scope.audit_kind(),
+            DeletionCause::Moved { to } => {
                 details["moved_to_facility_id"] = json!(to);
                 AuditKind::StudyMoved
             }
-            None => self.scope.audit_kind(),
+            DeletionCause::Expired { retention } => {
+                details["retention_days"] = json!(retention.as_days());
+                self.scope.audit_kind()
+            }
+            DeletionCause::ObjectMissing => {
+                details["reason"] = json!("object_missing");
+                self.scope.audit_kind()
+            }
         };
         let mut event = AuditEvent::new(kind, self.requested_by.clone(), self.requested_at)
             .for_facility(self.facility_id)
@@ -132,7 +157,7 @@ mod tests {
             requested_at,
             instances: 1,
             bytes: 10,
-            moved_to: None,
+            cause: DeletionCause::Requested,
         }
     }
 

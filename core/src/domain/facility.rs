@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{AeTitle, AllowedNetworks, EmailAddress, FacilityId, MoveDestinations, Timestamp};
+use super::{AeTitle, AllowedNetworks, EmailAddress, FacilityId, MoveDestinations, RetentionPeriod, Timestamp};
 
 /// A facility that may send images, admitted by its AE title.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +16,10 @@ pub struct Facility {
     /// Its DICOM nodes a C-MOVE may send to; none, for a facility from before.
     #[serde(default)]
     pub move_destinations: MoveDestinations,
+    /// How long its studies are kept after their last receipt; for ever when
+    /// `None`, as for a facility from before.
+    #[serde(default)]
+    pub retention: Option<RetentionPeriod>,
     pub active: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -34,6 +38,7 @@ pub struct FacilityDraft {
     pub license_number: LicenseNumber,
     pub allowed_networks: AllowedNetworks,
     pub move_destinations: MoveDestinations,
+    pub retention: Option<RetentionPeriod>,
 }
 
 impl Facility {
@@ -54,6 +59,7 @@ impl Facility {
             ae_title,
             allowed_networks: draft.allowed_networks,
             move_destinations: draft.move_destinations,
+            retention: draft.retention,
             active: true,
             created_at: now,
             updated_at: now,

@@ -16,6 +16,7 @@ mod page;
 mod query;
 mod receiver;
 mod report;
+mod retention;
 mod study;
 mod text;
 mod uid;
@@ -26,18 +27,19 @@ pub use audit::{
     Actor, AssociationCounts, AuditEvent, AuditKind, AuditQuery, RefusalCount, audit_day, audit_hour, audit_sort_key,
 };
 pub use ban::{Ban, BanPolicy, FailureCount};
-pub use deletion::{Deletion, DeletionScope};
+pub use deletion::{Deletion, DeletionCause, DeletionScope};
 pub use email::{EmailAddress, EmailAddressError};
 pub use facility::{Facility, FacilityDraft, FacilityName, FacilityNameError, LicenseNumber, LicenseNumberError};
 pub use ids::{AuditEventId, FacilityId, ReportId, StudyId, UserId};
 pub use indexing::{CountedInstance, IndexRows, IndexedRows, Recount, apply_instance, new_study, recount};
 pub use move_destination::{MoveDestination, MoveDestinationError, MoveDestinations};
 pub use network::{AllowedNetworks, NetworkError, canonical};
-pub use object_key::ObjectKey;
+pub use object_key::{EXPORTS, InstanceIdentity, ObjectKey};
 pub use page::{Cursor, CursorError, KeyRange, ListingOrder, Page, PageCollector, PageLimit, PageRequest};
 pub use query::{Attribute, Condition, PatientRow, Query, QueryError, QueryLevel, QueryModel, QueryRow, ValueKind};
 pub use receiver::ReceiverStatus;
 pub use report::{Intent, Report, ReportError, ReportStatus, ReportVersion};
+pub use retention::{RetentionPeriod, RetentionPeriodError};
 pub use study::{
     DailyActivity, FacilityTotals, InstanceRecord, InstanceSummary, Priority, Recorded, SeriesAttributes,
     SeriesSummary, StudyAttributes, StudyChange, StudyDetail, StudyFilter, StudyStatus, StudySummary, TotalsChange,

@@ -7,6 +7,15 @@ use super::{FacilityId, Uid};
 /// The prefix of study archives made for downloads, apart from instances.
 pub const EXPORTS: &str = "exports/";
 
+/// What an instance's key says it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceIdentity {
+    pub facility: FacilityId,
+    pub study: Uid,
+    pub series: Uid,
+    pub sop_instance: Uid,
+}
+
 /// Where an instance lives in the object store: `facility/study/series/sop.dcm`.
 /// Derived from identity alone, so a re-sent instance overwrites itself.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -16,6 +25,28 @@ pub struct ObjectKey(String);
 impl ObjectKey {
     pub fn for_instance(facility: FacilityId, study: &Uid, series: &Uid, sop_instance: &Uid) -> Self {
         Self(format!("{facility}/{study}/{series}/{sop_instance}.dcm"))
+    }
+
+    /// The facility, study, series and SOP instance a key `for_instance` built
+    /// names; `None` for any other key (an export, or an object Noctis did
+    /// not write).
+    pub fn instance_identity(&self) -> Option<InstanceIdentity> {
+        let mut parts = self.0.split('/');
+        let (Some(facility), Some(study), Some(series), Some(file), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let identity = InstanceIdentity {
+            facility: facility.parse().ok()?,
+            study: Uid::parse(study).ok()?,
+            series: Uid::parse(series).ok()?,
+            sop_instance: Uid::parse(file.strip_suffix(".dcm")?).ok()?,
+        };
+        // Only the canonical spelling: a key that merely parses is not one Noctis wrote.
+        let canonical =
+            Self::for_instance(identity.facility, &identity.study, &identity.series, &identity.sop_instance);
+        (canonical == *self).then_some(identity)
     }
 
     /// Where a study's zip for one download lives, on a store that serves
@@ -70,6 +101,23 @@ mod tests {
         assert!(key.is_safe_path());
         assert!(!ObjectKey::from_stored("a/../b".into()).is_safe_path());
         assert_eq!(key.content_type(), "application/dicom");
+        let identity = key.instance_identity().expect("an instance key");
+        assert_eq!((identity.facility, identity.sop_instance.as_str()), (facility, "1.2.3.4.5"));
+    }
+
+    #[test]
+    fn only_keys_noctis_writes_name_an_instance() {
+        let facility = FacilityId::from_uuid(uuid::Uuid::from_u128(0xabcd_ef01_2345_6789_abcd_ef01_2345_6789));
+        for key in [
+            format!("{facility}/1.2.3/1.2.3.4/1.2.3.4.5"),
+            format!("{facility}/1.2.3/1.2.3.4/1.2.3.4.5.dcm/x"),
+            format!("{facility}/1.2.3/1.2.3.4.5.dcm"),
+            format!("{}/1.2.3/1.2.3.4/1.2.3.4.5.dcm", facility.to_string().to_uppercase()),
+            "not-a-uuid/1.2.3/1.2.3.4/1.2.3.4.5.dcm".into(),
+            "exports/00000000-0000-0000-0000-000000000000/study-1.2.3.zip".into(),
+        ] {
+            assert_eq!(ObjectKey::from_stored(key.clone()).instance_identity(), None, "{key}");
+        }
     }
 
     #[test]

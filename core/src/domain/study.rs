@@ -1,5 +1,6 @@
 //! Studies as the worklist sees them, built up from the instances received.
 
+use noctis_wire::header::InstanceHeader;
 use serde::{Deserialize, Serialize};
 
 use super::{AeTitle, FacilityId, ListingOrder, ObjectKey, StudyId, Timestamp, Uid};
@@ -95,6 +96,35 @@ pub struct SeriesAttributes {
     pub modality: Option<String>,
     pub series_number: Option<i32>,
     pub series_description: Option<String>,
+}
+
+/// What a received instance's header says of its study: the same whether it
+/// was read as it arrived or, rebuilding the index, from the stored file.
+impl From<&InstanceHeader> for StudyAttributes {
+    fn from(header: &InstanceHeader) -> Self {
+        Self {
+            patient_name: header.patient_name.clone(),
+            patient_id: header.patient_id.clone(),
+            patient_birth_date: header.patient_birth_date.clone(),
+            patient_sex: header.patient_sex.clone(),
+            study_date: header.study_date.clone(),
+            study_time: header.study_time.clone(),
+            accession_number: header.accession_number.clone(),
+            study_id: header.study_id.clone(),
+            study_description: header.study_description.clone(),
+            referring_physician: header.referring_physician.clone(),
+        }
+    }
+}
+
+impl From<&InstanceHeader> for SeriesAttributes {
+    fn from(header: &InstanceHeader) -> Self {
+        Self {
+            modality: header.modality.clone(),
+            series_number: header.series_number,
+            series_description: header.series_description.clone(),
+        }
+    }
 }
 
 /// Received → in review → reported; the API moves it along.

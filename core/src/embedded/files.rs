@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::fs::{self, File};
 
 use crate::domain::ObjectKey;
-use crate::ports::{ObjectReader, ObjectStore, ObjectWriter, StoreError};
+use crate::ports::{ObjectReader, ObjectStore, ObjectWriter, StoreError, StoredObject};
 
 #[derive(Debug, Clone)]
 pub struct FileObjectStore {
@@ -49,6 +49,44 @@ impl ObjectStore for FileObjectStore {
         }
     }
 
+    async fn read_prefix(&self, key: &ObjectKey, len: usize) -> Result<Option<Bytes>, StoreError> {
+        use tokio::io::AsyncReadExt;
+        let file = match File::open(self.path_of(key)?).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::backend(e)),
+        };
+        let mut prefix = Vec::with_capacity(len.min(1024 * 1024));
+        file.take(len as u64).read_to_end(&mut prefix).await.map_err(StoreError::backend)?;
+        Ok(Some(Bytes::from(prefix)))
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        after: Option<&ObjectKey>,
+        limit: usize,
+    ) -> Result<Vec<StoredObject>, StoreError> {
+        let prefix = prefix.trim_end_matches('/');
+        let folder = if prefix.is_empty() {
+            self.root.clone()
+        } else {
+            self.path_of(&ObjectKey::from_stored(prefix.to_owned()))?
+        };
+        let after = after.map(|key| key.as_str().to_owned());
+        let key_prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
+        tokio::task::spawn_blocking(move || {
+            let mut listing = Listing { limit, found: Vec::new() };
+            let bound: Option<Vec<&str>> =
+                after.as_deref().map(|after| after.strip_prefix(&key_prefix).unwrap_or(after).split('/').collect());
+            listing.walk(&folder, &key_prefix, bound.as_deref())?;
+            Ok::<_, std::io::Error>(listing.found)
+        })
+        .await
+        .map_err(StoreError::backend)?
+        .map_err(StoreError::backend)
+    }
+
     async fn remove_abandoned_writes(&self, started_before: std::time::SystemTime) -> Result<usize, StoreError> {
         let mut entries = fs::read_dir(&self.staging).await.map_err(StoreError::backend)?;
         let mut removed = 0;
@@ -84,6 +122,55 @@ impl ObjectStore for FileObjectStore {
     ) -> Result<Option<String>, StoreError> {
         // Files have no URL of their own; the API streams them.
         Ok(None)
+    }
+}
+
+/// A listing of files in key order, which here is component by component:
+/// a folder's entries by name, each folder's files before the next entry.
+struct Listing {
+    limit: usize,
+    found: Vec<StoredObject>,
+}
+
+impl Listing {
+    /// Lists `folder` (whose keys start with `key_prefix`), past `bound`: the
+    /// components of the key to start after, while the walk is on its path.
+    fn walk(&mut self, folder: &Path, key_prefix: &str, bound: Option<&[&str]>) -> std::io::Result<()> {
+        let mut entries = match std::fs::read_dir(folder) {
+            Ok(entries) => entries
+                .filter_map(|entry| entry.ok())
+                .filter_map(|entry| Some((entry.file_name().into_string().ok()?, entry)))
+                // `.staging` and anything else hidden is not an object.
+                .filter(|(name, _)| !name.starts_with('.'))
+                .collect::<Vec<_>>(),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, entry) in entries {
+            if self.found.len() >= self.limit {
+                return Ok(());
+            }
+            let kind = entry.file_type()?;
+            let on_path = match bound {
+                Some([first, rest @ ..]) => match name.as_str().cmp(first) {
+                    std::cmp::Ordering::Less => continue,
+                    std::cmp::Ordering::Equal if kind.is_dir() => Some(rest),
+                    std::cmp::Ordering::Equal => continue,
+                    std::cmp::Ordering::Greater => None,
+                },
+                _ => None,
+            };
+            let key = format!("{key_prefix}{name}");
+            if kind.is_dir() {
+                self.walk(&entry.path(), &format!("{key}/"), on_path)?;
+            } else if kind.is_file() {
+                let meta = entry.metadata()?;
+                let modified = meta.modified().map(chrono::DateTime::<chrono::Utc>::from)?;
+                self.found.push(StoredObject { key: ObjectKey::from_stored(key), size: meta.len(), modified });
+            }
+        }
+        Ok(())
     }
 }
 

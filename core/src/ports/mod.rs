@@ -18,7 +18,7 @@ pub use ban_list::BanList;
 pub use bundle::Ports;
 pub use error::{StoreError, Taken};
 pub use facility_registry::FacilityRegistry;
-pub use object_store::{ObjectReader, ObjectStore, ObjectWriter};
+pub use object_store::{ObjectReader, ObjectStore, ObjectWriter, StoredObject};
 pub use receiver_registry::ReceiverRegistry;
 pub use report_store::ReportStore;
 pub use study_index::StudyIndex;

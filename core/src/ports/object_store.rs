@@ -3,7 +3,16 @@ use bytes::Bytes;
 use tokio::io::AsyncRead;
 
 use super::StoreError;
-use crate::domain::ObjectKey;
+use crate::domain::{ObjectKey, Timestamp};
+
+/// An object as a listing names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub key: ObjectKey,
+    pub size: u64,
+    /// When it was last written: for an instance, when it was received.
+    pub modified: Timestamp,
+}
 
 /// Durable storage of Part-10 files, written as a stream so an instance of any
 /// size passes through bounded memory.
@@ -16,6 +25,22 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
 
     /// The object's bytes, or `None` when there is no object under `key`.
     async fn read(&self, key: &ObjectKey) -> Result<Option<ObjectReader>, StoreError>;
+
+    /// At most the first `len` bytes of the object (all of it when shorter; a
+    /// ranged GET on S3): what reading a header needs. `None` when there is
+    /// no object under `key`.
+    async fn read_prefix(&self, key: &ObjectKey, len: usize) -> Result<Option<Bytes>, StoreError>;
+
+    /// Up to `limit` objects under `prefix` (`""`, or whole key components
+    /// ending in `/`) whose keys follow `after` in the store's own key order,
+    /// in that order: what rebuilding the index scans a page at a time, and
+    /// resumes from the last key it finished.
+    async fn list(
+        &self,
+        prefix: &str,
+        after: Option<&ObjectKey>,
+        limit: usize,
+    ) -> Result<Vec<StoredObject>, StoreError>;
 
     /// Removes `key`; removing a missing object is not an error.
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError>;

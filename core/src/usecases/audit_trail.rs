@@ -26,6 +26,7 @@ pub(crate) fn facility_snapshot(facility: &Facility) -> Value {
         "ae_title": facility.ae_title,
         "allowed_networks": facility.allowed_networks.networks().iter().map(ToString::to_string).collect::<Vec<_>>(),
         "move_destinations": facility.move_destinations,
+        "retention_days": facility.retention,
         "active": facility.active,
         "created_at": facility.created_at,
         "updated_at": facility.updated_at,

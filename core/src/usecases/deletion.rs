@@ -15,7 +15,7 @@ use std::time::Duration;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::UseCaseError;
-use crate::domain::{Actor, Deletion, DeletionScope, StudyDetail, Timestamp, now};
+use crate::domain::{Actor, Deletion, DeletionCause, DeletionScope, StudyDetail, Timestamp, now};
 use crate::ports::{ObjectStore, StoreError, StudyIndex};
 
 /// How many objects a deletion removes at once.
@@ -41,7 +41,7 @@ pub async fn delete(
         requested_at: at,
         instances: 0,
         bytes: 0,
-        moved_to: None,
+        cause: DeletionCause::Requested,
     };
     // What it takes is what `Deletion::takes` says, counted once here for its audit event.
     let taken: Vec<u64> = study.instances.iter().filter(|i| deletion.takes(i)).map(|i| i.size_bytes).collect();

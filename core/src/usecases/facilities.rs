@@ -11,7 +11,7 @@ use super::UseCaseError;
 use super::audit_trail::{append, facility_snapshot, user_snapshot};
 use crate::domain::{
     Actor, AeTitle, AllowedNetworks, AuditEvent, AuditKind, EmailAddress, Facility, FacilityDraft, FacilityId,
-    FacilityName, LicenseNumber, MoveDestinations, Role, Timestamp, User, Username,
+    FacilityName, LicenseNumber, MoveDestinations, RetentionPeriod, Role, Timestamp, User, Username,
 };
 use crate::ports::{AuditLog, FacilityRegistry, StoreError, Taken};
 
@@ -143,6 +143,8 @@ pub struct FacilityChange {
     pub ae_title: Option<AeTitle>,
     pub allowed_networks: Option<AllowedNetworks>,
     pub move_destinations: Option<MoveDestinations>,
+    /// `Some(None)` keeps the facility's studies for ever.
+    pub retention: Option<Option<RetentionPeriod>>,
 }
 
 /// Applies `change` to the stored facility. `based_on` is the revision the
@@ -162,8 +164,17 @@ pub async fn update_facility(
         return Err(StoreError::StaleRevision { expected: before.revision }.into());
     }
     let mut next = before.clone();
-    let FacilityChange { name, address, phone, email, license_number, ae_title, allowed_networks, move_destinations } =
-        change;
+    let FacilityChange {
+        name,
+        address,
+        phone,
+        email,
+        license_number,
+        ae_title,
+        allowed_networks,
+        move_destinations,
+        retention,
+    } = change;
     next.name = name.unwrap_or(next.name);
     next.address = address.unwrap_or(next.address);
     next.phone = phone.unwrap_or(next.phone);
@@ -172,6 +183,7 @@ pub async fn update_facility(
     next.ae_title = ae_title.unwrap_or(next.ae_title);
     next.allowed_networks = allowed_networks.unwrap_or(next.allowed_networks);
     next.move_destinations = move_destinations.unwrap_or(next.move_destinations);
+    next.retention = retention.unwrap_or(next.retention);
     let stored = registry.update(&next, now).await?;
     append(
         audit,

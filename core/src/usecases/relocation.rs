@@ -6,7 +6,7 @@
 //! whole and the target holds a partial copy; asking again copies the rest
 //! (recording a copied instance again replaces it) and goes on. From the
 //! deletion on, it is a deletion like any other, finished by the sweep if
-//! need be, and its audit event is the move's (`Deletion::moved_to`).
+//! need be, and its audit event is the move's (`DeletionCause::Moved`).
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use tokio::io::AsyncReadExt;
@@ -14,8 +14,8 @@ use tokio::io::AsyncReadExt;
 use super::UseCaseError;
 use super::deletion::begin_and_carry_out;
 use crate::domain::{
-    Actor, Deletion, DeletionScope, Facility, InstanceRecord, InstanceSummary, ObjectKey, Report, SeriesAttributes,
-    StudyChange, StudyDetail, StudyId, StudySummary, Timestamp,
+    Actor, Deletion, DeletionCause, DeletionScope, Facility, InstanceRecord, InstanceSummary, ObjectKey, Report,
+    SeriesAttributes, StudyChange, StudyDetail, StudyId, StudySummary, Timestamp,
 };
 use crate::ports::{ObjectStore, ReportStore, StoreError, StudyIndex};
 
@@ -80,7 +80,7 @@ pub async fn move_study(
         requested_at: at,
         instances: study.instances.len() as u64,
         bytes: from.total_bytes,
-        moved_to: Some(to.id),
+        cause: DeletionCause::Moved { to: to.id },
     };
     begin_and_carry_out(ports.index, ports.objects, &source).await?;
     Ok(moved)

@@ -11,7 +11,7 @@ use noctis_core::domain::{
     Actor, AeTitle, AuditKind, AuditQuery, DeletionScope, Facility, FacilityId, ObjectKey, PageLimit, PageRequest,
     StudyFilter, StudyId, Uid, now,
 };
-use noctis_core::ports::{ObjectReader, ObjectStore, ObjectWriter, StoreError};
+use noctis_core::ports::{ObjectReader, ObjectStore, ObjectWriter, StoreError, StoredObject};
 use noctis_core::usecases::UseCaseError;
 use noctis_core::usecases::deletion::{delete, finish_interrupted};
 use noctis_core::usecases::relocation::{MovePorts, move_study};
@@ -172,6 +172,19 @@ impl ObjectStore for StopsRemoving {
 
     async fn read(&self, key: &ObjectKey) -> Result<Option<ObjectReader>, StoreError> {
         self.store.read(key).await
+    }
+
+    async fn read_prefix(&self, key: &ObjectKey, len: usize) -> Result<Option<bytes::Bytes>, StoreError> {
+        self.store.read_prefix(key, len).await
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        after: Option<&ObjectKey>,
+        limit: usize,
+    ) -> Result<Vec<StoredObject>, StoreError> {
+        self.store.list(prefix, after, limit).await
     }
 
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {

@@ -1,7 +1,7 @@
 use noctis_core::Ports;
 use noctis_core::domain::{
     Actor, AeTitle, AllowedNetworks, EmailAddress, Facility, FacilityDraft, FacilityName, LicenseNumber,
-    MoveDestinations, PasswordHash, Role, Timestamp, User, Username, now,
+    MoveDestinations, PasswordHash, RetentionPeriod, Role, Timestamp, User, Username, now,
 };
 use noctis_core::ports::{StoreError, Taken};
 use noctis_core::usecases::UseCaseError;
@@ -35,6 +35,7 @@ pub fn draft(name: &str, license: &str) -> FacilityDraft {
         allowed_networks: AllowedNetworks::parse(&["203.0.113.0/24"]).expect("networks"),
         move_destinations: MoveDestinations::parse(&[("WS_1".into(), "ws1.hospital.example".into(), 104)])
             .expect("destinations"),
+        retention: Some(RetentionPeriod::days(3650).expect("ten years")),
     }
 }
 

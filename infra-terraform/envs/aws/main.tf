@@ -31,6 +31,7 @@ module "noctis" {
   log_retention_days                = var.log_retention_days
   archive_after_days                = var.archive_after_days
   noncurrent_version_retention_days = var.noncurrent_version_retention_days
+  retention_schedule                = var.retention_schedule
   # Every facility's modality is configured with this balancer's address.
   load_balancer_deletion_protection = true
   tags                              = var.tags

@@ -131,6 +131,12 @@ variable "archive_after_days" {
   default     = 90
 }
 
+variable "retention_schedule" {
+  description = "When the retention job runs (an EventBridge schedule expression); it deletes studies past their facility's retention period, counted from their last receipt."
+  type        = string
+  default     = "cron(30 2 * * ? *)"
+}
+
 variable "noncurrent_version_retention_days" {
   description = "Days an instance's earlier version (deleted through Noctis, or overwritten by a re-send) is kept, recoverable, before it expires and the deletion is final."
   type        = number

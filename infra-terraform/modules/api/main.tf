@@ -64,7 +64,7 @@ data "aws_iam_policy_document" "function" {
   statement {
     sid       = "WriteLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.function.arn}:*", "${aws_cloudwatch_log_group.retention.arn}:*"]
   }
   statement {
     sid = "ManageRegistry"
@@ -81,7 +81,8 @@ data "aws_iam_policy_document" "function" {
     actions   = ["s3:GetObject"]
     resources = ["${var.bucket_arn}/*"]
   }
-  # It writes and removes instances only as an administrator asks: a deletion
+  # It writes and removes instances only as an administrator asks, or as a
+  # facility's retention period says (the retention job): a deletion
   # removes their objects (with versioning, each becomes a noncurrent version
   # until the lifecycle expires it), and a study moved to another facility is
   # copied under that facility's keys. A study downloaded as one zip is
@@ -210,4 +211,70 @@ resource "aws_apigatewayv2_api_mapping" "custom" {
   api_id      = aws_apigatewayv2_api.http.id
   domain_name = aws_apigatewayv2_domain_name.custom[0].id
   stage       = aws_apigatewayv2_stage.default.id
+}
+
+# The retention job: the same binary as its own function, which every
+# invocation runs once (NOCTIS_LAMBDA_JOB), on an EventBridge schedule. It
+# shares the API's role: it deletes what an administrator's deletion does.
+resource "aws_cloudwatch_log_group" "retention" {
+  name              = "/aws/lambda/${var.name}-retention"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "retention" {
+  # checkov:skip=CKV_AWS_116: EventBridge retries a failed run itself, and the next day's run takes up what is left; a dead-letter queue would hold nothing to act on.
+  # checkov:skip=CKV_AWS_117: it reaches only DynamoDB and S3, with IAM, over AWS endpoints; there is nothing in the VPC for it to reach.
+  # checkov:skip=CKV_AWS_272: the zip is built and deployed by the same pipeline (make package); code signing adds a signer profile with no second party to check.
+  # checkov:skip=CKV_AWS_50: the job writes structured JSON logs of each study it deletes; X-Ray traces would add nothing.
+  function_name    = "${var.name}-retention"
+  description      = "Deletes studies past their facility's retention period"
+  role             = aws_iam_role.function.arn
+  filename         = var.package_path
+  source_code_hash = filebase64sha256(var.package_path)
+  handler          = "bootstrap"
+  runtime          = "provided.al2023"
+  architectures    = ["x86_64"]
+  memory_size      = 512
+  timeout          = 900 # Lambda's longest; a run stopped by it is finished by the next one
+  # One run at a time: two would only race each other to the same studies.
+  reserved_concurrent_executions = 1
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = merge(local.environment, { NOCTIS_LAMBDA_JOB = "retention" })
+  }
+
+  logging_config {
+    log_format = "Text" # the binary already writes JSON lines
+    log_group  = aws_cloudwatch_log_group.retention.name
+  }
+
+  depends_on = [aws_iam_role_policy.function]
+  tags       = var.tags
+}
+
+resource "aws_cloudwatch_event_rule" "retention" {
+  name                = "${var.name}-retention"
+  description         = "Runs the retention job"
+  schedule_expression = var.retention_schedule
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "retention" {
+  rule = aws_cloudwatch_event_rule.retention.name
+  arn  = aws_lambda_function.retention.arn
+  retry_policy {
+    maximum_retry_attempts       = 2
+    maximum_event_age_in_seconds = 3600
+  }
+}
+
+resource "aws_lambda_permission" "retention_schedule" {
+  statement_id  = "AllowRetentionSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.retention.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.retention.arn
 }

@@ -33,3 +33,8 @@ output "api_domain" {
   description = "The HTTP API's own host (execute-api), the console's default origin behind CloudFront."
   value       = trimprefix(aws_apigatewayv2_api.http.api_endpoint, "https://")
 }
+
+output "retention_function_name" {
+  description = "The retention job's Lambda function, invoked on `retention_schedule`."
+  value       = aws_lambda_function.retention.function_name
+}

@@ -110,6 +110,17 @@ variable "custom_domain" {
   default = null
 }
 
+variable "retention_schedule" {
+  description = "When the retention job runs (an EventBridge schedule expression); it deletes studies past their facility's retention period, counted from their last receipt."
+  type        = string
+  default     = "cron(30 2 * * ? *)"
+
+  validation {
+    condition     = can(regex("^(cron|rate)\\(.+\\)$", var.retention_schedule))
+    error_message = "retention_schedule must be an EventBridge schedule expression: cron(...) or rate(...)."
+  }
+}
+
 variable "log_retention_days" {
   description = "How long the function's and access logs are kept."
   type        = number

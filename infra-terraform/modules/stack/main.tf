@@ -104,6 +104,7 @@ module "api" {
   custom_domain         = var.api_custom_domain
   edge_secret           = local.origin_secret
   log_retention_days    = var.log_retention_days
+  retention_schedule    = var.retention_schedule
   aws_endpoint_url      = var.aws_endpoint_url
   tags                  = local.tags
 }

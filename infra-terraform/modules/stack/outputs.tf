@@ -43,6 +43,11 @@ output "api_function_name" {
   value       = module.api.function_name
 }
 
+output "retention_function_name" {
+  description = "The retention job's Lambda function, run on `retention_schedule`."
+  value       = module.api.retention_function_name
+}
+
 output "bucket_name" {
   description = "The instance bucket (aws.bucket)."
   value       = module.storage.bucket_name

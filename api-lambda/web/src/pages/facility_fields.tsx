@@ -11,9 +11,11 @@ export interface FacilityDetails {
   networks: string;
   /** C-MOVE destinations, one per line as typed: AE title, host, port. */
   destinations: string;
+  /** Days studies are kept after their last receipt, as typed; empty keeps them for ever. */
+  retention: string;
 }
 
-export const noDetails: FacilityDetails = { license_number: "", email: "", phone: "", address: "", networks: "", destinations: "" };
+export const noDetails: FacilityDetails = { license_number: "", email: "", phone: "", address: "", networks: "", destinations: "", retention: "" };
 
 export function detailsOf(f: Facility): FacilityDetails {
   return {
@@ -23,6 +25,7 @@ export function detailsOf(f: Facility): FacilityDetails {
     address: f.address,
     networks: f.allowed_networks.join("\n"),
     destinations: (f.move_destinations ?? []).map((d) => `${d.ae_title} ${d.host} ${d.port}`).join("\n"),
+    retention: f.retention_days == null ? "" : String(f.retention_days),
   };
 }
 
@@ -52,7 +55,15 @@ export function detailsBody(d: FacilityDetails) {
     address: d.address,
     allowed_networks,
     move_destinations: destinationsOf(d.destinations),
+    retention_days: retentionOf(d.retention),
   };
+}
+
+/** Empty keeps studies for ever (null); anything but digits is sent as typed, for the API to name the field. */
+function retentionOf(text: string): number | string | null {
+  const trimmed = text.trim();
+  if (trimmed === "") return null;
+  return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
 }
 
 export function FacilityDetailFields(props: {
@@ -84,6 +95,14 @@ export function FacilityDetailFields(props: {
         value={props.value.destinations}
         onInput={set("destinations")}
         error={e.move_destinations}
+      />
+      <Field
+        label="Keep studies for (days after their last receipt; empty keeps them for ever)"
+        name="retention_days"
+        type="number"
+        value={props.value.retention}
+        onInput={set("retention")}
+        error={e.retention_days}
       />
     </>
   );

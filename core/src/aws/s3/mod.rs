@@ -9,7 +9,7 @@ use aws_sdk_s3::types::{BucketLocationConstraint, CompletedMultipartUpload, Comp
 use bytes::{Bytes, BytesMut};
 
 use crate::domain::ObjectKey;
-use crate::ports::{ObjectReader, ObjectStore, ObjectWriter, StoreError};
+use crate::ports::{ObjectReader, ObjectStore, ObjectWriter, StoreError, StoredObject};
 
 #[derive(Debug, Clone)]
 pub struct S3ObjectStore {
@@ -45,6 +45,52 @@ impl ObjectStore for S3ObjectStore {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
             Err(e) => Err(StoreError::backend(e)),
         }
+    }
+
+    async fn read_prefix(&self, key: &ObjectKey, len: usize) -> Result<Option<Bytes>, StoreError> {
+        // A range past the end is answered with the whole object.
+        let range = format!("bytes=0-{}", len.max(1) - 1);
+        let request = self.client.get_object().bucket(&self.bucket).key(key.as_str()).range(range);
+        let out = match request.send().await {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(StoreError::backend(e)),
+        };
+        let mut bytes = out.body.collect().await.map_err(StoreError::backend)?.into_bytes();
+        bytes.truncate(len);
+        Ok(Some(bytes))
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        after: Option<&ObjectKey>,
+        limit: usize,
+    ) -> Result<Vec<StoredObject>, StoreError> {
+        // One request: S3 answers at most 1,000 keys, and the caller pages on.
+        let max_keys = i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000);
+        let mut request = self.client.list_objects_v2().bucket(&self.bucket).max_keys(max_keys);
+        if !prefix.is_empty() {
+            request = request.prefix(prefix);
+        }
+        if let Some(after) = after {
+            request = request.start_after(after.as_str());
+        }
+        let out = request.send().await.map_err(StoreError::backend)?;
+        Ok(out
+            .contents
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|object| {
+                let modified =
+                    object.last_modified.and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()))?;
+                Some(StoredObject {
+                    key: ObjectKey::from_stored(object.key?),
+                    size: object.size.and_then(|size| u64::try_from(size).ok()).unwrap_or(0),
+                    modified,
+                })
+            })
+            .collect())
     }
 
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
