@@ -70,6 +70,20 @@ enum Command {
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
         concurrency: u64,
     },
+    /// Write the registry (facilities, users with their password hashes,
+    /// reports, bans in force, the audit trail) as a JSON Lines archive.
+    /// Images are not in it: copy the objects, then `reindex`.
+    Export {
+        /// The archive to write (written beside and renamed into place); stdout when absent.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Restore a registry archive into an empty backend (no facility, no user).
+    Import {
+        /// The archive to read; `-` for stdin.
+        #[arg(long)]
+        input: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -92,6 +106,16 @@ async fn main() -> anyhow::Result<()> {
                 concurrency: concurrency as usize,
             };
             reindex(&open_ports(&config).await?, run).await
+        }
+        Command::Export { output } => {
+            let counts = jobs::backup::run_export(&open_ports(&config).await?, output.as_deref()).await?;
+            eprintln!("exported {}", describe(&counts));
+            Ok(())
+        }
+        Command::Import { input } => {
+            let counts = jobs::backup::run_import(&open_ports(&config).await?, &input).await?;
+            println!("imported {}", describe(&counts));
+            Ok(())
         }
         Command::Serve
             if on_lambda && std::env::var("NOCTIS_LAMBDA_JOB").is_ok_and(|job| job == jobs::retention::LAMBDA_JOB) =>
@@ -138,6 +162,13 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn describe(counts: &noctis_core::domain::ArchiveCounts) -> String {
+    format!(
+        "{} facilities, {} users, {} reports, {} bans, {} audit events",
+        counts.facilities, counts.users, counts.reports, counts.bans, counts.audit_events
+    )
 }
 
 async fn open_ports(config: &noctis_core::Config) -> anyhow::Result<noctis_core::Ports> {

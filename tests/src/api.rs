@@ -214,6 +214,35 @@ impl Api {
 impl Api {
     /// Registers a facility through the API with its first facility user
     /// (`user`, password `PASSWORD`): its AE title and id.
+    /// Every study as an administrator reads it, sorted by Study Instance UID,
+    /// without receipt times: what two Noctis holding the same images agree on
+    /// (a rebuilt instance was received when its object was written).
+    pub async fn studies_in_full(&self) -> Vec<Value> {
+        let listed = self.get("/api/v1/studies?limit=100", &self.admin).await;
+        let mut studies = Vec::new();
+        for item in listed.json["items"].as_array().cloned().unwrap_or_default() {
+            let id = item["id"].as_str().expect("an id");
+            let mut detail = self.get(&format!("/api/v1/studies/{id}"), &self.admin).await.json;
+            without_times(&mut detail);
+            studies.push(detail);
+        }
+        studies.sort_by_key(|study| study["study_instance_uid"].as_str().unwrap_or_default().to_owned());
+        studies
+    }
+
+    /// The bytes a file route serves, following the presigned URL on AWS.
+    pub async fn download(&self, path: &str) -> Vec<u8> {
+        let reply = self.get(path, &self.admin).await;
+        match reply.status {
+            StatusCode::OK => reply.bytes,
+            StatusCode::TEMPORARY_REDIRECT => {
+                let url = reply.header("location");
+                reqwest::get(&url).await.expect("the presigned URL answers").bytes().await.expect("a body").to_vec()
+            }
+            other => panic!("{path}: {other} {:?}", reply.json),
+        }
+    }
+
     pub async fn register_facility(&self, name: &str, user: &str) -> (String, FacilityId) {
         let created = self
             .post(
@@ -301,4 +330,19 @@ pub async fn write_object(storage: &Storage, key: &noctis_core::domain::ObjectKe
     let mut writer = storage.ports.objects.begin_write(key).await.expect("begins");
     writer.write(content.to_vec().into()).await.expect("writes");
     writer.finish().await.expect("finishes");
+}
+
+/// `value` without receipt and update times, its arrays of instances in SOP order.
+fn without_times(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|name, _| !name.ends_with("received_at") && name != "updated_at");
+            map.values_mut().for_each(without_times);
+        }
+        Value::Array(items) => {
+            items.iter_mut().for_each(without_times);
+            items.sort_by_key(|item| item["sop_instance_uid"].as_str().unwrap_or_default().to_owned());
+        }
+        _ => {}
+    }
 }

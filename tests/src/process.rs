@@ -28,6 +28,17 @@ pub fn run_noctis_api(env: &[(String, String)], args: &[&str]) -> Vec<String> {
     stdout.lines().filter(|line| !line.starts_with('{')).map(str::to_owned).collect()
 }
 
+/// Runs `noctis-api` with `args` as [`run_noctis_api`] does, expecting it to
+/// fail; returns what it wrote on both streams.
+pub fn run_noctis_api_failing(env: &[(String, String)], args: &[&str]) -> String {
+    let mut command = noctis_command(&crate::workspace_binary("noctis-api"));
+    command.env_remove("AWS_LAMBDA_RUNTIME_API").envs(env.iter().map(|(k, v)| (k, v))).args(args);
+    let run = command.stdout(Stdio::piped()).stderr(Stdio::piped()).output().expect("noctis-api runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(!run.status.success(), "noctis-api {args:?} was expected to fail: {text}");
+    text
+}
+
 /// `command` (a Noctis binary, perhaps run on another host) set up as
 /// [`noctis_command`] sets up a binary.
 pub fn noctis_environment(mut command: Command) -> Command {

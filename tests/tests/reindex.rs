@@ -7,14 +7,13 @@
 //! index write never happened, an object that is not DICOM. A dry run
 //! changes nothing, and a second run has nothing left to do.
 
-use axum::http::StatusCode;
 use noctis_core::domain::{FacilityId, ObjectKey};
 use noctis_e2e::api::{Api, write_object};
 use noctis_e2e::dcmtk::storescu;
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::{Kind, Storage};
 use noctis_e2e::testdata::{self, TestFile};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::Path;
 
 noctis_e2e::on_both_backends!(
@@ -31,35 +30,6 @@ fn summary(lines: &[String]) -> &str {
     lines.iter().rev().find(|line| line.starts_with("reindex ")).map(String::as_str).unwrap_or_default()
 }
 
-/// The worklist and every study as an administrator reads them, without receipt times
-/// (a rebuilt instance was received when its object was written, a moment before its row).
-async fn everything(api: &Api) -> Vec<Value> {
-    let listed = api.get("/api/v1/studies?limit=100", &api.admin).await;
-    let mut studies = Vec::new();
-    for item in listed.json["items"].as_array().cloned().unwrap_or_default() {
-        let id = item["id"].as_str().expect("an id");
-        let mut detail = api.get(&format!("/api/v1/studies/{id}"), &api.admin).await.json;
-        strip_times(&mut detail);
-        studies.push(detail);
-    }
-    studies.sort_by_key(|study| study["study_instance_uid"].as_str().unwrap_or_default().to_owned());
-    studies
-}
-
-fn strip_times(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            map.retain(|name, _| !name.ends_with("received_at") && name != "updated_at");
-            map.values_mut().for_each(strip_times);
-        }
-        Value::Array(items) => {
-            items.iter_mut().for_each(strip_times);
-            items.sort_by_key(|item| item["sop_instance_uid"].as_str().unwrap_or_default().to_owned());
-        }
-        _ => {}
-    }
-}
-
 fn send(receiver: &Receiver, ae: &str, files: &[&TestFile]) {
     let paths = testdata::paths(files);
     let run = storescu(receiver.dicom_port, ae, SCP_AE_TITLE, &[], &testdata::as_paths(&paths));
@@ -73,7 +43,7 @@ async fn an_index_lost_whole_is_rebuilt_from_storage_through_a_run_stopped_and_r
     let data = testdata::archive();
     let files: Vec<&TestFile> = data.files.iter().collect();
     send(&receiver, &ae, &files);
-    let before = everything(&api).await;
+    let before = api.studies_in_full().await;
     assert!(before.len() >= 3, "the archive's studies: {before:?}");
 
     // What a site has left after losing its database: the objects, and its
@@ -116,14 +86,14 @@ async fn an_index_lost_whole_is_rebuilt_from_storage_through_a_run_stopped_and_r
     assert!(!progress_file.exists(), "a finished run leaves no progress to resume");
 
     let rebuilt = Api::start_on(lost, "restorer").await;
-    assert_eq!(everything(&rebuilt).await, before, "the same studies, series, instances and attributes");
+    assert_eq!(rebuilt.studies_in_full().await, before, "the same studies, series, instances and attributes");
     let stats = rebuilt.get(&format!("/api/v1/facilities/{facility}/stats"), &rebuilt.admin).await;
     assert_eq!(stats.json["instances"].as_u64(), Some(files.len() as u64), "the totals are rebuilt too");
     // A download is the same file.
     let study = before[0]["id"].as_str().expect("an id");
     let sop = before[0]["instances"][0]["sop_instance_uid"].as_str().expect("a SOP instance");
     let path = format!("/api/v1/studies/{study}/instances/{sop}/file");
-    let (original, restored) = (download(&api, &path).await, download(&rebuilt, &path).await);
+    let (original, restored) = (api.download(&path).await, rebuilt.download(&path).await);
     assert!(!original.is_empty() && original == restored, "the downloaded file is the stored one");
     let events = rebuilt.get("/api/v1/audit?kind=index_rebuilt", &rebuilt.admin).await;
     assert_eq!(events.json["items"][0]["details"]["counts"]["indexed"], json!(files.len()), "{:?}", events.json);
@@ -135,19 +105,6 @@ async fn an_index_lost_whole_is_rebuilt_from_storage_through_a_run_stopped_and_r
 
 fn first_page() -> noctis_core::domain::PageRequest {
     noctis_core::domain::PageRequest::first(noctis_core::domain::PageLimit::DEFAULT)
-}
-
-/// The bytes the file route serves, following its redirect to a presigned URL on AWS.
-async fn download(api: &Api, path: &str) -> Vec<u8> {
-    let reply = api.get(path, &api.admin).await;
-    match reply.status {
-        StatusCode::OK => reply.bytes,
-        StatusCode::TEMPORARY_REDIRECT => {
-            let url = reply.header("location");
-            reqwest::get(&url).await.expect("the presigned URL answers").bytes().await.expect("a body").to_vec()
-        }
-        other => panic!("{path}: {other} {:?}", reply.json),
-    }
 }
 
 async fn drift_between_index_and_storage_is_reported_by_a_dry_run_then_repaired(kind: Kind) {
@@ -170,17 +127,17 @@ async fn drift_between_index_and_storage_is_reported_by_a_dry_run_then_repaired(
     let (study, series) = (uid(&study1[0].study_instance_uid), uid(&study1[0].series_instance_uid));
     let garbage = ObjectKey::for_instance(facility, &study, &series, &uid("1.2.826.0.1.3680043.9.7"));
     write_object(&api.storage, &garbage, &[0u8; 300]).await;
-    let before = everything(&api).await;
+    let before = api.studies_in_full().await;
 
     let dry = reindex(&api.storage, &["--dry-run"]);
     assert!(dry.contains(&format!("would index {unindexed}")), "{dry:?}");
     assert!(dry.iter().any(|line| line.starts_with(&format!("would remove the row of {gone} "))), "{dry:?}");
     assert!(dry.contains(&format!("unreadable {garbage}: not a Part-10 file; left alone")), "{dry:?}");
-    assert_eq!(everything(&api).await, before, "a dry run changes nothing");
+    assert_eq!(api.studies_in_full().await, before, "a dry run changes nothing");
 
     let repaired = reindex(&api.storage, &[]);
     assert!(summary(&repaired).contains("rows checked (1 without their object)"), "{repaired:?}");
-    let after = everything(&api).await;
+    let after = api.studies_in_full().await;
     assert_eq!(after.len(), 2, "the unindexed instance's study is listed: {after:?}");
     let first =
         after.iter().find(|s| s["study_instance_uid"] == study1[0].study_instance_uid.as_str()).expect("study 1");

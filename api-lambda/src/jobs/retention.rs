@@ -41,7 +41,12 @@ pub async fn serve_on_lambda(ports: Ports) -> anyhow::Result<()> {
     let ports = &ports;
     let handler = service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
         let mut log = |study: &ExpiredStudy| {
-            tracing::info!(study = %study.study_id, facility = %study.facility_id, instances = study.instances, "study past its retention deleted");
+            tracing::info!(
+                study = %study.study_id,
+                facility = %study.facility_id,
+                instances = study.instances,
+                "study past its retention deleted"
+            );
         };
         run(ports, RetentionMode::Delete, &mut log).await.map_err(lambda_http::Error::from)
     });

@@ -15,6 +15,7 @@ mod object_key;
 mod page;
 mod query;
 mod receiver;
+mod registry_archive;
 mod report;
 mod retention;
 mod study;
@@ -38,6 +39,7 @@ pub use object_key::{EXPORTS, InstanceIdentity, ObjectKey};
 pub use page::{Cursor, CursorError, KeyRange, ListingOrder, Page, PageCollector, PageLimit, PageRequest};
 pub use query::{Attribute, Condition, PatientRow, Query, QueryError, QueryLevel, QueryModel, QueryRow, ValueKind};
 pub use receiver::ReceiverStatus;
+pub use registry_archive::{ARCHIVE_FORMAT, ARCHIVE_VERSION, ArchiveCounts, ArchiveLine};
 pub use report::{Intent, Report, ReportError, ReportStatus, ReportVersion};
 pub use retention::{RetentionPeriod, RetentionPeriodError};
 pub use study::{

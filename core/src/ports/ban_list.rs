@@ -24,6 +24,10 @@ pub trait BanList: Send + Sync + std::fmt::Debug {
     /// Bans in force at `at`, soonest to expire first.
     async fn list_active(&self, at: Timestamp) -> Result<Vec<Ban>, StoreError>;
 
+    /// Writes `ban` as it was in force elsewhere (restoring a registry
+    /// archive), over any ban of the same address.
+    async fn restore(&self, ban: &Ban) -> Result<(), StoreError>;
+
     /// Lifts the ban and forgets the failures counted toward it. `false`, and
     /// nothing changed (failures counted so far included), when there was none.
     async fn lift(&self, address: IpAddr) -> Result<bool, StoreError>;

@@ -7,6 +7,7 @@
 pub mod activity;
 pub mod archive;
 mod audit_trail;
+pub mod backup;
 pub mod bans;
 pub mod commitment;
 pub mod deletion;

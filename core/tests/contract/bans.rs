@@ -1,7 +1,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use noctis_core::domain::{BanPolicy, now};
+use noctis_core::domain::{Ban, BanPolicy, now};
 
 use crate::support::Fixture;
 
@@ -13,6 +13,7 @@ crate::contract_tests!(
     lifting_where_there_is_no_ban_changes_nothing,
     a_ban_counted_by_one_handle_holds_for_another,
     ipv4_mapped_addresses_are_the_same_address,
+    a_restored_ban_is_in_force_as_it_was_and_can_be_lifted,
 );
 
 const POLICY: BanPolicy =
@@ -126,4 +127,21 @@ async fn lifting_where_there_is_no_ban_changes_nothing(fx: &Fixture) {
     let third = fx.ports.bans.record_failure(addr, "unknown calling AE", &POLICY, at).await.expect("counts");
     assert_eq!(third.failures_in_window, 3, "the failures counted before were kept");
     assert!(third.banned.is_some());
+}
+
+async fn a_restored_ban_is_in_force_as_it_was_and_can_be_lifted(fx: &Fixture) {
+    let at = mid_window();
+    let ban = Ban {
+        address: ip("203.0.113.77"),
+        reason: "unknown calling AE".into(),
+        failures: 12,
+        banned_at: at - chrono::Duration::minutes(5),
+        expires_at: at + chrono::Duration::minutes(55),
+    };
+    fx.ports.bans.restore(&ban).await.expect("restores");
+    assert_eq!(fx.ports.bans.active_ban(ban.address, at).await.expect("checks"), Some(ban.clone()));
+    assert_eq!(fx.ports.bans.list_active(at).await.expect("lists"), vec![ban.clone()]);
+    assert_eq!(fx.ports.bans.active_ban(ban.address, ban.expires_at).await.expect("checks"), None, "it expires");
+    assert!(fx.ports.bans.lift(ban.address).await.expect("lifts"));
+    assert_eq!(fx.ports.bans.active_ban(ban.address, at).await.expect("checks"), None);
 }

@@ -23,6 +23,7 @@ provider "aws" {
     ecr                    = var.endpoint
     ecs                    = var.endpoint
     elbv2                  = var.endpoint
+    events                 = var.endpoint
     iam                    = var.endpoint
     kms                    = var.endpoint
     lambda                 = var.endpoint

@@ -5,7 +5,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::schema::TTL_ATTRIBUTE;
-use super::{TableNames, get_item, is_condition_failure, n, pk, read_number, read_record, record_item, s, scan_all};
+use super::{
+    TableNames, get_item, is_condition_failure, n, pk, put_item, read_number, read_record, record_item, s, scan_all,
+};
 use crate::domain::{Ban, BanPolicy, FailureCount, Timestamp, canonical, sortable_time};
 use crate::ports::retry::retry_contended;
 use crate::ports::{BanList, StoreError};
@@ -82,8 +84,21 @@ impl DynamoBanList {
     }
 }
 
+fn ban_item(ban: &Ban) -> Result<super::Item, StoreError> {
+    record_item(
+        &[("pk", s(ban_pk(ban.address)))],
+        ban,
+        &[("expires_at", s(sortable_time(ban.expires_at))), (TTL_ATTRIBUTE, n(ban.expires_at.timestamp()))],
+    )
+}
+
 #[async_trait]
 impl BanList for DynamoBanList {
+    async fn restore(&self, ban: &Ban) -> Result<(), StoreError> {
+        let item = ban_item(ban)?;
+        put_item(&self.client, &self.table, item).await
+    }
+
     async fn record_failure(
         &self,
         address: IpAddr,
@@ -102,11 +117,7 @@ impl BanList for DynamoBanList {
             banned_at: at,
             expires_at: policy.expiry(at),
         };
-        let item = record_item(
-            &[("pk", s(ban_pk(address)))],
-            &ban,
-            &[("expires_at", s(sortable_time(ban.expires_at))), (TTL_ATTRIBUTE, n(ban.expires_at.timestamp()))],
-        )?;
+        let item = ban_item(&ban)?;
         // Only the failure that finds no ban in force creates one.
         let created = self
             .client

@@ -116,6 +116,12 @@ pub(crate) async fn get_item(client: &Client, table: &str, key: Item) -> Result<
     Ok(out.item)
 }
 
+/// Writes `item` over whatever the table holds under its key.
+pub(crate) async fn put_item(client: &Client, table: &str, item: Item) -> Result<(), StoreError> {
+    client.put_item().table_name(table).set_item(Some(item)).send().await.map_err(StoreError::backend)?;
+    Ok(())
+}
+
 pub(crate) fn pk(value: impl Into<String>) -> Item {
     HashMap::from([(schema::PK.to_owned(), s(value))])
 }

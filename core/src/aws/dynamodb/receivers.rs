@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
 use super::schema::{PK, SK};
-use super::{TableNames, read_record, record_item, s};
+use super::{TableNames, put_item, read_record, record_item, s};
 use crate::domain::{ReceiverStatus, Timestamp, sortable_time};
 use crate::ports::{ReceiverRegistry, StoreError};
 
@@ -36,14 +36,7 @@ impl ReceiverRegistry for DynamoReceiverRegistry {
             status,
             &[("reported_at", s(sortable_time(status.reported_at)))],
         )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(())
+        put_item(&self.client, &self.table, item).await
     }
 
     async fn reported_since(&self, since: Timestamp) -> Result<Vec<ReceiverStatus>, StoreError> {

@@ -26,8 +26,23 @@ fn active(conn: &rusqlite::Connection, address: &str, at: Timestamp) -> Result<O
     )
 }
 
+fn write_ban(conn: &rusqlite::Connection, ban: &Ban) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO bans (address, expires_at, record) VALUES (?1, ?2, ?3)
+         ON CONFLICT (address) DO UPDATE SET expires_at = excluded.expires_at, record = excluded.record",
+        params![canonical(ban.address).to_string(), sortable_time(ban.expires_at), to_json(ban)?],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl BanList for SqliteBanList {
+    async fn restore(&self, ban: &Ban) -> Result<(), StoreError> {
+        let ban = ban.clone();
+        self.db.call(move |conn| write_ban(conn, &ban)).await
+    }
+
     async fn record_failure(
         &self,
         address: IpAddr,
@@ -58,12 +73,7 @@ impl BanList for SqliteBanList {
                 let mut banned = None;
                 if failures >= policy.threshold && active(&tx, &key, at)?.is_none() {
                     let ban = Ban { address, reason, failures, banned_at: at, expires_at: policy.expiry(at) };
-                    tx.execute(
-                        "INSERT INTO bans (address, expires_at, record) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (address) DO UPDATE SET expires_at = excluded.expires_at, record = excluded.record",
-                        params![key, sortable_time(ban.expires_at), to_json(&ban)?],
-                    )
-                    .map_err(db_err)?;
+                    write_ban(&tx, &ban)?;
                     banned = Some(ban);
                 }
                 tx.commit().map_err(db_err)?;

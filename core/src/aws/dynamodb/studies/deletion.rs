@@ -12,7 +12,7 @@ use super::settlement::{read_partition, run_bounded};
 use super::{DynamoStudyIndex, SOP_POINTER_SK, STUDY_SK, key, sop_pointer_pk, study_pk};
 use crate::aws::dynamodb::schema::{PK, SK};
 use crate::aws::dynamodb::{
-    done_unless_failed, get_item, is_condition_failure, items_in, read_record, read_string, record_item, s,
+    done_unless_failed, get_item, is_condition_failure, items_in, put_item, read_record, read_string, record_item, s,
 };
 use crate::domain::{AuditEvent, Deletion, sortable_time};
 use crate::ports::StoreError;
@@ -26,14 +26,7 @@ fn deletion_sk(deletion: &Deletion) -> String {
 impl DynamoStudyIndex {
     pub(super) async fn put_deletion(&self, deletion: &Deletion) -> Result<(), StoreError> {
         let item = record_item(&[(PK, s(DELETIONS_PK)), (SK, s(deletion_sk(deletion)))], deletion, &[])?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(())
+        put_item(&self.client, &self.table, item).await
     }
 
     pub(super) async fn read_deletions(&self) -> Result<Vec<Deletion>, StoreError> {
