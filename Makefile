@@ -84,7 +84,9 @@ diagram:
 ## 10,000 studies and C-GET throughput beside Orthanc, DICOMweb (STOW-RS, WADO-RS, a 1 GiB
 ## instance) beside Orthanc's plugin, and the cloud receive path on the
 ## emulator (one study vs many, growth to 20,000 instances), and load from our own generator
-## (200 associations, 1 vs 3 receivers behind HAProxy, AWS vs bare PUT); prints figures, never fails on them
+## (200 associations, 1 vs 3 receivers behind HAProxy, AWS vs bare PUT), and the data lifecycle
+## (move and delete a study, rebuild 10,000 objects' index, export/import a registry);
+## prints figures, never fails on them
 bench: tools console
 	$(CARGO) build --release --workspace --bins --locked
 	$(CARGO) bench -p noctis-e2e --bench receive

@@ -3,7 +3,9 @@
 //! receiver, moved to another facility, then deleted, through the core use
 //! cases the API calls. Then 10,000 stored objects are indexed again from
 //! scratch by the release `noctis-api reindex`, and once more with nothing
-//! left to do, with its peak memory. Prints the rates, never fails on them.
+//! left to do, with its peak memory; and a registry of 10,000 audit events
+//! is exported and imported into an empty backend of the same kind. Prints
+//! the rates, never fails on them.
 //!
 //! Figures go to target/bench/lifecycle.json.
 
@@ -104,8 +106,8 @@ fn reindex_figures(runtime: &tokio::runtime::Runtime, report: &mut serde_json::M
         }));
         let lost = runtime.block_on(storage.beside_with_an_empty_index());
         runtime.block_on(lost.ports.facilities.insert(&facility, None)).expect("the registry is restored");
-        let (rebuild, peak) = timed_reindex(&binary, &lost);
-        let (again, _) = timed_reindex(&binary, &lost);
+        let (rebuild, peak) = timed(&binary, &lost, &["reindex"]);
+        let (again, _) = timed(&binary, &lost, &["reindex"]);
         let rate = |took: Duration| REINDEXED as f64 / took.as_secs_f64();
         let name = match kind {
             Kind::Embedded => "embedded",
@@ -117,22 +119,63 @@ fn reindex_figures(runtime: &tokio::runtime::Runtime, report: &mut serde_json::M
             format!("reindex_{name}"),
             serde_json::json!({"objects": REINDEXED, "rebuild_per_s": rate(rebuild), "again_per_s": rate(again), "peak_rss_mib": mib}),
         );
+        backup_figures(runtime, &binary, &storage, facility.id, name, report);
     }
 }
 
-/// Runs `noctis-api reindex` on `storage`: how long it took, and the largest
+/// Audit events written into `storage`'s trail, to give its registry a size.
+const AUDITED: usize = 10_000;
+
+/// `storage`'s registry, with `AUDITED` events more, exported and imported
+/// into an empty backend of the same kind: archive lines/s each way.
+fn backup_figures(
+    runtime: &tokio::runtime::Runtime,
+    binary: &std::path::Path,
+    storage: &Storage,
+    facility: noctis_core::domain::FacilityId,
+    name: &str,
+    report: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    use noctis_core::domain::{AuditEvent, AuditKind};
+    runtime.block_on(futures_util::stream::iter(0..AUDITED).for_each_concurrent(32, |i| async move {
+        let event = AuditEvent::new(AuditKind::StudyUpdated, Actor::System, now())
+            .for_facility(facility)
+            .with_details(serde_json::json!({"bench": i}));
+        storage.ports.audit.append(&event).await.expect("appends");
+    }));
+    let folder = tempfile::tempdir().expect("a temporary directory");
+    let archive = folder.path().join("registry.jsonl");
+    let archive_arg = archive.display().to_string();
+    let (exported, _) = timed(binary, storage, &["export", "--output", &archive_arg]);
+    let lines = std::fs::read_to_string(&archive).expect("the archive").lines().count();
+    let empty = runtime.block_on(Storage::new(storage.kind));
+    let (imported, peak) = timed(binary, &empty, &["import", "--input", &archive_arg]);
+    let rate = |took: Duration| lines as f64 / took.as_secs_f64();
+    let mib = peak as f64 / 1024.0;
+    println!(
+        "{name:<10} registry of {lines} lines: export {:.1} lines/s, import {:.1} lines/s ({mib:.1} MiB)",
+        rate(exported),
+        rate(imported)
+    );
+    report.insert(
+        format!("backup_{name}"),
+        serde_json::json!({"lines": lines, "export_per_s": rate(exported), "import_per_s": rate(imported), "import_peak_rss_mib": mib}),
+    );
+}
+
+/// Runs `noctis-api ARGS` on `storage`: how long it took, and the largest
 /// resident set (KiB) seen while it ran.
-fn timed_reindex(binary: &std::path::Path, storage: &Storage) -> (Duration, u64) {
+fn timed(binary: &std::path::Path, storage: &Storage, args: &[&str]) -> (Duration, u64) {
     let mut command = noctis_e2e::process::noctis_command(binary);
     command.env_remove("AWS_LAMBDA_RUNTIME_API").envs(storage.env.iter().map(|(k, v)| (k, v)));
-    command.env("NOCTIS_LOG__FILTER", "warn").arg("reindex").stdout(std::process::Stdio::null());
+    command.env("NOCTIS_LOG__FILTER", "warn").args(args).stdout(std::process::Stdio::null());
     let started = Instant::now();
     let mut child = command.spawn().expect("noctis-api runs");
     let status = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     loop {
         if let Some(exit) = child.try_wait().expect("waits") {
-            assert!(exit.success(), "reindex failed: {exit:?}");
+            assert!(exit.success(), "noctis-api {args:?} failed: {exit:?}");
             return (started.elapsed(), peak);
         }
         let resident = std::fs::read_to_string(&status).ok().and_then(|text| {
