@@ -56,7 +56,7 @@ fn main() {
     let facility = runtime.block_on(storage.facility("Benchmark Imaging"));
     let calling = facility.ae_title.as_str().to_owned();
     let binary = noctis_e2e::workspace_binary_in("noctis-receiver", "release");
-    let quiet = "warn,noctis_receiver=info,noctis_receiver::intake=warn,noctis_receiver::protocol::association=warn";
+    let quiet = noctis_e2e::bench::QUIET_RECEIVER_LOGS;
     let receiver = Receiver::start_binary(&binary, &storage, &[("NOCTIS_LOG__FILTER", quiet)]);
     // The bench's calling AE title may store, find and get, as a facility may in Noctis.
     let orthanc =

@@ -64,7 +64,7 @@ fn main() {
     let facility = runtime.block_on(storage.facility("Benchmark Imaging"));
     let binary = noctis_e2e::workspace_binary_in("noctis-receiver", "release");
     // Per-instance logs off, as a busy production receiver would run; start-up still reported.
-    let quiet = "warn,noctis_receiver=info,noctis_receiver::intake=warn,noctis_receiver::protocol::association=warn";
+    let quiet = noctis_e2e::bench::QUIET_RECEIVER_LOGS;
     let receiver = Receiver::start_binary(&binary, &storage, &[("NOCTIS_LOG__FILTER", quiet)]);
     let storescp = Storescp::start();
 

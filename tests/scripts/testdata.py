@@ -7,8 +7,8 @@ usage: testdata.py OUT_DIR          one file per transfer syntax family, written
                                     N copies of CT_small.dcm, each its own instance (benchmarks)
        testdata.py OUT_DIR --large-set N MB
                                     N generated instances of about MB megabytes (benchmarks)
-       testdata.py OUT_DIR --studies N
-                                    N one-instance studies of small generated images, with
+       testdata.py OUT_DIR --studies N [PER_STUDY]
+                                    N small generated images, PER_STUDY (1) to a study, with
                                     patient names, IDs and dates that vary (query benchmarks)
        testdata.py OUT_DIR --archive
                                     four studies of three patients with known names, dates,
@@ -208,21 +208,26 @@ def archive(out_dir):
 SURNAMES = ["SMITH", "JONES", "GARCIA", "MULLER", "ROSSI", "DUBOIS", "NOWAK", "SILVA", "KIM", "TANAKA"]
 
 
-def studies(out_dir, n):
-    """N studies of one small instance each (an 8x8 secondary capture): patient
-    names cycle through ten surnames, dates through 2024, so a wildcard or a
-    month's range matches about a tenth or a twelfth of them."""
+def studies(out_dir, n, per_study=1):
+    """N small instances (8x8 secondary captures), PER_STUDY to a study (one
+    series): patient names cycle through ten surnames, dates through 2024, so a
+    wildcard or a month's range matches about a tenth or a twelfth of them."""
     manifest = []
+    study = series = None
     for i in range(n):
         ds = new_instance("1.2.840.10008.5.1.4.1.1.7")  # Secondary Capture
-        ds.PatientName = f"{SURNAMES[i % 10]}^PATIENT{i:05d}"
-        ds.PatientID = f"BENCH-{i:05d}"
-        ds.StudyDate = f"2024{(i % 12) + 1:02d}{(i % 28) + 1:02d}"
+        if i % per_study:
+            ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
+        study, series = ds.StudyInstanceUID, ds.SeriesInstanceUID
+        k = i // per_study
+        ds.PatientName = f"{SURNAMES[k % 10]}^PATIENT{k:05d}"
+        ds.PatientID = f"BENCH-{k:05d}"
+        ds.StudyDate = f"2024{(k % 12) + 1:02d}{(k % 28) + 1:02d}"
         ds.StudyTime = "120000"
-        ds.AccessionNumber = f"BA{i:06d}"
+        ds.AccessionNumber = f"BA{k:06d}"
         ds.Modality = "OT"
         ds.SeriesNumber = 1
-        ds.InstanceNumber = 1
+        ds.InstanceNumber = i % per_study + 1
         ds.SamplesPerPixel = 1
         ds.PhotometricInterpretation = "MONOCHROME2"
         ds.Rows = 8
@@ -250,7 +255,8 @@ def main():
         for i in range(int(sys.argv[3])):
             manifest += large_file(out_dir, int(sys.argv[4]), f"large_{i:04d}.dcm")
     elif len(sys.argv) > 2 and sys.argv[2] == "--studies":
-        manifest = studies(out_dir, int(sys.argv[3]))
+        per_study = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+        manifest = studies(out_dir, int(sys.argv[3]), per_study)
     elif len(sys.argv) > 2 and sys.argv[2] == "--archive":
         manifest = archive(out_dir)
     elif len(sys.argv) > 2 and sys.argv[2] == "--large":

@@ -5,6 +5,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A receiver's log filter for timing runs: its readiness announcement, and
+/// warnings, but no line per instance or association.
+pub const QUIET_RECEIVER_LOGS: &str =
+    "warn,noctis_receiver=info,noctis_receiver::intake=warn,noctis_receiver::protocol::association=warn";
+
 /// Files made by `tests/scripts/testdata.py` with `args`, sorted by name.
 #[derive(Debug)]
 pub struct FileSet {

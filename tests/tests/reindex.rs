@@ -134,6 +134,13 @@ async fn drift_between_index_and_storage_is_reported_by_a_dry_run_then_repaired(
     assert!(dry.iter().any(|line| line.starts_with(&format!("would remove the row of {gone} "))), "{dry:?}");
     assert!(dry.contains(&format!("unreadable {garbage}: not a Part-10 file; left alone")), "{dry:?}");
     assert_eq!(api.studies_in_full().await, before, "a dry run changes nothing");
+    // A dry run's progress is never taken up by a run that repairs: it skipped what it only reported.
+    let folder = tempfile::tempdir().expect("a temporary directory");
+    let progress = folder.path().join("dry.json").display().to_string();
+    reindex(&api.storage, &["--dry-run", "--progress-file", &progress, "--max-objects", "1"]);
+    let refused =
+        noctis_e2e::process::run_noctis_api_failing(&api.storage.env, &["reindex", "--progress-file", &progress]);
+    assert!(refused.contains("it is a dry run's"), "{refused}");
 
     let repaired = reindex(&api.storage, &[]);
     assert!(summary(&repaired).contains("rows checked (1 without their object)"), "{repaired:?}");

@@ -105,6 +105,10 @@ pub struct ReindexCounts {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReindexProgress {
     pub version: u32,
+    /// Whether the run it records changes nothing: a repair never resumes
+    /// a dry run's progress, which skipped what it only reported.
+    #[serde(default)]
+    pub dry_run: bool,
     pub pass: Pass,
     /// The objects pass: the last key examined.
     pub objects_after: Option<ObjectKey>,
@@ -120,6 +124,11 @@ impl ReindexProgress {
 
     pub fn start() -> Self {
         Self { version: Self::VERSION, ..Self::default() }
+    }
+
+    /// Whether nothing was examined yet.
+    fn is_fresh(&self) -> bool {
+        self.pass == Pass::Objects && self.objects_after.is_none()
     }
 }
 
@@ -172,6 +181,16 @@ pub async fn reindex(
 ) -> Result<ReindexProgress, UseCaseError> {
     if progress.version != ReindexProgress::VERSION {
         return Err(UseCaseError::invalid("progress", "it was written by another version of the rebuild"));
+    }
+    let dry_run = options.mode == ReindexMode::DryRun;
+    if progress.is_fresh() {
+        progress.dry_run = dry_run;
+    } else if progress.dry_run != dry_run {
+        let which = if progress.dry_run { "a dry run's" } else { "a repairing run's" };
+        return Err(UseCaseError::invalid(
+            "progress",
+            format!("it is {which}; resume it the same way, or start afresh"),
+        ));
     }
     let mut facilities: Vec<FacilityId> = ports.facilities.list().await?.into_iter().map(|f| f.id).collect();
     facilities.sort();
