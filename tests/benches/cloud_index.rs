@@ -6,9 +6,13 @@
 //!   own time per request);
 //! - eight associations into one study against eight into eight studies, and
 //!   their ratio (hot-study contention shows as a ratio well below 1);
-//! - store time as the index grows to 20,000 instances, with the emulator's
-//!   own PutItem time measured at each step, and its memory
-//!   (`NOCTIS_BENCH_GROWTH_TO` sets another end).
+//! - store time as the index grows to 20,000 instances
+//!   (`NOCTIS_BENCH_GROWTH_TO` sets another end). Each step sends 2,500 over
+//!   eight associations, waits for the emulator to go idle (the settlements
+//!   the step left running have finished), then times 100 more over one
+//!   association and the emulator's own PutItem, and reads its memory. The
+//!   one-association probe is what shows the index's growth: the
+//!   eight-association figure is mostly the emulator's queue.
 //!
 //! Figures go to target/bench/cloud_index.json.
 
@@ -25,6 +29,7 @@ const ONE_STUDY: usize = 300;
 const EIGHT: usize = 8;
 const GROWTH_STEP: usize = 2_500;
 const GROWTH_TO: usize = 20_000;
+const PROBE: usize = 100;
 
 fn copies(name: &'static str, n: usize) -> FileSet {
     file_set(name, &["--copies".into(), n.to_string()])
@@ -75,12 +80,39 @@ async fn bare_put_per_s(storage: &Storage, bucket: &str, files: &[PathBuf]) -> f
 }
 
 fn emulator_rss_mib() -> f64 {
+    emulator_pid().map(noctis_e2e::bench::peak_rss_mib).unwrap_or(f64::NAN)
+}
+
+fn emulator_pid() -> Option<u32> {
     let pidfile = noctis_e2e::workspace_root().join(".tools/moto.pid");
-    std::fs::read_to_string(pidfile)
-        .ok()
-        .and_then(|pid| pid.trim().parse().ok())
-        .map(noctis_e2e::bench::peak_rss_mib)
-        .unwrap_or(f64::NAN)
+    std::fs::read_to_string(pidfile).ok().and_then(|pid| pid.trim().parse().ok())
+}
+
+/// The emulator's CPU time so far, in clock ticks (utime + stime of /proc/PID/stat).
+fn emulator_cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses: utime is the 12th, stime the 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Waits until the emulator has spent under 5 ticks of CPU (5 % of a core at
+/// Linux's usual 100 Hz) in a second: the settlements a step left behind are
+/// done. Gives up after ten minutes; returns the time it took.
+fn wait_for_an_idle_emulator() -> std::time::Duration {
+    let started = Instant::now();
+    let Some(pid) = emulator_pid() else { return std::time::Duration::ZERO };
+    let mut before = emulator_cpu_ticks(pid);
+    while started.elapsed() < std::time::Duration::from_secs(600) {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let now = emulator_cpu_ticks(pid);
+        match (before, now) {
+            (Some(before), Some(now)) if now.saturating_sub(before) < 5 => break,
+            (_, None) => break,
+            _ => before = now,
+        }
+    }
+    started.elapsed()
 }
 
 fn main() {
@@ -90,7 +122,7 @@ fn main() {
     let env: std::collections::HashMap<String, String> = storage.env.iter().cloned().collect();
     let (bucket, table) = (env["NOCTIS_AWS__BUCKET"].clone(), format!("{}studies", env["NOCTIS_AWS__TABLE_PREFIX"]));
     let binary = noctis_e2e::workspace_binary_in("noctis-receiver", "release");
-    let quiet = "warn,noctis_receiver=info,noctis_receiver::intake=warn,noctis_receiver::protocol::association=warn";
+    let quiet = noctis_e2e::bench::QUIET_RECEIVER_LOGS;
     // The sweep for abandoned marks queries a sparse index, which the emulator
     // answers by scanning the whole table: kept out of these figures.
     let receiver = Receiver::start_binary(
@@ -136,11 +168,12 @@ fn main() {
         hot_rate / spread_rate
     );
 
-    // Growth: more studies of 2,500 until 20,000 are indexed.
+    // Growth: more studies of 2,500 until 20,000 are indexed, each followed
+    // by a one-association probe once the emulator is idle again.
     println!();
     println!(
-        "{:>9} {:>10} {:>14} {:>18} {:>14}",
-        "indexed", "inst/s", "mean store ms", "emulator PutItem", "emulator RSS"
+        "{:>9} {:>12} {:>12} {:>9} {:>14} {:>12} {:>12}",
+        "indexed", "8 assoc i/s", "8 assoc ms", "idle in", "1 assoc ms", "emu PutItem", "emu peak RSS"
     );
     let mut indexed = single.files.len() + spread_files.len() + hot.files.len();
     let mut growth = Vec::new();
@@ -150,14 +183,22 @@ fn main() {
         let took = send(receiver.dicom_port, ae, SCP_AE_TITLE, &step.files, EIGHT);
         let (ms, after) = runtime.block_on(store_ms_since(&receiver, metrics));
         metrics = after;
-        indexed += step.files.len();
-        let probe = runtime.block_on(emulator_put_item_ms(&storage, &table, 100));
+        let idle_after = wait_for_an_idle_emulator();
+        let probe_set = copies("100 more", PROBE);
+        send(receiver.dicom_port, ae, SCP_AE_TITLE, &probe_set.files, 1);
+        let (probe_ms, after) = runtime.block_on(store_ms_since(&receiver, metrics));
+        metrics = after;
+        indexed += step.files.len() + probe_set.files.len();
+        let put_item = runtime.block_on(emulator_put_item_ms(&storage, &table, 100));
         let rss = emulator_rss_mib();
         let rate = step.files.len() as f64 / took.as_secs_f64();
-        println!("{indexed:>9} {rate:>10.1} {ms:>14.2} {:>15.2} ms {:>11.0} MiB", probe, rss);
+        let idle_s = idle_after.as_secs_f64();
+        println!(
+            "{indexed:>9} {rate:>12.1} {ms:>12.1} {idle_s:>8.0}s {probe_ms:>14.2} {put_item:>9.2} ms {rss:>8.0} MiB"
+        );
         growth.push(serde_json::json!({
-            "indexed": indexed, "instances_per_s": rate, "mean_store_ms": ms,
-            "emulator_put_item_ms": probe, "emulator_rss_mib": rss,
+            "indexed": indexed, "instances_per_s": rate, "mean_store_ms": ms, "idle_after_s": idle_s,
+            "one_association_store_ms": probe_ms, "emulator_put_item_ms": put_item, "emulator_peak_rss_mib": rss,
         }));
     }
     println!("(the 8-association rows use one storescu per 1/8 of the files; DCMTK with TCP_NODELAY=1;");

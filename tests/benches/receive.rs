@@ -2,10 +2,16 @@
 //! (storing to disk) and to noctis-receiver (embedded ports), in one run.
 //! Prints instances/s, MB/s and the ratio, and writes them to
 //! target/bench/receive.json. A measurement, never a pass/fail.
+//!
+//! This machine's speed drifts by half within minutes, so each case runs in
+//! rounds (`NOCTIS_BENCH_ROUNDS`, default 3): a fresh set of new instances per
+//! round, sent to both receivers back to back, the first of the pair
+//! alternating. Each round gives a ratio; the table shows their median, and
+//! the rates of the round that gave it.
 
 use std::process::{Child, Command, Stdio};
 
-use noctis_e2e::bench::{file_set, free_port, peak_rss_mib, send, wait_for_port, write_report};
+use noctis_e2e::bench::{FileSet, file_set, free_port, peak_rss_mib, send, wait_for_port, write_report};
 use noctis_e2e::receiver::{Receiver, SCP_AE_TITLE};
 use noctis_e2e::storage::Storage;
 
@@ -13,6 +19,7 @@ const SMALL_FILES: usize = 500;
 const LARGE_FILES: usize = 100;
 const LARGE_MB: usize = 5;
 const CONCURRENT_SENDERS: usize = 16;
+const ROUNDS: usize = 3;
 
 struct Storescp {
     child: Child,
@@ -55,7 +62,21 @@ struct Row {
     storescp_mb_per_s: f64,
     noctis_instances_per_s: f64,
     noctis_mb_per_s: f64,
+    /// The median of the rounds' ratios; this row's rates are that round's.
     ratio: f64,
+    round_ratios: Vec<f64>,
+}
+
+/// One pair of runs on a fresh file set: storescp's and Noctis' wall times.
+fn round(set: &FileSet, senders: usize, noctis_first: bool, storescp: u16, noctis: u16, calling: &str) -> [f64; 2] {
+    let run = |port| send(port, calling, SCP_AE_TITLE, &set.files, senders).as_secs_f64();
+    if noctis_first {
+        let noctis = run(noctis);
+        [run(storescp), noctis]
+    } else {
+        let reference = run(storescp);
+        [reference, run(noctis)]
+    }
 }
 
 fn main() {
@@ -67,29 +88,40 @@ fn main() {
     let quiet = noctis_e2e::bench::QUIET_RECEIVER_LOGS;
     let receiver = Receiver::start_binary(&binary, &storage, &[("NOCTIS_LOG__FILTER", quiet)]);
     let storescp = Storescp::start();
+    let rounds = std::env::var("NOCTIS_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(ROUNDS).max(1);
+    let calling = facility.ae_title.as_str();
 
-    println!("generating file sets …");
-    let small = file_set("500 small CT", &["--copies".into(), SMALL_FILES.to_string()]);
-    let large = file_set("100 × ~5 MB", &["--large-set".into(), LARGE_FILES.to_string(), LARGE_MB.to_string()]);
+    let small = || file_set("500 small CT", &["--copies".into(), SMALL_FILES.to_string()]);
+    let large = || file_set("100 × ~5 MB", &["--large-set".into(), LARGE_FILES.to_string(), LARGE_MB.to_string()]);
+    let cases: [(&dyn Fn() -> FileSet, usize); 4] =
+        [(&small, 1), (&large, 1), (&small, CONCURRENT_SENDERS), (&large, CONCURRENT_SENDERS)];
 
     let mut rows = Vec::new();
-    for (set, senders) in [(&small, 1), (&large, 1), (&small, CONCURRENT_SENDERS), (&large, CONCURRENT_SENDERS)] {
-        // storescp first, then Noctis, on the same files.
-        let reference = send(storescp.port, facility.ae_title.as_str(), SCP_AE_TITLE, &set.files, senders);
-        let noctis = send(receiver.dicom_port, facility.ae_title.as_str(), SCP_AE_TITLE, &set.files, senders);
-        let mb = set.bytes as f64 / 1e6;
-        let n = set.files.len() as f64;
-        rows.push(Row {
-            set: set.name.to_owned(),
-            senders,
-            instances: set.files.len(),
-            megabytes: mb,
-            storescp_instances_per_s: n / reference.as_secs_f64(),
-            storescp_mb_per_s: mb / reference.as_secs_f64(),
-            noctis_instances_per_s: n / noctis.as_secs_f64(),
-            noctis_mb_per_s: mb / noctis.as_secs_f64(),
-            ratio: reference.as_secs_f64() / noctis.as_secs_f64(),
-        });
+    for (make_set, senders) in cases {
+        let mut measured = Vec::new();
+        for r in 0..rounds {
+            let set = make_set();
+            let [reference, noctis] = round(&set, senders, r % 2 == 1, storescp.port, receiver.dicom_port, calling);
+            let (n, mb) = (set.files.len() as f64, set.bytes as f64 / 1e6);
+            measured.push(Row {
+                set: set.name.to_owned(),
+                senders,
+                instances: set.files.len(),
+                megabytes: mb,
+                storescp_instances_per_s: n / reference,
+                storescp_mb_per_s: mb / reference,
+                noctis_instances_per_s: n / noctis,
+                noctis_mb_per_s: mb / noctis,
+                ratio: reference / noctis,
+                round_ratios: Vec::new(),
+            });
+        }
+        let round_ratios: Vec<f64> = measured.iter().map(|row| row.ratio).collect();
+        measured.sort_by(|a, b| a.ratio.total_cmp(&b.ratio));
+        let mut median = measured.swap_remove(measured.len() / 2);
+        println!("{} × {senders}: ratios by round {round_ratios:.2?}", median.set);
+        median.round_ratios = round_ratios;
+        rows.push(median);
     }
 
     println!();
@@ -111,6 +143,7 @@ fn main() {
             r.ratio
         );
     }
+    println!("(each row the median round of {rounds}, each round a fresh set of new instances)");
     let noctis_rss = receiver.peak_rss_kib() as f64 / 1024.0;
     let store_sum = runtime.block_on(receiver.metric("noctis_receiver_store_seconds_sum"));
     let store_count = runtime.block_on(receiver.metric("noctis_receiver_store_seconds_count"));

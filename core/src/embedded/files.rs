@@ -199,10 +199,11 @@ fn append(file: Option<std::fs::File>, temp: &Path, data: &[u8]) -> std::io::Res
     Ok(file)
 }
 
-/// The durable part: data and the file's metadata, then the name, then the
+/// The durable part: the data and what reading it back needs (its size and
+/// blocks; fdatasync skips only the timestamps), then the name, then the
 /// directory entry (a rename is durable only once its directory is).
 fn commit(file: std::fs::File, temp: &Path, target: &Path) -> std::io::Result<()> {
-    file.sync_all()?;
+    file.sync_data()?;
     drop(file);
     let parent = target.parent().map(Path::to_owned).unwrap_or_default();
     create_durable_dirs(&parent)?;

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::{Database, db_err, from_json, to_json};
+use super::{Database, db_err, execute_cached, from_json, to_json};
 use crate::domain::{
     AssociationCounts, AuditEvent, AuditQuery, FacilityId, KeyRange, ListingOrder, Page, PageCollector, PageRequest,
     RefusalCount, Timestamp, audit_day, audit_hour, audit_sort_key,
@@ -21,7 +21,8 @@ impl SqliteAuditLog {
 
 /// Inserts one event; the study index calls it inside its own transaction.
 pub(super) fn insert_event(conn: &rusqlite::Connection, event: &AuditEvent) -> Result<(), StoreError> {
-    conn.execute(
+    execute_cached(
+        conn,
         "INSERT INTO audit_events (id, sort_key, facility_id, actor_key, record) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             event.id.to_string(),
@@ -30,24 +31,23 @@ pub(super) fn insert_event(conn: &rusqlite::Connection, event: &AuditEvent) -> R
             event.actor.key(),
             to_json(event)?,
         ],
-    )
-    .map_err(db_err)?;
+    )?;
     if let Some((facility, accepted)) = event.association_outcome() {
-        conn.execute(
+        execute_cached(
+            conn,
             "INSERT INTO association_counts (facility_id, day, accepted, rejected) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (facility_id, day) DO UPDATE SET
                 accepted = accepted + excluded.accepted, rejected = rejected + excluded.rejected",
             params![facility.to_string(), audit_day(event.at), u64::from(accepted), u64::from(!accepted)],
-        )
-        .map_err(db_err)?;
+        )?;
     }
     if let Some(reason) = event.refusal_reason() {
-        conn.execute(
+        execute_cached(
+            conn,
             "INSERT INTO refusal_counts (hour, reason, refusals) VALUES (?1, ?2, 1)
              ON CONFLICT (hour, reason) DO UPDATE SET refusals = refusals + 1",
             params![audit_hour(event.at), reason],
-        )
-        .map_err(db_err)?;
+        )?;
     }
     Ok(())
 }

@@ -42,6 +42,8 @@ impl Database {
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
             let mut conn = Connection::open(&path).map_err(StoreError::backend)?;
             conn.busy_timeout(Duration::from_secs(30)).map_err(StoreError::backend)?;
+            // Room for every statement the receive path and the API repeat.
+            conn.set_prepared_statement_cache_capacity(64);
             conn.pragma_update(None, "journal_mode", "WAL").map_err(StoreError::backend)?;
             conn.pragma_update(None, "synchronous", "FULL").map_err(StoreError::backend)?;
             schema::migrate(&mut conn)?;
@@ -81,11 +83,21 @@ pub(crate) fn optional_record<T: serde::de::DeserializeOwned>(
     sql: &str,
     params: impl rusqlite::Params,
 ) -> Result<Option<T>, StoreError> {
-    conn.query_row(sql, params, |row| row.get::<_, String>(0))
-        .optional()
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.query_row(params, |row| row.get::<_, String>(0)).optional())
         .map_err(db_err)?
         .map(|json| from_json(&json))
         .transpose()
+}
+
+/// Runs a statement kept prepared on the connection, so the receive path's
+/// statements are parsed once per connection rather than once per instance.
+pub(crate) fn execute_cached(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, StoreError> {
+    conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute(params)).map_err(db_err)
 }
 
 pub(crate) fn records<T: serde::de::DeserializeOwned>(
@@ -93,7 +105,7 @@ pub(crate) fn records<T: serde::de::DeserializeOwned>(
     sql: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<T>, StoreError> {
-    let mut stmt = conn.prepare(sql).map_err(db_err)?;
+    let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
     let rows = stmt.query_map(params, |row| row.get::<_, String>(0)).map_err(db_err)?;
     rows.map(|json| from_json(&json.map_err(db_err)?)).collect()
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
-use super::{Database, db_err, optional_record, to_json};
+use super::{Database, execute_cached, optional_record, to_json};
 use crate::domain::{AuditEvent, IndexRows, InstanceRecord, Recorded, apply_instance, listing_key, sortable_time};
 use crate::ports::StoreError;
 
@@ -110,7 +110,8 @@ fn index_instance(
     };
     let indexed = apply_instance(rows, record);
     let study = &indexed.study;
-    conn.execute(
+    execute_cached(
+        conn,
         "INSERT INTO studies (id, facility_id, listing_key, record) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET record = excluded.record",
         params![
@@ -119,22 +120,22 @@ fn index_instance(
             listing_key(study.first_received_at, study.id),
             to_json(study)?
         ],
-    )
-    .map_err(db_err)?;
-    conn.execute(
+    )?;
+    execute_cached(
+        conn,
         "INSERT INTO series (study_id, series_uid, record) VALUES (?1, ?2, ?3)
          ON CONFLICT (study_id, series_uid) DO UPDATE SET record = excluded.record",
         params![study_id, series_uid, to_json(&indexed.series)?],
-    )
-    .map_err(db_err)?;
-    conn.execute(
+    )?;
+    execute_cached(
+        conn,
         "INSERT INTO instances (study_id, series_uid, sop_uid, record) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (study_id, series_uid, sop_uid) DO UPDATE SET record = excluded.record",
         params![study_id, series_uid, record.sop_instance_uid.as_str(), to_json(&indexed.instance)?],
-    )
-    .map_err(db_err)?;
+    )?;
     let totals = indexed.totals;
-    conn.execute(
+    execute_cached(
+        conn,
         "INSERT INTO facility_totals (facility_id, studies, instances, bytes, last_received_at)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (facility_id) DO UPDATE SET
@@ -149,10 +150,10 @@ fn index_instance(
             totals.bytes,
             sortable_time(totals.received_at),
         ],
-    )
-    .map_err(db_err)?;
+    )?;
     if totals.studies + totals.instances > 0 {
-        conn.execute(
+        execute_cached(
+            conn,
             "INSERT INTO daily_activity (facility_id, day, studies, instances) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (day, facility_id) DO UPDATE SET
                 studies = studies + excluded.studies,
@@ -163,8 +164,7 @@ fn index_instance(
                 totals.studies,
                 totals.instances,
             ],
-        )
-        .map_err(db_err)?;
+        )?;
     }
     if let Some(event) = audit {
         super::audit::insert_event(conn, event)?;
@@ -176,6 +176,7 @@ fn index_instance(
 mod tests {
     use super::*;
     use crate::domain::{Actor, AuditKind, FacilityId, now};
+    use crate::embedded::sqlite::db_err;
     use crate::embedded::sqlite::studies::tests::record;
 
     #[tokio::test]
