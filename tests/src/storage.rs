@@ -266,7 +266,8 @@ fn find_meta_string(mut meta: &[u8], element: u16) -> Option<String> {
 
 impl Storage {
     /// Uploads begun and neither completed nor aborted (AWS), or files still in
-    /// the staging area (embedded): what a dropped instance must not leave.
+    /// the staging area or open as unnamed files (embedded): what a dropped
+    /// instance must not leave.
     pub async fn unfinished_writes(&self) -> usize {
         match (&self.aws, &self._dir) {
             (Some(config), _) => {
@@ -275,10 +276,34 @@ impl Storage {
                     clients.s3.list_multipart_uploads().bucket(&config.bucket).send().await.expect("lists uploads");
                 listed.uploads().len()
             }
-            (None, Some(dir)) => std::fs::read_dir(dir.path().join("objects/.staging")).map(|d| d.count()).unwrap_or(0),
+            (None, Some(dir)) => {
+                let objects = dir.path().join("objects");
+                let staged = std::fs::read_dir(objects.join(".staging")).map(|d| d.count()).unwrap_or(0);
+                staged + unnamed_files_open_under(&objects)
+            }
             (None, None) => 0,
         }
     }
+}
+
+/// Objects being written as unnamed files (`O_TMPFILE`) under `root`, by any
+/// process: /proc names such a file `<its folder>/#<inode> (deleted)`.
+fn unnamed_files_open_under(root: &std::path::Path) -> usize {
+    let Ok(processes) = std::fs::read_dir("/proc") else { return 0 };
+    processes
+        .filter_map(Result::ok)
+        .filter_map(|process| std::fs::read_dir(process.path().join("fd")).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter(|target| {
+            target.starts_with(root)
+                && target
+                    .file_name()
+                    .and_then(|name| name.to_str())
+                    .is_some_and(|name| name.starts_with('#') && name.ends_with(" (deleted)"))
+        })
+        .count()
 }
 
 /// A moto server of a test's own, so the test can stop it mid-transfer.

@@ -229,7 +229,7 @@ async fn a_deactivated_facility_retrying_does_not_get_its_address_banned() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_partial_write_left_by_a_killed_receiver_is_removed_at_the_next_start() {
+async fn a_receiver_killed_mid_instance_leaves_no_partial_write() {
     let storage = Storage::embedded().await;
     let facility = storage.facility("Mercy Clinic").await;
     let receiver = Receiver::start(&storage);
@@ -240,9 +240,11 @@ async fn a_partial_write_left_by_a_killed_receiver_is_removed_at_the_next_start(
     })
     .await;
     receiver.kill();
-    assert_eq!(storage.unfinished_writes().await, 1, "kill -9 mid-instance leaves its partial write");
-    let _restarted = Receiver::start(&storage);
-    assert_eq!(storage.unfinished_writes().await, 0, "the next start removed it");
+    // The instance was an unnamed file in its series' folder: the filesystem
+    // freed it with the process. (Where a staging file is used instead, the
+    // next start removes it: the object store's own tests.)
+    assert_eq!(storage.unfinished_writes().await, 0, "kill -9 mid-instance left a partial write");
+    assert!(storage.study(&facility, "1.2.3").await.is_none(), "nothing was indexed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,14 @@
-//! Objects as files: written to a temporary file in the same filesystem, fsynced,
-//! then renamed into place, so a reader sees the old object or the whole new one.
+//! Objects as files: written where no reader looks, synced, then given their
+//! name, so a reader sees the old object or the whole new one. Where the
+//! filesystem has unnamed files (`O_TMPFILE`: ext4, XFS, Btrfs, tmpfs), a new
+//! object is written as one in its own directory and linked in; a process
+//! killed mid-instance leaves nothing, and no rename crosses directories.
+//! Elsewhere, and when the object already exists, it goes through `.staging`
+//! and a rename.
 
 use std::io::{ErrorKind, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -15,13 +22,18 @@ use crate::ports::{ObjectReader, ObjectStore, ObjectWriter, StoreError, StoredOb
 pub struct FileObjectStore {
     root: PathBuf,
     staging: PathBuf,
+    /// Whether new objects are written as unnamed files (probed at open).
+    unnamed: bool,
 }
 
 impl FileObjectStore {
     pub async fn open(root: PathBuf) -> Result<Self, StoreError> {
         let staging = root.join(".staging");
         fs::create_dir_all(&staging).await.map_err(StoreError::backend)?;
-        Ok(Self { root, staging })
+        let probe = staging.join(format!("{}.part", uuid::Uuid::new_v4()));
+        let unnamed =
+            tokio::task::spawn_blocking(move || takes_unnamed_files(&probe)).await.map_err(StoreError::backend)?;
+        Ok(Self { root, staging, unnamed })
     }
 
     fn path_of(&self, key: &ObjectKey) -> Result<PathBuf, StoreError> {
@@ -38,7 +50,8 @@ impl ObjectStore for FileObjectStore {
     async fn begin_write(&self, key: &ObjectKey) -> Result<Box<dyn ObjectWriter>, StoreError> {
         let target = self.path_of(key)?;
         let temp = self.staging.join(format!("{}.part", uuid::Uuid::new_v4()));
-        Ok(Box::new(FileWriter { file: None, buffer: BytesMut::new(), temp, target, size: 0, done: false }))
+        let destination = Destination { temp, target, unnamed: self.unnamed };
+        Ok(Box::new(FileWriter { file: None, buffer: BytesMut::new(), destination, size: 0, done: false }))
     }
 
     async fn read(&self, key: &ObjectKey) -> Result<Option<ObjectReader>, StoreError> {
@@ -175,7 +188,7 @@ impl Listing {
 }
 
 /// Bytes are gathered in memory and written in large pieces, each piece one trip
-/// to the blocking pool; a small instance is written, synced and renamed in one.
+/// to the blocking pool; a small instance is written, synced and named in one.
 const SPILL_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug)]
@@ -184,31 +197,83 @@ struct FileWriter {
     /// never touches the disk.
     file: Option<std::fs::File>,
     buffer: BytesMut,
-    temp: PathBuf,
-    target: PathBuf,
+    destination: Destination,
     size: u64,
     done: bool,
 }
 
-fn append(file: Option<std::fs::File>, temp: &Path, data: &[u8]) -> std::io::Result<std::fs::File> {
+/// Where an object's bytes are written, and the name they end under.
+#[derive(Debug, Clone)]
+struct Destination {
+    /// A name in `.staging`: the file itself when `unnamed` is off, else used
+    /// only to replace an object that already exists.
+    temp: PathBuf,
+    target: PathBuf,
+    unnamed: bool,
+}
+
+impl Destination {
+    fn create(&self) -> std::io::Result<std::fs::File> {
+        if !self.unnamed {
+            return std::fs::File::create(&self.temp);
+        }
+        let folder = self.target.parent().unwrap_or(Path::new("."));
+        create_durable_dirs(folder)?;
+        create_unnamed(folder)
+    }
+
+    /// The durable part: the data and what reading it back needs (its size and
+    /// blocks; fdatasync skips only the timestamps), then the name, then the
+    /// directory entry (a new name is durable only once its directory is).
+    fn commit(&self, file: std::fs::File) -> std::io::Result<()> {
+        file.sync_data()?;
+        let folder = self.target.parent().map(Path::to_owned).unwrap_or_default();
+        if !self.unnamed {
+            drop(file);
+            create_durable_dirs(&folder)?;
+            std::fs::rename(&self.temp, &self.target)?;
+        } else if let Err(e) = link_unnamed(&file, &self.target) {
+            // A link never replaces: a re-sent object takes the staging name, then the rename.
+            if e.kind() != ErrorKind::AlreadyExists {
+                return Err(e);
+            }
+            link_unnamed(&file, &self.temp)?;
+            std::fs::rename(&self.temp, &self.target)?;
+        }
+        std::fs::File::open(&folder)?.sync_all()
+    }
+}
+
+/// A file with no name yet in `folder`, freed by the filesystem if the process
+/// dies before it is linked.
+fn create_unnamed(folder: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).mode(0o666).custom_flags(nix::fcntl::OFlag::O_TMPFILE.bits()).open(folder)
+}
+
+/// Gives an unnamed file the name `path` (linkat(2) through /proc, as open(2) shows).
+fn link_unnamed(file: &std::fs::File, path: &Path) -> std::io::Result<()> {
+    let handle = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let cwd = nix::fcntl::AT_FDCWD;
+    nix::unistd::linkat(cwd, handle.as_str(), cwd, path, nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW)
+        .map_err(std::io::Error::from)
+}
+
+/// Whether unnamed files can be made and linked here: `probe` is a staging
+/// name, removed again (or by the next start's cleanup).
+fn takes_unnamed_files(probe: &Path) -> bool {
+    let folder = probe.parent().unwrap_or(Path::new("."));
+    let works = create_unnamed(folder).and_then(|file| link_unnamed(&file, probe)).is_ok();
+    let _ = std::fs::remove_file(probe);
+    works
+}
+
+fn append(file: Option<std::fs::File>, destination: &Destination, data: &[u8]) -> std::io::Result<std::fs::File> {
     let mut file = match file {
         Some(file) => file,
-        None => std::fs::File::create(temp)?,
+        None => destination.create()?,
     };
     file.write_all(data)?;
     Ok(file)
-}
-
-/// The durable part: the data and what reading it back needs (its size and
-/// blocks; fdatasync skips only the timestamps), then the name, then the
-/// directory entry (a rename is durable only once its directory is).
-fn commit(file: std::fs::File, temp: &Path, target: &Path) -> std::io::Result<()> {
-    file.sync_data()?;
-    drop(file);
-    let parent = target.parent().map(Path::to_owned).unwrap_or_default();
-    create_durable_dirs(&parent)?;
-    std::fs::rename(temp, target)?;
-    std::fs::File::open(&parent)?.sync_all()
 }
 
 /// Creates `dir` and its missing ancestors so that they survive a power loss:
@@ -232,8 +297,8 @@ impl FileWriter {
     async fn spill(&mut self) -> Result<(), StoreError> {
         let data = self.buffer.split().freeze();
         let file = self.file.take();
-        let temp = self.temp.clone();
-        let file = tokio::task::spawn_blocking(move || append(file, &temp, &data))
+        let destination = self.destination.clone();
+        let file = tokio::task::spawn_blocking(move || append(file, &destination, &data))
             .await
             .map_err(StoreError::backend)?
             .map_err(StoreError::backend)?;
@@ -259,10 +324,10 @@ impl ObjectWriter for FileWriter {
     async fn finish(mut self: Box<Self>) -> Result<u64, StoreError> {
         let data = self.buffer.split().freeze();
         let file = self.file.take();
-        let (temp, target) = (self.temp.clone(), self.target.clone());
+        let destination = self.destination.clone();
         let committed = tokio::task::spawn_blocking(move || {
-            let file = append(file, &temp, &data)?;
-            commit(file, &temp, &target)
+            let file = append(file, &destination, &data)?;
+            destination.commit(file)
         })
         .await
         .map_err(StoreError::backend)?;
@@ -280,7 +345,7 @@ impl ObjectWriter for FileWriter {
         self.buffer.clear();
         if self.file.take().is_some() {
             self.done = true;
-            match fs::remove_file(&self.temp).await {
+            match fs::remove_file(&self.destination.temp).await {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
                 Err(e) => return Err(StoreError::backend(e)),
@@ -295,7 +360,7 @@ impl Drop for FileWriter {
         // A writer dropped without finishing (a task killed mid-instance) leaves
         // no partial file behind.
         if !self.done {
-            let _ = std::fs::remove_file(&self.temp);
+            let _ = std::fs::remove_file(&self.destination.temp);
         }
     }
 }
@@ -304,6 +369,75 @@ impl Drop for FileWriter {
 mod tests {
     use super::*;
     use std::time::{Duration, SystemTime};
+
+    fn staged(root: &Path) -> Vec<PathBuf> {
+        std::fs::read_dir(root.join(".staging")).expect("lists").map(|e| e.expect("an entry").path()).collect()
+    }
+
+    async fn stored(store: &FileObjectStore, key: &ObjectKey) -> Option<Vec<u8>> {
+        use tokio::io::AsyncReadExt;
+        let mut reader = store.read(key).await.expect("reads")?;
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).await.expect("reads through");
+        Some(bytes)
+    }
+
+    async fn write(store: &FileObjectStore, key: &ObjectKey, bytes: &[u8]) {
+        let mut writer = store.begin_write(key).await.expect("begins");
+        writer.write(Bytes::copy_from_slice(bytes)).await.expect("writes");
+        writer.finish().await.expect("finishes");
+    }
+
+    /// A store in a new directory, writing new objects as unnamed files or through staging.
+    async fn store_writing(unnamed: bool) -> (tempfile::TempDir, FileObjectStore) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut store = FileObjectStore::open(dir.path().to_path_buf()).await.expect("opens");
+        store.unnamed = unnamed;
+        (dir, store)
+    }
+
+    fn an_instance_key() -> ObjectKey {
+        ObjectKey::from_stored("facility/study/series/instance.dcm".into())
+    }
+
+    #[tokio::test]
+    async fn on_this_filesystem_a_new_object_is_linked_in_without_passing_through_staging() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = FileObjectStore::open(dir.path().to_path_buf()).await.expect("opens");
+        assert!(store.unnamed, "ext4, XFS, Btrfs and tmpfs take O_TMPFILE");
+        assert!(staged(dir.path()).is_empty(), "the probe left nothing");
+        let key = an_instance_key();
+        write(&store, &key, b"an instance").await;
+        assert_eq!(stored(&store, &key).await.as_deref(), Some(&b"an instance"[..]));
+        assert!(staged(dir.path()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_object_written_again_is_replaced_whole_either_way() {
+        for unnamed in [true, false] {
+            let (dir, store) = store_writing(unnamed).await;
+            let key = an_instance_key();
+            write(&store, &key, b"first").await;
+            write(&store, &key, b"the second, longer").await;
+            assert_eq!(stored(&store, &key).await.as_deref(), Some(&b"the second, longer"[..]), "unnamed: {unnamed}");
+            assert!(staged(dir.path()).is_empty(), "unnamed: {unnamed}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_object_dropped_after_its_first_spill_leaves_no_file_either_way() {
+        for unnamed in [true, false] {
+            let (dir, store) = store_writing(unnamed).await;
+            let key = an_instance_key();
+            let mut writer = store.begin_write(&key).await.expect("begins");
+            writer.write(Bytes::from(vec![7u8; SPILL_BYTES + 1])).await.expect("spills");
+            drop(writer);
+            assert_eq!(stored(&store, &key).await, None, "unnamed: {unnamed}");
+            assert!(staged(dir.path()).is_empty(), "unnamed: {unnamed}");
+            let listed = store.list("", None, 10).await.expect("lists");
+            assert!(listed.is_empty(), "unnamed: {unnamed}: {listed:?}");
+        }
+    }
 
     #[tokio::test]
     async fn staging_files_left_before_the_start_are_removed_and_newer_ones_kept() {
